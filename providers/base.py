@@ -1,0 +1,160 @@
+"""The Provider protocol: the seam between imgb's engine and a cloud (local or Alibaba).
+
+A provider knows nothing of plans, graphs or state. The engine asks it to create, read and
+delete five kinds of objects, one at a time, and persists what it answers.
+
+Kinds and the attributes the engine passes to ``start`` (``desired``) and expects back:
+
+``component``
+    in: name, version (x.y.z), type (Build|Test), system_type (Linux|Windows), description,
+    content, tags (dict). out: id (``ic-…``), name, version.
+``template``
+    in: name, description, base_image (an image id, already resolved), build_content and
+    test_content (COMPONENT references already resolved to ids), instance_type, system_disk_size,
+    internet_max_bandwidth_out, vswitch_id, delete_instance_on_failure, image_name, image_family,
+    image_description, image_tags, tags. out: id (``ip-…``).
+``image``
+    a build of a template. in: template_id, content_hash, image_name, image_family, image_tags,
+    tags, context_dir (the configuration directory, for COPY sources; never persisted).
+    out: id (``m-…``), region, status (``Available``, or ``TEST_FAILED`` when the template's test
+    failed: the image exists but must not be distributed), size, execution_id.
+``copy``
+    in: source_image_id, source_region, region, image_name, content_hash, tags.
+    out: id (the image id in ``region``), region.
+``share``
+    in: image_id, region, account. out: id (``<image_id>/<account>``).
+
+Contract every implementation keeps (``providers.contract`` tests it):
+
+* ``start`` is idempotent per ``token``: calling it again with the same token (after a crash, or
+  a retry after a lost response) returns the same operation and never creates a second object.
+* ``start`` returns a JSON-safe handle. The engine persists it before calling ``wait``, so that a
+  killed ``imgb apply`` can call ``wait`` again with that handle from a new process and adopt the
+  operation (a running build is polled, not restarted).
+* ``wait`` returns the object's attributes once it exists and is usable, or raises
+  ``ProviderError``. When it raises, the object either does not exist, or its id is in
+  ``ProviderError.partial`` so the engine can record and clean it up.
+* ``read`` returns current attributes, or ``None`` when the object is gone.
+* ``delete`` of something already gone succeeds. After a failed delete the object still exists.
+* Errors say whether retrying the same call may succeed (``retryable``); the engine retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from reconciler.addresses import Kind
+from reconciler.diagnostics import Diagnostic
+
+
+class ProviderError(Exception):
+    """A failed provider call, with the cloud's own code and request id for support tickets."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        partial: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.partial = dict(partial) if partial else None
+
+
+class Cancelled(ProviderError):
+    """The operation was cancelled through ``cancel``."""
+
+    def __init__(self, message: str = "the operation was cancelled"):
+        super().__init__("Cancelled", message)
+
+
+@dataclass(frozen=True)
+class KindSchema:
+    force_new: frozenset[str] = frozenset()
+    """Attributes whose change replaces the object (every attribute, for immutable kinds)."""
+    computed: frozenset[str] = frozenset()
+    """Attributes the provider sets (id, status, size...): never diffed."""
+    create_before_destroy: bool = True
+    """A replacement creates the new object before deleting the old one."""
+    long_running: bool = False
+    """``start`` returns at once and ``wait`` may take minutes (builds, copies)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Concurrency limits the engine's scheduler must respect, besides --parallelism."""
+
+    builds_per_template: int = 1
+    copies_per_region: int | None = None
+    """At most this many copies into one region at once (Alibaba: 5)."""
+    requests_per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class ProviderSchema:
+    kinds: Mapping[Kind, KindSchema]
+    limits: Limits = field(default_factory=Limits)
+
+
+class Progress(Protocol):
+    def __call__(self, message: str, *, phase: str | None = None) -> None: ...
+
+
+def no_progress(message: str, *, phase: str | None = None) -> None:
+    """A Progress that discards messages."""
+
+
+@runtime_checkable
+class Provider(Protocol):
+    type: str
+    """local or alicloud."""
+    region: str
+    """The home region: components and templates live here, builds run here."""
+
+    def schema(self) -> ProviderSchema: ...
+
+    def check(self, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
+        """Plan-time checks with no side effects (unsupported actions, preflight of quotas,
+        base images, instance types, regions). Diagnostics carry ``address``."""
+        ...
+
+    def resolve_base_image(self, image: str | None, family: str | None) -> str:
+        """The id of the base image to build from: ``image`` (an id or a name) as it is, or the
+        newest available image of ``family`` in the home region. Raises ProviderError when none."""
+        ...
+
+    def start(self, kind: Kind, desired: Mapping[str, Any], token: str) -> dict[str, Any]:
+        """Begin creating an object; returns a JSON-safe handle. Idempotent per token."""
+        ...
+
+    def wait(self, kind: Kind, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+        """Block until the object exists; return its attributes (with ``id``)."""
+        ...
+
+    def read(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The object's current attributes, or None when it is gone."""
+        ...
+
+    def delete(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> None:
+        """Delete the object; already gone counts as success."""
+        ...
+
+    def cancel(self, kind: Kind, handle: Mapping[str, Any]) -> None:
+        """Ask a running operation to stop (a build); ``wait`` then raises Cancelled."""
+        ...
+
+    def logs(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> str:
+        """The build log of an image (empty for other kinds)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,195 @@
+"""The evaluated configuration: what the user declared, with for_each expanded and every
+expression evaluated, except values only known after apply (see ``unknown``).
+
+This is plain data. The loader (``reconciler.config.load``) produces it; the content checks,
+the graph builder and the views read it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.diagnostics import SourcePos
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
+
+
+class TextOrigin(Model):
+    """Where line 1 of a text value (content, build, test) stands in the user's files.
+
+    For a heredoc it is the line after ``<<EOT``; for ``file("x")`` it is x:1; for a quoted string
+    it is the attribute's line. ``None`` where the text was computed and has no single origin.
+    """
+
+    filename: str
+    line: int
+
+    def pos(self, text_line: int) -> SourcePos:
+        """The position of 1-based line ``text_line`` of the text."""
+        return SourcePos(self.filename, self.line + text_line - 1, 1)
+
+
+class BackendConfig(Model):
+    type: Literal["local", "pg"] = "local"
+    path: str = "imgb.state.json"
+    """local: relative to the configuration directory."""
+    conn_str: str | None = None
+    """pg: never stored in state or plans; falls back to IMGB_PG_CONN_STR."""
+    schema_name: str = "imgb"
+    pos: SourcePos | None = None
+
+
+class ProviderConfig(Model):
+    type: Literal["local", "alicloud"]
+    alias: str | None = None
+    region: str
+    """The home region: components and templates live here, builds run here."""
+    attrs: dict[str, Any] = Field(default_factory=dict)
+    """Every other attribute as evaluated (local: root; alicloud: profile, endpoint)."""
+    pos: SourcePos | None = None
+
+    @property
+    def key(self) -> str:
+        """How blocks refer to it: local, alicloud, alicloud.intl."""
+        return f"{self.type}.{self.alias}" if self.alias else self.type
+
+
+class Variable(Model):
+    name: str
+    type: str = "any"
+    """The type constraint as written: string, list(string), object({...}), any."""
+    description: str = ""
+    sensitive: bool = False
+    value: Any = None
+    """The final value after precedence and type conversion."""
+    pos: SourcePos | None = None
+
+
+class Component(Model):
+    """One component instance (for_each already expanded)."""
+
+    name: str
+    key: str | None = None
+    """The for_each key, or None."""
+    provider: str
+    """A ProviderConfig.key."""
+    version: str | None = None
+    """x.y.z, or None when imgb manages versions."""
+    type: Literal["Build", "Test"] = "Build"
+    system_type: Literal["Linux", "Windows"] = "Linux"
+    description: str = ""
+    content: str
+    content_origin: TextOrigin | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+    """Addresses (as written, e.g. component.base) of explicit dependencies."""
+    pos: SourcePos
+    attr_pos: dict[str, SourcePos] = Field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return _address("component", self.name, self.key)
+
+
+class DistributionRef(Model):
+    address: str
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+
+class Template(Model):
+    """One template instance (for_each already expanded).
+
+    ``build`` and ``test`` are the evaluated command text. A reference whose value is only known
+    after apply (``${component.nginx.id}``) stands in the text as ``unknown.marker(ref)``.
+    """
+
+    name: str
+    key: str | None = None
+    provider: str
+    description: str = ""
+    base_image: str | None = None
+    base_image_family: str | None = None
+    build: str = ""
+    build_origin: TextOrigin | None = None
+    test: str = ""
+    test_origin: TextOrigin | None = None
+    instance_type: str | None = None
+    system_disk_size: int = 40
+    internet_max_bandwidth_out: int = 0
+    vswitch_id: str | None = None
+    delete_instance_on_failure: bool = True
+    image_name: str | None = None
+    image_family: str | None = None
+    image_description: str | None = None
+    image_tags: dict[str, str] = Field(default_factory=dict)
+    distribute: tuple[DistributionRef, ...] = ()
+    retain: int = 3
+    tags: dict[str, str] = Field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+    pos: SourcePos
+    attr_pos: dict[str, SourcePos] = Field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return _address("template", self.name, self.key)
+
+
+class Distribution(Model):
+    name: str
+    key: str | None = None
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    pos: SourcePos
+    attr_pos: dict[str, SourcePos] = Field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return _address("distribution", self.name, self.key)
+
+
+class Output(Model):
+    name: str
+    description: str = ""
+    sensitive: bool = False
+    expression: Any = None
+    """The unevaluated expression (config AST node); evaluated against state after apply."""
+    value: Any = None
+    """The value at plan time; may hold unknowns."""
+    pos: SourcePos
+
+
+class Config(Model):
+    directory: str
+    files: tuple[str, ...] = ()
+    """The *.imgb.hcl files read, in order, relative to ``directory``."""
+    required_version: str | None = None
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    variables: dict[str, Variable] = Field(default_factory=dict)
+    locals: dict[str, Any] = Field(default_factory=dict)
+    components: dict[str, Component] = Field(default_factory=dict)
+    """By address: component.nginx, component.agent["x"]."""
+    templates: dict[str, Template] = Field(default_factory=dict)
+    distributions: dict[str, Distribution] = Field(default_factory=dict)
+    outputs: dict[str, Output] = Field(default_factory=dict)
+    sensitive_values: tuple[str, ...] = ()
+    """String forms of every sensitive value, so views and logs can mask them."""
+    file_digests: dict[str, str] = Field(default_factory=dict)
+    """sha256 of every file read through file()/templatefile()/filesha256, by relative path."""
+
+    def provider(self, key: str) -> ProviderConfig:
+        return self.providers[key]
+
+
+def _address(kind: str, name: str, key: str | None) -> str:
+    if key is None:
+        return f"{kind}.{name}"
+    import json
+
+    return f"{kind}.{name}[{json.dumps(key, ensure_ascii=False)}]"

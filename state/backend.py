@@ -1,0 +1,98 @@
+"""The Backend protocol: dumb, durable storage of one state per workspace, with a lock.
+
+Backends store bytes; ``state.manager`` does the bookkeeping (serial, lineage, journal replay,
+compaction) once for every backend, as Terraform's remote.State does for its clients.
+
+Contract (``state.contract`` tests it against every backend):
+
+* ``read`` returns the last snapshot written, or None when the workspace has none.
+* ``write`` replaces the snapshot atomically. When ``expected_serial`` is given and the stored
+  snapshot's serial differs, it raises ``SerialConflict`` and writes nothing (a lost update is
+  impossible even without the lock).
+* ``append`` adds journal entries durably, in order; ``journal`` returns them all; ``write``
+  with ``clear_journal=True`` empties the journal in the same atomic step.
+* ``lock`` takes an exclusive lock for the workspace or raises ``LockError`` carrying the
+  holder's ``LockInfo``. A lock whose holder process died is free again (pg: session advisory
+  lock; local: a stale lock of a dead pid on this host). ``force_unlock`` removes any lock.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    operation: str = ""
+    who: str = field(default_factory=lambda: f"{_user()}@{socket.gethostname()}")
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return str(os.getuid())
+
+
+class LockError(Exception):
+    """The state is locked by someone else; ``holder`` says who."""
+
+    def __init__(self, holder: LockInfo | None, message: str = "the state is locked"):
+        super().__init__(message)
+        self.holder = holder
+
+
+class SerialConflict(Exception):
+    """The stored state moved on since it was read (expected serial differs)."""
+
+
+class BackendError(Exception):
+    """Storage failed (disk full, connection lost, corrupt data); the message says how to recover."""
+
+
+DEFAULT_WORKSPACE = "default"
+
+
+class Backend(Protocol):
+    def read(self, workspace: str = DEFAULT_WORKSPACE) -> bytes | None: ...
+
+    def write(
+        self,
+        data: bytes,
+        *,
+        serial: int,
+        expected_serial: int | None,
+        workspace: str = DEFAULT_WORKSPACE,
+        clear_journal: bool = False,
+    ) -> None: ...
+
+    def append(self, entries: list[bytes], workspace: str = DEFAULT_WORKSPACE) -> None: ...
+
+    def journal(self, workspace: str = DEFAULT_WORKSPACE) -> list[bytes]: ...
+
+    def lock(self, info: LockInfo, *, timeout: float = 0.0, workspace: str = DEFAULT_WORKSPACE) -> None: ...
+
+    def unlock(self, lock_id: str, workspace: str = DEFAULT_WORKSPACE) -> None: ...
+
+    def lock_holder(self, workspace: str = DEFAULT_WORKSPACE) -> LockInfo | None: ...
+
+    def force_unlock(self, lock_id: str, workspace: str = DEFAULT_WORKSPACE) -> None: ...
+
+    def workspaces(self) -> list[str]: ...
+
+    def delete_workspace(self, workspace: str) -> None: ...
+
+    def close(self) -> None: ...
