@@ -1,0 +1,1 @@
+"""The Image Builder command language: Dockerfile-style content and YAML components."""

@@ -1,0 +1,67 @@
+"""Parsed command content: plain data shared by the checks, the hashing and the providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DOCKERFILE_COMMANDS = ("RUN", "ENV", "WORKDIR", "COPY", "USER", "LABEL", "CMD", "ENTRYPOINT", "RESTART")
+TEMPLATE_ONLY_COMMANDS = ("COMPONENT",)
+YAML_ACTIONS = (
+    "RunShellCommand",
+    "RunPowerShellCommand",
+    "InvokeCommand",
+    "OSSDownload",
+    "OSSUpload",
+    "WebDownload",
+    "Reboot",
+)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile-style command, continuation lines joined."""
+
+    name: str
+    """Upper-case keyword: RUN, ENV, COPY, COMPONENT..."""
+    args: str
+    """Everything after the keyword, continuation backslashes and newlines kept as in the source
+    for RUN (the shell sees them), joined for the others."""
+    line: int
+    """1-based line of the keyword within the content."""
+    end_line: int
+    exec_form: tuple[str, ...] | None = None
+    """CMD/ENTRYPOINT written as a JSON array."""
+    pairs: tuple[tuple[str, str], ...] = ()
+    """ENV and LABEL key/value pairs."""
+    component_ref: str | None = None
+    """COMPONENT: the id or acs: reference (may hold an unknown marker)."""
+    component_params: tuple[tuple[str, str], ...] = ()
+    """COMPONENT: --name value pairs, in order."""
+    copy_sources: tuple[str, ...] = ()
+    copy_dest: str | None = None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: Literal["String", "Number", "Boolean"]
+    default: Any = None
+    has_default: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    action: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class YamlComponent:
+    parameters: tuple[Parameter, ...] = ()
+    tasks: tuple[Task, ...] = ()
+
+
+Content = tuple[Instruction, ...] | YamlComponent

@@ -1,0 +1,24 @@
+"""`imgb validate`: load the configuration, then check content and limits offline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from reconciler.commands.check import check_content
+from reconciler.config.load import load_config
+from reconciler.config.model import Config
+from reconciler.diagnostics import Diagnostics
+
+
+def validate_directory(
+    directory: str | Path,
+    *,
+    var_args: Sequence[str] = (),
+    var_files: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> tuple[Config | None, Diagnostics]:
+    config, diags = load_config(directory, var_args=var_args, var_files=var_files, env=env)
+    if config is not None and not diags.has_errors():
+        diags.extend(check_content(config))
+    return (None if diags.has_errors() else config), diags
