@@ -64,4 +64,14 @@ class YamlComponent:
     tasks: tuple[Task, ...] = ()
 
 
+@dataclass(frozen=True)
+class ParseProblem:
+    """Something wrong in command content, found while parsing it."""
+
+    line: int
+    """1-based line within the content (not the file); ``TextOrigin.pos`` maps it."""
+    summary: str
+    detail: str
+
+
 Content = tuple[Instruction, ...] | YamlComponent
