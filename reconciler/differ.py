@@ -1,0 +1,445 @@
+"""diff(desired graph, state) -> changes. A pure function: no I/O, deterministic.
+
+Rules, in the order a reviewer would ask about them:
+* Components and templates are immutable (Alibaba has no update calls): any change replaces
+  them, the new one created before the old one is deleted. A component whose version imgb
+  manages gets the next patch version.
+* An image is identified by its content hash. It is built only when no image with that hash
+  exists; a retained image with the hash is made current again (a rollback, no build).
+* Copies and shares belong to an image generation. Changing only distribution targets copies,
+  shares or unshares. A region or account removed from distribution is removed from every
+  retained generation too.
+* Beyond ``retain`` generations per template, the oldest images go with their copies and shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from reconciler import hashing
+from reconciler.addresses import Address, Kind
+from reconciler.config import unknown
+from reconciler.diagnostics import Diagnostics
+from reconciler.graph import Desired, ResourceGraph
+from reconciler.plan import Action, Change
+from state.model import ResourceState, State
+
+COMPARED = {
+    Kind.COMPONENT: ("name", "version", "type", "system_type", "description", "content", "tags"),
+    Kind.TEMPLATE: (
+        "name",
+        "description",
+        "base_image",
+        "build_content",
+        "test_content",
+        "instance_type",
+        "system_disk_size",
+        "internet_max_bandwidth_out",
+        "vswitch_id",
+        "delete_instance_on_failure",
+        "image_name",
+        "image_family",
+        "image_description",
+        "image_tags",
+        "tags",
+    ),
+}
+
+
+@dataclass
+class DiffOptions:
+    destroy: bool = False
+    refresh_only: bool = False
+    targets: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    retain: Mapping[str, int] = field(default_factory=dict)
+    """Template address -> how many built images to keep, the current one included."""
+    base_labels: Mapping[str, str] = field(default_factory=dict)
+    """Template address -> the base image or family as the user wrote it (for reasons)."""
+    drift: Mapping[tuple[str, str | None], str] = field(default_factory=dict)
+    """Objects refresh found gone (already removed from the given state) -> a note."""
+
+
+@dataclass
+class DiffResult:
+    changes: list[Change]
+    current_after: dict[str, str | None]
+    diagnostics: Diagnostics
+
+
+def bump_patch(version: str | None) -> str:
+    if not version:
+        return "1.0.0"
+    major, minor, patch = (int(p) for p in version.split("."))
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def _differs(a: Any, b: Any) -> bool:
+    return (a or None) != (b or None)
+
+
+class _Differ:
+    def __init__(self, graph: ResourceGraph, state: State, options: DiffOptions):
+        self.graph = graph
+        self.state = state
+        self.opts = options
+        self.diags = Diagnostics()
+        self.changes: dict[tuple[str, str | None], Change] = {}
+        self.new_ids: set[str] = set()
+        """Addresses whose object this plan creates anew: their id is unknown until apply."""
+        self.ops = {(o.address, o.image_hash): o for o in state.operations}
+        self.by_key = state.index()
+        self.current_after: dict[str, str | None] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _known_id(self, ref: str, image_hash: str | None) -> str | None:
+        """The id behind an ``<address>.id`` reference when this plan does not change it."""
+        if not ref.endswith(".id"):
+            return None
+        addr = ref[: -len(".id")]
+        if addr in self.new_ids:
+            return None
+        kind = Address.parse(addr).kind
+        r = self.by_key.get((addr, image_hash if kind in (Kind.IMAGE, Kind.COPY, Kind.SHARE) else None))
+        return r.id if r else None
+
+    def _resolve(self, value: Any, image_hash: str | None) -> tuple[Any, bool]:
+        """Fill in markers whose ids are known; say whether any remain unknown."""
+        if isinstance(value, str) and unknown.has_markers(value):
+            missing = False
+
+            def sub(ref: str) -> str:
+                nonlocal missing
+                known = self._known_id(ref, image_hash)
+                if known is None:
+                    missing = True
+                    return unknown.marker(ref)
+                return known
+
+            return unknown.substitute(value, sub), missing
+        return value, False
+
+    def _resolved_attrs(self, node: Desired) -> tuple[dict[str, Any], list[str]]:
+        attrs: dict[str, Any] = {}
+        unknown_attrs: list[str] = []
+        for k, v in node.attrs.items():
+            attrs[k], missing = self._resolve(v, node.image_hash)
+            if missing:
+                unknown_attrs.append(k)
+        return attrs, unknown_attrs
+
+    def _eta(self, address: str) -> float | None:
+        durations = [r.duration_s for r in self.state.resources if r.address == address and r.duration_s]
+        return durations[-1] if durations else None
+
+    def _add(self, change: Change) -> None:
+        self.changes[change.key] = change
+
+    # -- desired side ----------------------------------------------------------------------
+    def run(self) -> DiffResult:
+        if not self.opts.destroy and not self.opts.refresh_only:
+            for addr in self.graph.order():
+                node = self.graph.nodes[addr]
+                if node.kind is Kind.COMPONENT:
+                    self._component(node)
+                elif node.kind is Kind.TEMPLATE:
+                    self._template(node)
+                elif node.kind is Kind.IMAGE:
+                    self._image(node)
+                else:
+                    self._distribution(node)
+        self._deletions()
+        changes = self._filter_targets(list(self.changes.values()))
+        changes.sort(key=lambda c: (Address.parse(c.address).sort_key(), c.retained, c.image_hash or ""))
+        return DiffResult(changes, dict(sorted(self.current_after.items())), self.diags)
+
+    def _component(self, node: Desired) -> None:
+        prior = self.by_key.get((node.address, None))
+        attrs = dict(node.attrs)
+        managed = attrs.get("version") is None
+        if managed:
+            same = prior is not None and not any(
+                _differs(prior.attributes.get(k), attrs.get(k)) for k in COMPARED[Kind.COMPONENT] if k != "version"
+            )
+            attrs["version"] = prior.attributes.get("version") if (prior and same) else bump_patch(
+                prior.attributes.get("version") if prior else None
+            )
+        diffs = [k for k in COMPARED[Kind.COMPONENT] if prior is not None and _differs(prior.attributes.get(k), attrs.get(k))]
+        if prior is not None and not managed and "content" in diffs and "version" not in diffs:
+            self.diags.error(
+                "Component content changed without a new version",
+                f"The content of {node.address} changed but its version is still {attrs['version']}. "
+                "Image Builder never reuses a name and version for different content "
+                "(InvalidComponentVersion.Exist). Raise the version, or remove the version attribute "
+                "to let imgb number versions itself.",
+                node.pos,
+                node.address,
+            )
+        self._simple(node, prior, attrs, [], diffs)
+
+    def _template(self, node: Desired) -> None:
+        prior = self.by_key.get((node.address, None))
+        attrs, unknown_attrs = self._resolved_attrs(node)
+        reasons: list[str] = []
+        diffs: list[str] = []
+        if prior is not None:
+            for k in COMPARED[Kind.TEMPLATE]:
+                if k in unknown_attrs:
+                    diffs.append(k)
+                    for ref in unknown.refs_in(node.attrs[k]):
+                        dep = ref[: -len(".id")]
+                        note = f"{dep} will be replaced"
+                        if dep in self.new_ids and note not in reasons:
+                            reasons.append(note)
+                elif _differs(prior.attributes.get(k), attrs.get(k)):
+                    diffs.append(k)
+        self._simple(node, prior, attrs, unknown_attrs, diffs, reasons)
+
+    def _simple(
+        self,
+        node: Desired,
+        prior: ResourceState | None,
+        attrs: dict[str, Any],
+        unknown_attrs: list[str],
+        diffs: list[str],
+        reasons: Iterable[str] = (),
+    ) -> None:
+        change = Change(
+            address=node.address,
+            kind=node.kind,
+            action=Action.NOOP,
+            provider=node.provider,
+            after=attrs,
+            after_unknown=sorted(unknown_attrs),
+            depends_on=list(node.deps),
+            eta_s=self._eta(node.address),
+        )
+        if (node.address, None) in self.ops:
+            change.action = Action.RESUME
+            change.reasons = ["an interrupted apply left this in progress: it will be adopted, not started again"]
+            self.new_ids.add(node.address)
+        elif prior is None:
+            change.action = Action.CREATE
+            note = self.opts.drift.get((node.address, None))
+            change.reasons = [note] if note else []
+            self.new_ids.add(node.address)
+        else:
+            change.before = dict(prior.attributes)
+            change.prior_id = prior.id
+            forced = node.address in self.opts.replace
+            if diffs or forced:
+                change.action = Action.REPLACE
+                change.replace_paths = sorted(diffs)
+                change.reasons = list(reasons) + [f"{k} changed" for k in sorted(diffs) if k not in unknown_attrs]
+                if forced:
+                    change.reasons.append("replacement requested with --replace")
+                self.new_ids.add(node.address)
+        self._add(change)
+
+    def _image(self, node: Desired) -> None:
+        assert node.template is not None and node.image_hash is not None
+        h = node.image_hash
+        tmpl = node.template
+        self.current_after[tmpl] = h
+        current_hash = self.state.current.get(tmpl)
+        prior = self.by_key.get((node.address, h))
+        attrs, unknown_attrs = self._resolved_attrs(node)
+        attrs["hash_inputs"] = dict(node.hash_inputs)
+        change = Change(
+            address=node.address,
+            kind=Kind.IMAGE,
+            action=Action.NOOP,
+            provider=node.provider,
+            template=tmpl,
+            image_hash=h,
+            after=attrs,
+            after_unknown=sorted(unknown_attrs),
+            depends_on=list(node.deps),
+            eta_s=self._eta(node.address),
+        )
+        if prior is not None:
+            change.before = dict(prior.attributes)
+            change.prior_id = prior.id
+        if (node.address, h) in self.ops:
+            change.action = Action.RESUME
+            change.reasons = ["an interrupted apply left this build running: it will be adopted, not started again"]
+            self.new_ids.add(node.address)
+        elif prior is not None and node.address in self.opts.replace:
+            change.action = Action.REPLACE
+            change.create_before_destroy = False
+            change.reasons = ["rebuild requested with --replace"]
+            self.new_ids.add(node.address)
+        elif prior is not None and current_hash == h:
+            if prior.status == "test_failed":
+                self.diags.warning(
+                    "Image failed its tests",
+                    f"The image {prior.id} built for {node.address} failed its test commands, so it is not "
+                    "distributed. Change the build or test content, or rebuild it with --replace "
+                    f"{node.address}.",
+                    node.pos,
+                    node.address,
+                )
+        elif prior is not None:
+            change.action = Action.REUSE
+            when = prior.created_at or "earlier"
+            change.reasons = [f"rollback: the content matches retained image {prior.id} (built {when}); no build"]
+        else:
+            change.action = Action.CREATE
+            old = self.by_key.get((node.address, current_hash)) if current_hash else None
+            note = self.opts.drift.get((node.address, h))
+            if note:
+                change.reasons = [note]
+            elif old is not None:
+                old_inputs = old.attributes.get("hash_inputs") or {}
+                change.reasons = hashing.explain(old_inputs, node.hash_inputs, self.opts.base_labels.get(tmpl, ""))
+                change.reasons = change.reasons or ["content hash changed"]
+            else:
+                change.reasons = ["no image has been built from this content yet"]
+            self.new_ids.add(node.address)
+        self._add(change)
+
+    def _distribution(self, node: Desired) -> None:
+        assert node.template is not None and node.image_hash is not None
+        h = node.image_hash
+        prior = self.by_key.get((node.address, h))
+        attrs, unknown_attrs = self._resolved_attrs(node)
+        change = Change(
+            address=node.address,
+            kind=node.kind,
+            action=Action.NOOP,
+            provider=node.provider,
+            template=node.template,
+            image_hash=h,
+            after=attrs,
+            after_unknown=sorted(unknown_attrs),
+            depends_on=list(node.deps),
+            eta_s=self._eta(node.address),
+        )
+        if (node.address, h) in self.ops:
+            change.action = Action.RESUME
+            change.reasons = ["an interrupted apply left this in progress: it will be adopted, not started again"]
+        elif prior is not None:
+            change.before = dict(prior.attributes)
+            change.prior_id = prior.id
+        else:
+            change.action = Action.CREATE
+            note = self.opts.drift.get((node.address, h))
+            had_before = any(
+                r.address == node.address for r in self.state.resources if r.image_hash != h and r.template == node.template
+            )
+            image_addr = node.deps[0] if node.kind is Kind.COPY else None
+            if note:
+                change.reasons = [note]
+            elif had_before:
+                change.reasons = ["the image changed: the new image is distributed here too"]
+            elif node.kind is Kind.COPY:
+                change.reasons = [f"region {attrs['region']} is a distribution target of {node.template}"]
+            else:
+                change.reasons = [f"account {attrs['account']} in {attrs['region']} is a distribution target"]
+            del image_addr
+        if change.action is not Action.NOOP:
+            self.new_ids.add(node.address)
+        self._add(change)
+
+    # -- state side: what goes away --------------------------------------------------------
+    def _deletions(self) -> None:
+        desired = self.graph.nodes if not (self.opts.destroy) else {}
+        if self.opts.refresh_only:
+            desired = {}
+        live_templates = {a for a, n in desired.items() if n.kind is Kind.TEMPLATE}
+        to_delete: list[tuple[ResourceState, str]] = []
+        if self.opts.refresh_only:
+            return
+
+        # Generations to prune: beyond `retain`, oldest first; failed images once superseded.
+        pruned: set[tuple[str, str]] = set()
+        for tmpl in sorted(live_templates):
+            current = self.current_after.get(tmpl)
+            gens = [r for r in self.state.resources if r.kind is Kind.IMAGE and r.template == tmpl]
+            gens.sort(key=lambda r: (r.image_hash != current, r.created_at or ""), reverse=False)
+            keep = self.opts.retain.get(tmpl, 3)
+            ok = [r for r in gens if r.status == "ok" or r.image_hash == current]
+            ok_sorted = [r for r in ok if r.image_hash == current] + sorted(
+                (r for r in ok if r.image_hash != current), key=lambda r: r.created_at or "", reverse=True
+            )
+            for r in ok_sorted[keep:]:
+                pruned.add((tmpl, r.image_hash or ""))
+            for r in gens:
+                if r.status != "ok" and r.image_hash != current:
+                    pruned.add((tmpl, r.image_hash or ""))
+
+        for r in self.state.resources:
+            if r.key in self.changes:
+                continue
+            if r.kind in (Kind.COMPONENT, Kind.TEMPLATE):
+                if r.address not in desired:
+                    to_delete.append((r, "no longer in the configuration" if not self.opts.destroy else "destroy"))
+                continue
+            tmpl = r.template or ""
+            if self.opts.destroy:
+                to_delete.append((r, "destroy"))
+            elif tmpl not in live_templates:
+                to_delete.append((r, f"{tmpl} is no longer in the configuration"))
+            elif (tmpl, r.image_hash or "") in pruned:
+                if r.status != "ok":
+                    to_delete.append((r, "failed its tests and is superseded"))
+                else:
+                    to_delete.append((r, f"beyond retain = {self.opts.retain.get(tmpl, 3)} for {tmpl}"))
+            elif r.kind in (Kind.COPY, Kind.SHARE) and r.address not in desired:
+                what = "region" if r.kind is Kind.COPY else "account"
+                to_delete.append((r, f"this {what} is no longer a distribution target"))
+            elif r.kind is Kind.IMAGE and r.image_hash != self.current_after.get(tmpl):
+                # A retained generation: kept for rollback, no change.
+                continue
+
+        for r, why in to_delete:
+            retained = r.image_hash is not None and r.image_hash != self.state.current.get(r.template or "")
+            if r.key in self.changes:
+                continue
+            self._add(
+                Change(
+                    address=r.address,
+                    kind=r.kind,
+                    action=Action.DELETE,
+                    provider=r.provider,
+                    template=r.template,
+                    image_hash=r.image_hash,
+                    retained=retained,
+                    reasons=[why],
+                    before=dict(r.attributes),
+                    prior_id=r.id,
+                    depends_on=list(r.dependencies),
+                )
+            )
+        for tmpl in sorted(set(self.state.current) - live_templates):
+            self.current_after[tmpl] = None
+
+    # -- --target ----------------------------------------------------------------------------
+    def _filter_targets(self, changes: list[Change]) -> list[Change]:
+        if not self.opts.targets:
+            return changes
+        wanted: set[str] = set()
+        g = self.graph.graph
+        for t in self.opts.targets:
+            matches = {a for a in g.nodes if a == t or a.startswith(t + "[")}
+            matches |= {c.address for c in changes if c.address == t or c.address.startswith(t + "[")}
+            for m in matches:
+                wanted.add(m)
+                if m in g:
+                    wanted |= set(nx.ancestors(g, m))
+        kept = [c for c in changes if c.address in wanted]
+        for c in kept:
+            if c.template and c.kind is Kind.IMAGE:
+                continue
+        # current_after only moves for targeted images
+        targeted_templates = {c.template for c in kept if c.kind is Kind.IMAGE}
+        self.current_after = {t: h for t, h in self.current_after.items() if t in targeted_templates}
+        return kept
+
+
+def diff(graph: ResourceGraph, state: State, options: DiffOptions | None = None) -> DiffResult:
+    return _Differ(graph, state, options or DiffOptions()).run()

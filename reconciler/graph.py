@@ -1,0 +1,233 @@
+"""Expand a configuration into the five resource kinds and their dependencies.
+
+    component.x ──▶ template.t ──▶ image.t ──▶ copy.t["r"] ──▶ share.t["r/account"]
+
+Each node is a ``Desired`` resource with the attributes the provider will be given. Values
+known only after apply (ids of things this plan creates) stand as ``unknown`` markers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from reconciler import hashing
+from reconciler.addresses import Address, Kind
+from reconciler.config import unknown
+from reconciler.config.model import Config, Template
+from reconciler.diagnostics import Diagnostics, SourcePos
+
+
+@dataclass
+class Desired:
+    address: str
+    kind: Kind
+    provider: str
+    attrs: dict[str, Any]
+    deps: list[str] = field(default_factory=list)
+    template: str | None = None
+    image_hash: str | None = None
+    hash_inputs: dict[str, str] = field(default_factory=dict)
+    pos: SourcePos | None = None
+
+
+@dataclass
+class ResourceGraph:
+    nodes: dict[str, Desired]
+    graph: nx.DiGraph
+    """Edges point from a dependency to what depends on it."""
+    home_regions: dict[str, str] = field(default_factory=dict)
+    """Provider key -> home region."""
+
+    def order(self) -> list[str]:
+        return list(nx.lexicographical_topological_sort(self.graph, key=lambda a: Address.parse(a).sort_key()))
+
+
+def _instance_suffix(key: str | None) -> str:
+    return "" if key is None else f"-{key}"
+
+
+def _sub_key(tmpl_key: str | None, rest: str) -> str:
+    return rest if tmpl_key is None else f"{tmpl_key}/{rest}"
+
+
+def build_graph(
+    config: Config,
+    base_images: Mapping[str, str],
+    provider_types: Mapping[str, str] | None = None,
+) -> tuple[ResourceGraph, Diagnostics]:
+    """``base_images``: template address -> resolved base image id (pinned for the plan)."""
+    diags = Diagnostics()
+    nodes: dict[str, Desired] = {}
+    homes = {key: p.region for key, p in config.providers.items()}
+    ptypes = dict(provider_types or {key: p.type for key, p in config.providers.items()})
+
+    for addr, comp in config.components.items():
+        nodes[addr] = Desired(
+            address=addr,
+            kind=Kind.COMPONENT,
+            provider=comp.provider,
+            attrs={
+                "name": f"{comp.name}{_instance_suffix(comp.key)}",
+                "version": comp.version,
+                "type": comp.type,
+                "system_type": comp.system_type,
+                "description": comp.description,
+                "content": comp.content,
+                "tags": dict(comp.tags),
+            },
+            deps=[d for d in comp.depends_on if not d.startswith("distribution.")],
+            pos=comp.pos,
+        )
+
+    for addr, tmpl in config.templates.items():
+        _add_template(config, addr, tmpl, base_images, homes, ptypes, nodes)
+
+    g: nx.DiGraph = nx.DiGraph()
+    for addr, node in nodes.items():
+        g.add_node(addr)
+    for addr, node in nodes.items():
+        for dep in node.deps:
+            dep_addr = _resolve_dep(dep, nodes)
+            if dep_addr is None:
+                continue
+            g.add_edge(dep_addr, addr)
+    cycle = _find_cycle(g)
+    if cycle:
+        first = nodes[cycle[0]]
+        diags.error(
+            "Dependency cycle",
+            "These resources depend on each other in a loop: "
+            + " → ".join(cycle + [cycle[0]])
+            + ". Remove one of the references or depends_on entries that close the loop.",
+            first.pos,
+        )
+    return ResourceGraph(nodes, g, homes), diags
+
+
+def _resolve_dep(dep: str, nodes: Mapping[str, Desired]) -> str | None:
+    if dep in nodes:
+        return dep
+    # depends_on = [template.web] means "after its image exists" for distribution purposes
+    # too, but the template node is what the user named.
+    return None
+
+
+def _find_cycle(g: nx.DiGraph) -> list[str]:
+    if nx.is_directed_acyclic_graph(g):
+        return []
+    cycles = sorted((list(c) for c in nx.simple_cycles(g)), key=lambda c: (len(c), sorted(c)))
+    cycle = cycles[0]
+    # Rotate so the same cycle always prints from the same place (Terraform does the same).
+    start = cycle.index(min(cycle))
+    return cycle[start:] + cycle[:start]
+
+
+def _add_template(
+    config: Config,
+    addr: str,
+    tmpl: Template,
+    base_images: Mapping[str, str],
+    homes: Mapping[str, str],
+    ptypes: Mapping[str, str],
+    nodes: dict[str, Desired],
+) -> None:
+    home = homes.get(tmpl.provider, "")
+    base_id = base_images.get(addr, tmpl.base_image or tmpl.base_image_family or "")
+    comp_refs = hashing.referenced_components(tmpl.build) + hashing.referenced_components(tmpl.test)
+    deps = list(dict.fromkeys(comp_refs + [d for d in tmpl.depends_on if not d.startswith("distribution.")]))
+    nodes[addr] = Desired(
+        address=addr,
+        kind=Kind.TEMPLATE,
+        provider=tmpl.provider,
+        attrs={
+            "name": f"{tmpl.name}{_instance_suffix(tmpl.key)}",
+            "description": tmpl.description,
+            "base_image": base_id,
+            "build_content": tmpl.build,
+            "test_content": tmpl.test,
+            "instance_type": tmpl.instance_type,
+            "system_disk_size": tmpl.system_disk_size,
+            "internet_max_bandwidth_out": tmpl.internet_max_bandwidth_out,
+            "vswitch_id": tmpl.vswitch_id,
+            "delete_instance_on_failure": tmpl.delete_instance_on_failure,
+            "image_name": tmpl.image_name,
+            "image_family": tmpl.image_family,
+            "image_description": tmpl.image_description,
+            "image_tags": dict(tmpl.image_tags),
+            "tags": dict(tmpl.tags),
+        },
+        deps=deps,
+        pos=tmpl.pos,
+    )
+
+    inputs = hashing.hash_inputs(config, tmpl, base_id, ptypes.get(tmpl.provider, ""), home)
+    h = hashing.content_hash(inputs)
+    image_addr = str(Address(Kind.IMAGE, tmpl.name, tmpl.key))
+    nodes[image_addr] = Desired(
+        address=image_addr,
+        kind=Kind.IMAGE,
+        provider=tmpl.provider,
+        attrs={
+            "template_id": unknown.marker(f"{addr}.id"),
+            "content_hash": h,
+            "image_name": tmpl.image_name or f"{tmpl.name}{_instance_suffix(tmpl.key)}",
+            "image_family": tmpl.image_family,
+            "image_tags": dict(tmpl.image_tags),
+            "tags": dict(tmpl.tags),
+        },
+        deps=[addr],
+        template=addr,
+        image_hash=h,
+        hash_inputs=inputs,
+        pos=tmpl.pos,
+    )
+
+    regions: list[str] = []
+    shares: list[tuple[str, str]] = []
+    for dist in tmpl.distribute:
+        dist_regions = [r for r in dist.regions if r != home]
+        for r in dist_regions:
+            if r not in regions:
+                regions.append(r)
+        for account in dist.accounts:
+            for r in list(dist.regions) or [home]:
+                if (r, account) not in shares:
+                    shares.append((r, account))
+
+    for region in sorted(regions):
+        copy_addr = str(Address(Kind.COPY, tmpl.name, _sub_key(tmpl.key, region)))
+        nodes[copy_addr] = Desired(
+            address=copy_addr,
+            kind=Kind.COPY,
+            provider=tmpl.provider,
+            attrs={
+                "source_image_id": unknown.marker(f"{image_addr}.id"),
+                "source_region": home,
+                "region": region,
+                "image_name": nodes[image_addr].attrs["image_name"],
+                "content_hash": h,
+                "tags": dict(tmpl.tags),
+            },
+            deps=[image_addr],
+            template=addr,
+            image_hash=h,
+            pos=tmpl.attr_pos.get("distribute", tmpl.pos),
+        )
+
+    for region, account in sorted(shares):
+        share_addr = str(Address(Kind.SHARE, tmpl.name, _sub_key(tmpl.key, f"{region}/{account}")))
+        source = image_addr if region == home else str(Address(Kind.COPY, tmpl.name, _sub_key(tmpl.key, region)))
+        nodes[share_addr] = Desired(
+            address=share_addr,
+            kind=Kind.SHARE,
+            provider=tmpl.provider,
+            attrs={"image_id": unknown.marker(f"{source}.id"), "region": region, "account": account},
+            deps=[source],
+            template=addr,
+            image_hash=h,
+            pos=tmpl.attr_pos.get("distribute", tmpl.pos),
+        )

@@ -1,0 +1,188 @@
+"""Plans: the reviewed list of changes that ``imgb apply`` carries out. Plain data.
+
+A plan is produced by ``reconciler.differ.diff`` (pure) and rendered by ``reconciler.views``.
+Saved plans (``imgb plan --out``) are this model as JSON plus an integrity digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.addresses import Address, Kind
+
+PLAN_FORMAT_VERSION = "1.0"
+
+
+class Action(StrEnum):
+    NOOP = "no-op"
+    CREATE = "create"
+    """For an image: build it."""
+    REPLACE = "replace"
+    DELETE = "delete"
+    REUSE = "reuse"
+    """An image: make a retained image current again, without a build (a rollback)."""
+    RESUME = "resume"
+    """An operation left in flight by an interrupted apply: adopt and finish it."""
+    FORGET = "forget"
+    """Refresh found the object gone: drop it from state."""
+
+
+SYMBOLS = {
+    Action.NOOP: " ",
+    Action.CREATE: "+",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.REUSE: "↺",
+    Action.RESUME: "…",
+    Action.FORGET: "!",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Change(_Model):
+    address: str
+    """The current-generation address (image.web, copy.web["r"])."""
+    kind: Kind
+    action: Action
+    provider: str
+    template: str | None = None
+    image_hash: str | None = None
+    """image/copy/share: the generation this change is about."""
+    retained: bool = False
+    """The change is about a retained (non-current) image generation."""
+    reasons: list[str] = Field(default_factory=list)
+    """Why, for people: 'component.nginx content changed'. Never used for decisions."""
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    after_unknown: list[str] = Field(default_factory=list)
+    """Attributes of ``after`` that are known only after apply."""
+    replace_paths: list[str] = Field(default_factory=list)
+    """Attributes whose change forces the replacement."""
+    prior_id: str | None = None
+    """The id of the existing object (deletes, replacements, no-ops)."""
+    depends_on: list[str] = Field(default_factory=list)
+    """Addresses of resources this one needs (desired side)."""
+    create_before_destroy: bool = True
+    eta_s: float | None = None
+    """Expected duration, from the last time this address was built or copied."""
+
+    @property
+    def addr(self) -> Address:
+        return Address.parse(self.address)
+
+    @property
+    def display_address(self) -> str:
+        if self.retained and self.image_hash:
+            return str(self.addr.as_retained(self.image_hash[:8]))
+        return self.address
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.address, self.image_hash)
+
+    def is_change(self) -> bool:
+        return self.action is not Action.NOOP
+
+
+class PinnedBase(_Model):
+    template: str
+    image: str | None = None
+    family: str | None = None
+    image_id: str
+
+
+class Plan(_Model):
+    format_version: str = PLAN_FORMAT_VERSION
+    imgb_version: str = ""
+    mode: str = "normal"
+    """normal, destroy or refresh-only."""
+    prior_serial: int | None = None
+    prior_lineage: str | None = None
+    prior_state_existed: bool = False
+    config_digest: str = ""
+    """A digest over every configuration file, every file it reads and the variable values."""
+    variables: dict[str, Any] = Field(default_factory=dict)
+    """Non-sensitive variable values (sensitive ones are masked)."""
+    pinned_bases: list[PinnedBase] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list)
+    current_after: dict[str, str | None] = Field(default_factory=dict)
+    """Template address -> content hash of its current image once applied (None: no image)."""
+    targets: list[str] = Field(default_factory=list)
+    replace: list[str] = Field(default_factory=list)
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
+    refreshed: bool = True
+    drift: list[str] = Field(default_factory=list)
+    """Addresses refresh found changed or gone outside imgb."""
+    outputs: dict[str, Any] = Field(default_factory=dict)
+
+    def actionable(self) -> list[Change]:
+        return [c for c in self.changes if c.is_change()]
+
+    def has_changes(self) -> bool:
+        return bool(self.actionable()) or any(self.current_after_differs())
+
+    def current_after_differs(self) -> list[str]:
+        return []
+
+    def counts(self) -> dict[str, int]:
+        add = sum(1 for c in self.changes if c.action in (Action.CREATE, Action.REPLACE, Action.RESUME))
+        change = sum(1 for c in self.changes if c.action is Action.REUSE)
+        destroy = sum(1 for c in self.changes if c.action in (Action.DELETE, Action.REPLACE))
+        builds = sum(
+            1
+            for c in self.changes
+            if c.kind is Kind.IMAGE and c.action in (Action.CREATE, Action.REPLACE, Action.RESUME)
+        )
+        copies = sum(
+            1 for c in self.changes if c.kind is Kind.COPY and c.action in (Action.CREATE, Action.REPLACE, Action.RESUME)
+        )
+        shares = sum(
+            1 for c in self.changes if c.kind is Kind.SHARE and c.action in (Action.CREATE, Action.REPLACE, Action.RESUME)
+        )
+        unshares = sum(1 for c in self.changes if c.kind is Kind.SHARE and c.action is Action.DELETE)
+        forget = sum(1 for c in self.changes if c.action is Action.FORGET)
+        return {
+            "add": add,
+            "change": change,
+            "destroy": destroy,
+            "builds": builds,
+            "copies": copies,
+            "shares": shares,
+            "unshares": unshares,
+            "forget": forget,
+        }
+
+    # -- saved plan files ------------------------------------------------------------------
+    def to_file_bytes(self) -> bytes:
+        body = self.model_dump(mode="json")
+        payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        return (json.dumps({"imgb_plan": PLAN_FORMAT_VERSION, "sha256": digest, "plan": body}, sort_keys=True) + "\n").encode()
+
+    @classmethod
+    def from_file_bytes(cls, data: bytes) -> Plan:
+        """Parse a saved plan; raises ValueError with a user-facing message when it is not one,
+        is from another format version, or was modified."""
+        try:
+            doc = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"the file is not a saved imgb plan (not JSON: {e.msg if hasattr(e, 'msg') else e})") from None
+        if not isinstance(doc, dict) or "imgb_plan" not in doc or "plan" not in doc:
+            raise ValueError("the file is not a saved imgb plan")
+        if doc["imgb_plan"] != PLAN_FORMAT_VERSION:
+            raise ValueError(f"the plan file has format {doc['imgb_plan']!r}; this imgb reads {PLAN_FORMAT_VERSION!r}")
+        payload = json.dumps(doc["plan"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if hashlib.sha256(payload.encode()).hexdigest() != doc.get("sha256"):
+            raise ValueError("the plan file was modified after it was written (its checksum does not match)")
+        try:
+            return cls.model_validate(doc["plan"])
+        except Exception as e:  # pydantic's ValidationError: the structure is not a plan
+            raise ValueError(f"the plan file is malformed: {str(e).splitlines()[0]}") from None

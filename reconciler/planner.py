@@ -1,0 +1,221 @@
+"""Making a plan: the I/O around the pure differ.
+
+    resolve base images ─▶ refresh state ─▶ build the graph ─▶ provider checks ─▶ diff ─▶ Plan
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from providers.base import Provider, ProviderError
+from reconciler import __version__
+from reconciler.addresses import Kind
+from reconciler.config import unknown
+from reconciler.config.model import Config
+from reconciler.diagnostics import Diagnostics
+from reconciler.differ import DiffOptions, diff
+from reconciler.graph import build_graph
+from reconciler.plan import Action, Change, PinnedBase, Plan
+from state.model import ResourceState, State
+
+MASK = "(sensitive)"
+
+
+@dataclass
+class PlanOptions:
+    destroy: bool = False
+    refresh: bool = True
+    refresh_only: bool = False
+    targets: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    parallelism: int = 10
+
+
+def config_digest(config: Config) -> str:
+    """Changes whenever anything that decides the plan changes: files, read files, variables."""
+    h = hashlib.sha256()
+    directory = Path(config.directory)
+    for name in config.files:
+        h.update(name.encode() + b"\0")
+        try:
+            h.update((directory / name).read_bytes())
+        except OSError:
+            pass
+    for path, sha in sorted(config.file_digests.items()):
+        h.update(f"{path}={sha}\n".encode())
+    for name, var in sorted(config.variables.items()):
+        h.update(f"var.{name}=".encode() + json.dumps(var.value, sort_keys=True, default=str).encode() + b"\n")
+    return h.hexdigest()
+
+
+def refresh(state: State, providers: Mapping[str, Provider], parallelism: int = 10) -> tuple[State, dict[tuple[str, str | None], str], Diagnostics]:
+    """Ask the providers about every object in state. Returns the state without what is gone,
+    a drift note for each gone object, and diagnostics for providers that could not answer."""
+    diags = Diagnostics()
+    gone: dict[tuple[str, str | None], str] = {}
+
+    def read(r: ResourceState) -> tuple[ResourceState, bool | None, str]:
+        p = providers.get(r.provider)
+        if p is None:
+            return r, None, f'provider "{r.provider}" is not configured'
+        try:
+            return r, p.read(r.kind, r.id, r.attributes) is not None, ""
+        except ProviderError as e:
+            return r, None, f"{e.code}: {e.message}"
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        results = list(pool.map(read, state.resources))
+    kept: list[ResourceState] = []
+    for r, exists, err in results:
+        if exists is False:
+            what = "unshared" if r.kind is Kind.SHARE else "deleted"
+            gone[r.key] = f"drift: {state.display_address(r)} ({r.id}) was {what} outside imgb"
+        else:
+            kept.append(r)
+            if exists is None:
+                diags.warning(
+                    "Could not refresh a resource",
+                    f"{state.display_address(r)} could not be read ({err}); the plan assumes it is unchanged.",
+                    address=r.address,
+                )
+    return state.model_copy(update={"resources": kept}), gone, diags
+
+
+def make_plan(
+    config: Config | None,
+    state: State,
+    providers: Mapping[str, Provider],
+    options: PlanOptions,
+    *,
+    state_existed: bool,
+) -> tuple[Plan | None, Diagnostics]:
+    diags = Diagnostics()
+    drift: dict[tuple[str, str | None], str] = {}
+    refreshed = state
+    if options.refresh and state.resources:
+        refreshed, drift, rdiags = refresh(state, providers, options.parallelism)
+        diags.extend(rdiags)
+
+    base_images: dict[str, str] = {}
+    pinned: list[PinnedBase] = []
+    if config is not None and not options.destroy and not options.refresh_only:
+        for addr, tmpl in sorted(config.templates.items()):
+            p = providers.get(tmpl.provider)
+            if p is None:
+                continue
+            try:
+                image_id = p.resolve_base_image(tmpl.base_image, tmpl.base_image_family)
+            except ProviderError as e:
+                which = "base_image_family" if tmpl.base_image_family else "base_image"
+                diags.error(
+                    "Base image not found",
+                    f'{addr} builds from {which} "{tmpl.base_image_family or tmpl.base_image}", which the '
+                    f"{tmpl.provider} provider cannot find in {p.region} ({e.code}: {e.message}). Check the name, "
+                    "or import the image first (imgb image import for the local provider).",
+                    tmpl.attr_pos.get(which, tmpl.pos),
+                    addr,
+                )
+                continue
+            base_images[addr] = image_id
+            pinned.append(PinnedBase(template=addr, image=tmpl.base_image, family=tmpl.base_image_family, image_id=image_id))
+
+    graph_config = config if (config is not None and not options.destroy and not options.refresh_only) else None
+    if graph_config is not None:
+        graph, gdiags = build_graph(graph_config, base_images)
+        diags.extend(gdiags)
+        for node in graph.nodes.values():
+            p = providers.get(node.provider)
+            if p is not None and node.kind in (Kind.COMPONENT, Kind.TEMPLATE):
+                diags.extend(p.check(node.kind, node.attrs, node.address))
+    else:
+        import networkx as nx
+
+        from reconciler.graph import ResourceGraph
+
+        graph = ResourceGraph({}, nx.DiGraph())
+    if diags.has_errors():
+        return None, diags
+
+    opts = DiffOptions(
+        destroy=options.destroy,
+        refresh_only=options.refresh_only,
+        targets=list(options.targets),
+        replace=list(options.replace),
+        retain={a: t.retain for a, t in (config.templates.items() if config else [])},
+        base_labels={a: (t.base_image_family or t.base_image or "") for a, t in (config.templates.items() if config else [])},
+        drift=drift,
+    )
+    result = diff(graph, refreshed, opts)
+    diags.extend(result.diagnostics)
+    if diags.has_errors():
+        return None, diags
+
+    changes = list(result.changes)
+    if options.refresh_only:
+        changes = []
+    # Objects refresh found gone and that the plan does not recreate are dropped from state.
+    recreated = {c.key for c in changes if c.action is not Action.NOOP}
+    for key, note in sorted(drift.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        if key in recreated:
+            continue
+        r = state.get(*key)
+        if r is None:
+            continue
+        changes = [c for c in changes if c.key != key]
+        changes.append(
+            Change(
+                address=r.address,
+                kind=r.kind,
+                action=Action.FORGET,
+                provider=r.provider,
+                template=r.template,
+                image_hash=r.image_hash,
+                retained=not state.is_current(r),
+                reasons=[note],
+                before=dict(r.attributes),
+                prior_id=r.id,
+            )
+        )
+    plan = Plan(
+        imgb_version=__version__,
+        mode="destroy" if options.destroy else "refresh-only" if options.refresh_only else "normal",
+        prior_serial=state.serial if state_existed else None,
+        prior_lineage=state.lineage if state_existed else None,
+        prior_state_existed=state_existed,
+        config_digest=config_digest(config) if config else "",
+        variables={
+            n: (MASK if v.sensitive else v.value) for n, v in sorted((config.variables if config else {}).items())
+        },
+        pinned_bases=pinned,
+        changes=sorted(changes, key=lambda c: (c.addr.sort_key(), c.retained, c.image_hash or "")),
+        current_after=result.current_after if not options.refresh_only else {},
+        targets=list(options.targets),
+        replace=list(options.replace),
+        warnings=[d.to_json() for d in diags.sorted() if d.severity == "warning"],
+        refreshed=options.refresh,
+        drift=sorted({v for v in drift.values()}),
+    )
+    return plan, diags
+
+
+def current_moves(plan: Plan, state: State) -> list[str]:
+    """Templates whose current image changes with this plan."""
+    return [t for t, h in plan.current_after.items() if state.current.get(t) != h]
+
+
+def mask_sensitive(text: str, sensitive: tuple[str, ...]) -> str:
+    for s in sorted(sensitive, key=len, reverse=True):
+        if s:
+            text = text.replace(s, MASK)
+    return text
+
+
+def unknown_display(value: object) -> object:
+    if isinstance(value, str):
+        return unknown.display(value)
+    return value
