@@ -1,0 +1,210 @@
+"""imgb's own syntax tree for HCL: plain frozen dataclasses, every node with its ``SourcePos``.
+
+Only ``hcl`` knows the parser's tree; everything else (evaluation, the cache, outputs evaluated
+after apply) works on these nodes, so they must stay picklable and free of parser objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal as TypingLiteral
+
+from reconciler.diagnostics import SourcePos
+
+AST_VERSION = "1"
+"""Bump when node shapes change: parsed-file caches keyed on it are then ignored."""
+
+
+@dataclass(frozen=True)
+class Node:
+    pos: SourcePos
+
+
+@dataclass(frozen=True)
+class Expr(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class LiteralValue(Expr):
+    value: str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class TemplateExpr(Expr):
+    """A quoted string or heredoc: literal text (``LiteralValue`` of str) and interpolations."""
+
+    parts: tuple[Expr, ...]
+    kind: TypingLiteral["quoted", "heredoc"] = "quoted"
+    body_line: int = 0
+    """heredoc: the line of the body's first line (the one after ``<<EOT``)."""
+
+
+@dataclass(frozen=True)
+class TemplateIf(Expr):
+    cond: Expr
+    then: tuple[Expr, ...]
+    otherwise: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemplateFor(Expr):
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    body: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Variable(Expr):
+    """A bare name: the root of a traversal (``var``, ``local``, ``each``) or a for/template variable."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class GetAttr(Expr):
+    obj: Expr
+    name: str
+
+
+@dataclass(frozen=True)
+class Index(Expr):
+    obj: Expr
+    key: Expr
+
+
+@dataclass(frozen=True)
+class SplatItem(Expr):
+    """The current element inside a splat's ``each`` expression."""
+
+
+@dataclass(frozen=True)
+class Splat(Expr):
+    source: Expr
+    each: Expr
+    """Evaluated per element with ``SplatItem`` bound to it."""
+
+
+@dataclass(frozen=True)
+class FunctionCall(Expr):
+    name: str
+    args: tuple[Expr, ...]
+    expand_final: bool = False
+
+
+@dataclass(frozen=True)
+class Conditional(Expr):
+    cond: Expr
+    true: Expr
+    false: Expr
+
+
+@dataclass(frozen=True)
+class BinaryOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class UnaryOp(Expr):
+    op: str
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class TupleExpr(Expr):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class ObjectItem(Node):
+    key: Expr
+    """A bare identifier key is a ``LiteralValue`` string; ``(expr)`` keys are expressions."""
+    value: Expr
+
+
+@dataclass(frozen=True)
+class ObjectExpr(Expr):
+    items: tuple[ObjectItem, ...]
+
+
+@dataclass(frozen=True)
+class ForExpr(Expr):
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    key_expr: Expr | None
+    """None for a tuple ``[for ...]``; the ``k =>`` part of an object ``{for ...}``."""
+    value_expr: Expr
+    cond: Expr | None = None
+    group: bool = False
+
+
+@dataclass(frozen=True)
+class Attribute(Node):
+    name: str
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Block(Node):
+    type: str
+    labels: tuple[str, ...]
+    body: Body
+    label_pos: tuple[SourcePos, ...] = ()
+
+
+@dataclass(frozen=True)
+class Body(Node):
+    items: tuple[Attribute | Block, ...]
+
+    @property
+    def attributes(self) -> tuple[Attribute, ...]:
+        return tuple(i for i in self.items if isinstance(i, Attribute))
+
+    @property
+    def blocks(self) -> tuple[Block, ...]:
+        return tuple(i for i in self.items if isinstance(i, Block))
+
+
+def traversal(expr: Expr) -> tuple[str, tuple[str | int, ...]] | None:
+    """``component.x["k"].id`` as (root, steps) when every step is static; else None."""
+    steps: list[str | int] = []
+    node = expr
+    while True:
+        if isinstance(node, Variable):
+            return node.name, tuple(reversed(steps))
+        if isinstance(node, GetAttr):
+            steps.append(node.name)
+            node = node.obj
+        elif isinstance(node, Index):
+            key = node.key
+            if isinstance(key, TemplateExpr) and len(key.parts) == 1:
+                key = key.parts[0]
+            if not isinstance(key, LiteralValue) or not isinstance(key.value, str | int) or isinstance(
+                key.value, bool
+            ):
+                return None
+            steps.append(key.value)
+            node = node.obj
+        else:
+            return None
+
+
+def walk(node: Node) -> list[Node]:
+    """Every node under ``node`` (itself included), depth first in source order."""
+    out: list[Node] = []
+    stack: list[Node] = [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        children: list[Node] = []
+        for value in vars(n).values():
+            if isinstance(value, Node):
+                children.append(value)
+            elif isinstance(value, tuple):
+                children.extend(v for v in value if isinstance(v, Node))
+        stack.extend(reversed(children))
+    return out

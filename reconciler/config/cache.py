@@ -1,0 +1,87 @@
+"""A cache of parsed files: the pickled AST keyed by the file's bytes, its name and the versions.
+
+Parsing with python-hcl2 costs ~0.5 s per 1000 blocks; unpickling the AST costs a small fraction.
+The cache is an optimisation only: every error reading or writing it is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.config import ast, hcl
+from reconciler.diagnostics import Diagnostic
+
+_CACHE_FORMAT = "1"
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("IMGB_CACHE_DIR"):
+        return Path(env["IMGB_CACHE_DIR"])
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "imgb"
+    return Path.home() / ".cache" / "imgb"
+
+
+def _key(data: bytes, filename: str) -> str:
+    h = hashlib.sha256()
+    for part in (__version__, ast.AST_VERSION, _CACHE_FORMAT, filename):
+        h.update(part.encode() + b"\0")
+    h.update(data)
+    return h.hexdigest()
+
+
+def parse_cached(
+    data: bytes, filename: str, env: Mapping[str, str] | None = None
+) -> tuple[ast.Body | None, list[Diagnostic]]:
+    """Parse ``data`` (a file's bytes) as ``filename``, through the cache when possible."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        from reconciler.diagnostics import SourcePos, error
+
+        line = data.count(b"\n", 0, e.start) + 1
+        return None, [
+            error(
+                "Invalid file encoding",
+                f"The file is not valid UTF-8 (byte {e.start}). Save it as UTF-8.",
+                SourcePos(filename, line),
+            )
+        ]
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark is not content
+    try:
+        path = cache_dir(env) / "parsed" / (_key(data, filename) + ".pickle")
+    except Exception:  # noqa: BLE001 - no home directory: parse without a cache
+        return hcl.parse(text, filename)
+    try:
+        with open(path, "rb") as f:
+            cached = pickle.load(f)
+        if isinstance(cached, tuple) and len(cached) == 2:
+            return cached[0], list(cached[1])
+    except Exception:  # noqa: BLE001 - a missing or corrupt entry is a miss
+        pass
+    result = hcl.parse(text, filename)
+    _store(path, result)
+    return result
+
+
+def _store(path: Path, result: tuple[ast.Body | None, list[Diagnostic]]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)  # atomic: readers see the old entry or the whole new one
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except Exception:  # noqa: BLE001 - caching is best effort
+        pass
