@@ -1,0 +1,272 @@
+"""The HTTP front of the emulator: RPC requests in, JSON out, with signatures, tokens and faults.
+
+Requests are what the official SDK sends (reference §6.3): ``POST /?<params>`` with an empty
+body, signed with ACS3-HMAC-SHA256. Parameters in a form body are merged too, as other clients
+send them there. Every response is JSON; errors carry ``RequestId, HostId, Code, Message,
+Recommend`` with the documented HTTP status.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .errors import ApiError
+from .operations import IDEMPOTENT, OPERATIONS
+from .signature import Credential, verify
+from .world import Timings, World
+
+VERSION = "2014-05-26"
+HOST_ID = "ecs.aliyuncs.com"
+TEST_ACCESS_KEY_ID = "LTAI5tEmulatorTestKey01"
+TEST_ACCESS_KEY_SECRET = "emulator-secret-0123456789abcdef"
+_UNSIGNED = ("ClientToken",)
+
+
+@dataclass
+class Faults:
+    """Injected failures, drawn from a seeded generator. Rates are per request, in [0, 1]."""
+
+    seed: int = 0
+    throttle_rate: float = 0.0
+    retry_after: int | None = 1
+    """Seconds sent in ``x-acs-retry-after`` with a throttling error; None sends no header."""
+    server_error_rate: float = 0.0
+    """500 InternalError / 503 ServiceUnavailable; half of them after the operation took effect."""
+    drop_rate: float = 0.0
+    """Close the connection without answering; half of them after the operation took effect."""
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.0
+    actions: frozenset[str] | None = None
+    """Only these actions get faults (None: all)."""
+
+
+@dataclass
+class Logged:
+    action: str
+    status: int
+    code: str = ""
+    fault: str = ""
+
+
+@dataclass
+class _Remembered:
+    fingerprint: tuple[tuple[str, str], ...]
+    body: dict[str, Any]
+
+
+@dataclass
+class _State:
+    world: World
+    faults: Faults
+    credentials: dict[str, Credential]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tokens: dict[tuple[str, str], _Remembered] = field(default_factory=dict)
+    nonces: set[str] = field(default_factory=set)
+    log: list[Logged] = field(default_factory=list)
+    fault_rng: random.Random = field(default_factory=random.Random)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
+        pass
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        st = self.server.state
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        params = dict(query)
+        if body and self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            params.update(parse_qsl(body.decode(), keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        action = headers.get("x-acs-action") or params.get("Action", "")
+        request_id = str(uuid.uuid4()).upper()
+
+        fault = self._draw_fault(action)
+        if fault == "slow":
+            time.sleep(st.faults.slow_seconds)
+        if fault == "drop-before":
+            return self._drop(action, fault)
+        if fault == "throttle":
+            hdr = {"x-acs-retry-after": str(st.faults.retry_after)} if st.faults.retry_after else {}
+            err = ApiError(400, "Throttling.User", "Request was denied due to user flow control.", hdr)
+            return self._error(action, err, request_id, fault)
+        if fault == "5xx-before":
+            return self._error(action, self._server_error(), request_id, fault)
+        try:
+            verify(self.command, url.path or "/", query, headers, body, st.credentials)
+            result = self._dispatch(action, headers, params)
+        except ApiError as e:
+            return self._error(action, e, request_id, fault)
+        if fault == "drop-after":
+            return self._drop(action, fault)
+        if fault == "5xx-after":
+            return self._error(action, self._server_error(), request_id, fault)
+        self._send(200, {"RequestId": request_id, **result}, {})
+        with st.lock:
+            st.log.append(Logged(action, 200, fault=fault))
+
+    def _server_error(self) -> ApiError:
+        if self.server.state.fault_rng.random() < 0.5:
+            return ApiError(500, "InternalError", "The request processing has failed due to some unknown error.")
+        return ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+
+    def _draw_fault(self, action: str) -> str:
+        st = self.server.state
+        f = st.faults
+        if f.actions is not None and action not in f.actions:
+            return ""
+        with st.lock:
+            r = st.fault_rng.random()
+            half = st.fault_rng.random() < 0.5
+        for name, rate in (("throttle", f.throttle_rate), ("5xx", f.server_error_rate), ("drop", f.drop_rate),
+                           ("slow", f.slow_rate)):
+            if r < rate:
+                return f"{name}-{'after' if half else 'before'}" if name in ("5xx", "drop") else name
+            r -= rate
+        return ""
+
+    def _dispatch(self, action: str, headers: Mapping[str, str], params: dict[str, str]) -> dict[str, Any]:
+        st = self.server.state
+        version = headers.get("x-acs-version") or params.get("Version")
+        handler = OPERATIONS.get(action)
+        if handler is None:
+            raise ApiError(404, "InvalidAction.NotFound", f"Specified api {action} is not found, please check your url and method.")
+        if version != VERSION:
+            raise ApiError(400, "InvalidVersion", f"Specified parameter Version {version} is not valid.")
+        nonce = headers.get("x-acs-signature-nonce", "")
+        with st.lock:
+            if nonce in st.nonces:
+                raise ApiError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+            st.nonces.add(nonce)
+            now = time.time()
+            st.world.advance(now)
+            token = params.get("ClientToken")
+            if action in IDEMPOTENT and token:
+                if len(token) > 64 or not token.isascii():
+                    raise ApiError(400, "InvalidClientToken.Malformed", "The ClientToken is not valid.")
+                fp = tuple(sorted((k, v) for k, v in params.items() if k not in _UNSIGNED))
+                seen = st.tokens.get((action, token))
+                if seen is not None:
+                    if seen.fingerprint != fp:
+                        raise ApiError(403, "IdempotentParameterMismatch",
+                                       "The request uses the same client token as a previous, but non-identical request.")
+                    return dict(seen.body)
+                body = handler(st.world, params, now)
+                st.tokens[(action, token)] = _Remembered(fp, dict(body))
+                return body
+            return handler(st.world, params, now)
+
+    def _error(self, action: str, e: ApiError, request_id: str, fault: str) -> None:
+        body = {"RequestId": request_id, "HostId": HOST_ID, "Code": e.code, "Message": e.message,
+                "Recommend": f"https://api.aliyun.com/troubleshoot?q={e.code}&product=Ecs&requestId={request_id}"}
+        self._send(e.status, body, e.headers)
+        with self.server.state.lock:
+            self.server.state.log.append(Logged(action, e.status, e.code, fault))
+
+    def _drop(self, action: str, fault: str) -> None:
+        with self.server.state.lock:
+            self.server.state.log.append(Logged(action, 0, "", fault))
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _send(self, status: int, body: dict[str, Any], headers: Mapping[str, str]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: _State
+
+
+class Emulator:
+    """An ECS Image Builder endpoint on 127.0.0.1 (ephemeral port). Use as a context manager.
+
+    ``endpoint`` is what the SDK's ``Config(endpoint=…, protocol="http")`` takes. ``world`` holds
+    the objects (``world.created`` records every creation; ``world.outcomes`` forces the next
+    build results; ``world.rates`` sets random ones). ``faults`` can be changed at any time.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        phase_seconds: float = 0.02,
+        copy_seconds: float = 0.02,
+        faults: Faults | None = None,
+        access_keys: Mapping[str, str] | None = None,
+        security_tokens: Mapping[str, str] | None = None,
+    ):
+        keys = dict(access_keys or {TEST_ACCESS_KEY_ID: TEST_ACCESS_KEY_SECRET})
+        tokens = dict(security_tokens or {})
+        creds = {ak: Credential(ak, sk, tokens.get(ak)) for ak, sk in keys.items()}
+        self.faults = faults or Faults()
+        self.world = World(seed, Timings(phase_seconds, copy_seconds))
+        self._state = _State(self.world, self.faults, creds, fault_rng=random.Random(self.faults.seed))
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def set_faults(self, faults: Faults) -> None:
+        self.faults = faults
+        self._state.faults = faults
+        self._state.fault_rng = random.Random(faults.seed)
+
+    @property
+    def log(self) -> list[Logged]:
+        return list(self._state.log)
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None, "the emulator is not started"
+        host, port = self._server.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> Emulator:
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.state = self._state
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,242 @@
+"""The emulated account: regions, images, components, templates, executions, copies, shares.
+
+Asynchronous objects advance lazily: every request first calls ``World.advance(now)``, which
+moves executions and copies through their statuses according to the configured durations, so the
+same timings give the same histories.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .params import listed as _listed
+from .params import pairs as _pairs
+
+TERMINAL = frozenset({"SUCCESS", "PARTITION_SUCCESS", "FAILED", "TEST_FAILED", "CANCELLED"})
+OUTCOMES = ("SUCCESS", "FAILED", "TEST_FAILED", "PARTITION_SUCCESS")
+ACCOUNT_ID = "1000000000000001"
+COPIES_PER_REGION = 5
+
+DEFAULT_REGIONS = ("cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1", "eu-central-1")
+DEFAULT_INSTANCE_TYPES = {"ecs.g6.large": True, "ecs.g6.xlarge": True, "ecs.g7.large": True, "ecs.c7.8xlarge": False}
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Image:
+    id: str
+    region: str
+    name: str
+    family: str = ""
+    owner_alias: str = "self"
+    status: str = "Available"
+    progress: str = "100%"
+    created: float = 0.0
+    size: int = 40
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    shared_with: dict[str, float] = field(default_factory=dict)
+    """account → time shared."""
+    copy_ready_at: float | None = None
+    copy_fails: bool = False
+    copy_source: str | None = None
+
+
+@dataclass
+class Component:
+    id: str
+    region: str
+    params: dict[str, str]
+    tags: dict[str, str]
+    created: float
+
+
+@dataclass
+class Pipeline:
+    id: str
+    region: str
+    params: dict[str, str]
+    tags: dict[str, str]
+    created: float
+    component_ids: list[str]
+
+
+@dataclass
+class Execution:
+    id: str
+    region: str
+    pipeline_id: str
+    created: float
+    steps: list[str]
+    """Statuses still to enter, the final one last."""
+    outcome: str
+    status: str = "PREPARING"
+    next_at: float = 0.0
+    image_id: str = ""
+    message: str = ""
+    error_code: str = ""
+    error_info: str = ""
+    modified: float = 0.0
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Timings:
+    phase_seconds: float = 0.05
+    """How long each execution status lasts."""
+    copy_seconds: float = 0.05
+
+
+class World:
+    def __init__(self, seed: int, timings: Timings, regions: tuple[str, ...] = DEFAULT_REGIONS):
+        self.timings = timings
+        self.rng = random.Random(seed)
+        self.regions = list(regions)
+        self.instance_types: dict[str, dict[str, bool]] = {r: dict(DEFAULT_INSTANCE_TYPES) for r in regions}
+        self.vswitches: dict[str, set[str]] = {r: {f"vsw-{r}-a"} for r in regions}
+        self.images: dict[tuple[str, str], Image] = {}
+        """(region, image id) → image: public image ids are the same in every region."""
+        self.components: dict[str, Component] = {}
+        self.pipelines: dict[str, Pipeline] = {}
+        self.executions: dict[str, Execution] = {}
+        self.created: list[tuple[str, str, str]] = []
+        """(kind, id, region) of every object created, in order: the proof that nothing was made twice."""
+        self.outcomes: list[str] = []
+        """Forced outcomes for the next executions (consumed first), e.g. ["TEST_FAILED"]."""
+        self.rates = {"FAILED": 0.0, "TEST_FAILED": 0.0, "PARTITION_SUCCESS": 0.0, "COPY_FAILED": 0.0}
+        self._seq = itertools.count(1)
+        for r in regions:
+            self.add_image(r, "ubuntu_22_04_x64_20G_alibase_20240130.vhd", name="ubuntu_22_04_x64_20G_alibase_20240130.vhd",
+                           family="acs:ubuntu_22_04_x64", owner_alias="system", created=1706572800.0)
+            self.add_image(r, "ubuntu_22_04_x64_20G_alibase_20240520.vhd", name="ubuntu_22_04_x64_20G_alibase_20240520.vhd",
+                           family="acs:ubuntu_22_04_x64", owner_alias="system", created=1716163200.0)
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{self.rng.getrandbits(48):012x}{next(self._seq):04d}"
+
+    def add_image(self, region: str, image_id: str | None = None, **kw: Any) -> Image:
+        img = Image(id=image_id or self.new_id("m"), region=region, **kw)
+        self.images[(region, img.id)] = img
+        return img
+
+    def record(self, kind: str, id: str, region: str) -> None:
+        self.created.append((kind, id, region))
+
+    def created_counts(self) -> Counter[str]:
+        return Counter(kind for kind, _, _ in self.created)
+
+    # -- executions ----------------------------------------------------------------------------
+
+    def start_execution(self, pipeline: Pipeline, now: float, tags: dict[str, str]) -> Execution:
+        outcome = self.outcomes.pop(0) if self.outcomes else self._draw_outcome()
+        steps = ["PREPARING"]
+        if pipeline.params.get("RepairMode"):
+            steps.append("REPAIRING")
+        steps.append("BUILDING")
+        if outcome != "FAILED":
+            if pipeline.params.get("TestContent") or outcome == "TEST_FAILED":
+                steps.append("TESTING")
+            if outcome != "TEST_FAILED":
+                steps += ["DISTRIBUTING", "RELEASING"]
+        steps.append(outcome)
+        ex = Execution(id=self.new_id("exec"), region=pipeline.region, pipeline_id=pipeline.id, created=now,
+                       steps=steps[1:], outcome=outcome, next_at=now + self.timings.phase_seconds, modified=now,
+                       tags=tags, message="Create transition vpc success!")
+        self.executions[ex.id] = ex
+        return ex
+
+    def _draw_outcome(self) -> str:
+        roll = self.rng.random()
+        for outcome in ("FAILED", "TEST_FAILED", "PARTITION_SUCCESS"):
+            if roll < self.rates[outcome]:
+                return outcome
+            roll -= self.rates[outcome]
+        return "SUCCESS"
+
+    def cancel_execution(self, ex: Execution, now: float) -> None:
+        ex.status = "CANCELLING"
+        ex.steps = ["CANCELLED"]
+        ex.message = "Cancelling the build task."
+        ex.next_at = now + self.timings.phase_seconds
+        ex.modified = now
+
+    def _enter(self, ex: Execution, status: str, at: float) -> None:
+        leaving = ex.status
+        ex.status, ex.modified = status, at
+        pipeline = self.pipelines.get(ex.pipeline_id)
+        if leaving == "BUILDING" and status != "FAILED" and pipeline is not None:
+            self._make_image(ex, pipeline, at)
+        if status == "FAILED":
+            ex.error_code, ex.error_info = "CommandExecutionFailed", "The build command exited with code 1."
+        elif status == "TEST_FAILED":
+            ex.error_code, ex.error_info = "TestCommandExecutionFailed", "The test command exited with code 1."
+        elif status == "PARTITION_SUCCESS":
+            ex.error_code, ex.error_info = "DistributionPartiallyFailed", "Copying the image to some regions failed."
+        elif status == "DISTRIBUTING" and pipeline is not None:
+            self._distribute(ex, pipeline, at)
+        ex.message = {
+            "BUILDING": "Running build commands.", "TESTING": "Running test commands.",
+            "DISTRIBUTING": "Distributing the image.", "RELEASING": "Releasing temporary resources.",
+            "REPAIRING": "Repairing the source image.", "CANCELLED": "The build task was cancelled.",
+        }.get(status, ex.error_info or "Done.")
+
+    def _make_image(self, ex: Execution, p: Pipeline, at: float) -> None:
+        prm = p.params
+        base = prm.get("ImageOptions.ImageName") or prm.get("ImageName") or p.id
+        name = base if prm.get("AdvancedOptions.ImageNameSuffix") == "disable" else f"{base}_{ex.id}"
+        tags = {k: v for k, v in _pairs(prm, "ImageOptions.ImageTags")}
+        img = self.add_image(p.region, name=name, family=prm.get("ImageOptions.ImageFamily") or prm.get("ImageFamily", ""),
+                             created=at, size=int(prm.get("SystemDiskSize") or 40), tags=tags,
+                             description=prm.get("ImageOptions.Description", ""))
+        self.record("image", img.id, p.region)
+        ex.image_id = img.id
+
+    def _distribute(self, ex: Execution, p: Pipeline, at: float) -> None:
+        src = self.images.get((ex.region, ex.image_id))
+        if src is None:
+            return
+        for acc in _listed(p.params, "AddAccount"):
+            src.shared_with[acc] = at
+        for region in _listed(p.params, "ToRegionId"):
+            copy = self.add_image(region, name=src.name, family=src.family, created=at, size=src.size, tags=dict(src.tags))
+            self.record("image", copy.id, region)
+
+    def advance(self, now: float) -> None:
+        for ex in self.executions.values():
+            while ex.steps and now >= ex.next_at:
+                at = ex.next_at
+                self._enter(ex, ex.steps.pop(0), at)
+                ex.next_at = at + self.timings.phase_seconds
+        self._advance_copies(now)
+
+    # -- copies ----------------------------------------------------------------------------------
+
+    def start_copy(self, src: Image, region: str, name: str, description: str, tags: dict[str, str], now: float) -> Image:
+        img = self.add_image(region, name=name or src.name, family=src.family, created=now, size=src.size,
+                             description=description, tags=tags, status="Waiting", progress="0%")
+        img.copy_source = src.id
+        img.copy_fails = self.rng.random() < self.rates["COPY_FAILED"]
+        self.record("copy", img.id, region)
+        self._advance_copies(now)
+        return img
+
+    def copying(self, region: str) -> list[Image]:
+        return [i for i in self.images.values() if i.region == region and i.status == "Creating"]
+
+    def _advance_copies(self, now: float) -> None:
+        for img in sorted(self.images.values(), key=lambda i: i.created):
+            if img.status == "Creating" and img.copy_ready_at is not None and now >= img.copy_ready_at:
+                img.status, img.progress = ("CreateFailed", "0%") if img.copy_fails else ("Available", "100%")
+        for img in sorted(self.images.values(), key=lambda i: (i.created, i.id)):
+            # At most five copies run per region; the rest wait their turn (reference §4.1).
+            if img.status == "Waiting" and len(self.copying(img.region)) < COPIES_PER_REGION:
+                img.status, img.progress = "Creating", "50%"
+                img.copy_ready_at = max(now, img.created) + self.timings.copy_seconds
