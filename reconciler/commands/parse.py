@@ -286,7 +286,7 @@ def _parse_component(ins: Instruction, problems: list[ParseProblem]) -> Instruct
                     _problem(
                         ins,
                         "COMPONENT parameter without a value",
-                        f'--{name} has no value. Write --{name} value (quote values with spaces).',
+                        f"--{name} has no value. Write --{name} value (quote values with spaces).",
                     )
                 )
                 return _replace(ins, component_ref=ref, component_params=tuple(params))
@@ -335,7 +335,11 @@ ACTION_PROPERTIES: dict[str, dict[str, _PropertySpec]] = {
         "username": _OPTIONAL,
         "windowsPasswordName": _OPTIONAL,
     },
-    "InvokeCommand": {"commandId": _STRING, "username": _OPTIONAL, "parameters": _PropertySpec(False, "Json")},
+    "InvokeCommand": {
+        "commandId": _STRING,
+        "username": _OPTIONAL,
+        "parameters": _PropertySpec(False, "Json"),
+    },
     "OSSDownload": {
         "bucketName": _STRING,
         "destinationDir": _STRING,
@@ -499,7 +503,9 @@ def parse_yaml_component(text: str) -> tuple[YamlComponent | None, list[ParsePro
     return YamlComponent(parameters=parameters, tasks=tasks), problems
 
 
-def _parse_parameters(node: yaml.Node | None, construct: Any, problems: list[ParseProblem]) -> tuple[Parameter, ...]:
+def _parse_parameters(
+    node: yaml.Node | None, construct: Any, problems: list[ParseProblem]
+) -> tuple[Parameter, ...]:
     if node is None or (isinstance(node, yaml.ScalarNode) and node.value == ""):
         return ()
     if not isinstance(node, yaml.MappingNode):
@@ -600,7 +606,9 @@ def _parse_tasks(node: yaml.Node, construct: Any, problems: list[ParseProblem]) 
         value = construct(item)
         if not isinstance(value, dict):
             problems.append(
-                ParseProblem(line, "Task is not a mapping", "Each task is a mapping with Name, Action and Properties.")
+                ParseProblem(
+                    line, "Task is not a mapping", "Each task is a mapping with Name, Action and Properties."
+                )
             )
             continue
         for k in sorted(str(k) for k in value if k not in ("Name", "Action", "Properties")):
@@ -615,7 +623,9 @@ def _parse_tasks(node: yaml.Node, construct: Any, problems: list[ParseProblem]) 
         name = value.get("Name")
         if not isinstance(name, str) or not name:
             problems.append(
-                ParseProblem(line, "Task without a Name", "Every task needs a Name, unique within the component.")
+                ParseProblem(
+                    line, "Task without a Name", "Every task needs a Name, unique within the component."
+                )
             )
             name = ""
         elif name in seen:
@@ -632,7 +642,9 @@ def _parse_tasks(node: yaml.Node, construct: Any, problems: list[ParseProblem]) 
         props = value.get("Properties") or {}
         if not isinstance(props, dict):
             problems.append(
-                ParseProblem(line, "Properties is not a mapping", f'Properties of task "{name}" must be a mapping.')
+                ParseProblem(
+                    line, "Properties is not a mapping", f'Properties of task "{name}" must be a mapping.'
+                )
             )
             props = {}
         if action not in YAML_ACTIONS:
@@ -650,7 +662,9 @@ def _parse_tasks(node: yaml.Node, construct: Any, problems: list[ParseProblem]) 
     return tuple(tasks)
 
 
-def _check_properties(name: str, action: str, props: dict[str, Any], line: int, problems: list[ParseProblem]) -> None:
+def _check_properties(
+    name: str, action: str, props: dict[str, Any], line: int, problems: list[ParseProblem]
+) -> None:
     spec = ACTION_PROPERTIES[action]
     for prop in sorted(p for p, s in spec.items() if s.required and p not in props):
         problems.append(
@@ -691,7 +705,9 @@ def _check_properties(name: str, action: str, props: dict[str, Any], line: int, 
             )
 
 
-def _check_references(parameters: tuple[Parameter, ...], tasks: tuple[Task, ...], problems: list[ParseProblem]) -> None:
+def _check_references(
+    parameters: tuple[Parameter, ...], tasks: tuple[Task, ...], problems: list[ParseProblem]
+) -> None:
     param_names = [p.name for p in parameters]
     task_index = {t.name: i for i, t in enumerate(tasks) if t.name}
     for i, task in enumerate(tasks):
