@@ -411,6 +411,15 @@ def copy_image(w: World, p: Params, now: float) -> dict[str, Any]:
     return {"ImageId": img.id}
 
 
+def cancel_copy_image(w: World, p: Params, now: float) -> dict[str, Any]:
+    region = _region(w, p)
+    img = _image(w, region, require(p, "ImageId"))
+    if img.copy_source is None or img.status not in ("Creating", "Waiting"):
+        raise forbidden("IncorrectImageStatus", "Only an image that is being copied can be cancelled.")
+    del w.images[(region, img.id)]
+    return {}
+
+
 def modify_image_share_permission(w: World, p: Params, now: float) -> dict[str, Any]:
     region = _region(w, p)
     img = _image(w, region, require(p, "ImageId"))
@@ -512,6 +521,7 @@ OPERATIONS: dict[str, Handler] = {
     "DescribeImages": describe_images,
     "DeleteImage": delete_image,
     "CopyImage": copy_image,
+    "CancelCopyImage": cancel_copy_image,
     "ModifyImageSharePermission": modify_image_share_permission,
     "DescribeImageSharePermission": describe_image_share_permission,
     "TagResources": tag_resources,
