@@ -56,13 +56,15 @@ def parse_dockerfile(text: str) -> tuple[tuple[Instruction, ...], list[ParseProb
             continue
         start = i
         pieces = [raw.lstrip()]
-        while _CONTINUATION_RE.search(lines[i]) and i + 1 < len(lines):
+        last = raw  # the last line that belongs to the command (comment lines do not)
+        while _CONTINUATION_RE.search(last) and i + 1 < len(lines):
             i += 1
             nxt = lines[i]
             if nxt.strip().startswith("#"):
                 continue
             pieces.append(nxt)
-        if _CONTINUATION_RE.search(lines[i]) and i + 1 >= len(lines):
+            last = nxt
+        if _CONTINUATION_RE.search(last) and i + 1 >= len(lines):
             problems.append(
                 ParseProblem(
                     i + 1,
