@@ -49,7 +49,9 @@ def encode_journal_line(entry: bytes) -> bytes:
     try:
         text = entry.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise BackendError("a journal entry is not UTF-8 text; this is a bug in imgb, please report it") from e
+        raise BackendError(
+            "a journal entry is not UTF-8 text; this is a bug in imgb, please report it"
+        ) from e
     line = json.dumps({"entry": text, "sha256": _checksum(entry)}, ensure_ascii=False, separators=(",", ":"))
     return line.encode("utf-8") + b"\n"
 
@@ -439,7 +441,11 @@ class LocalBackend:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     holder = _read_lock_info(fd)
-                    if holder is not None and holder.host == socket.gethostname() and not _pid_alive(holder.pid):
+                    if (
+                        holder is not None
+                        and holder.host == socket.gethostname()
+                        and not _pid_alive(holder.pid)
+                    ):
                         # The writer died but a process it forked kept the flock: stale, take it over.
                         if _same_file(fd, lock_path):
                             with contextlib.suppress(FileNotFoundError):
@@ -461,7 +467,9 @@ class LocalBackend:
                     os.fsync(fd)
                 except OSError as e:
                     os.close(fd)
-                    raise BackendError(f"cannot write the lock file {lock_path}: {_describe_oserror(e)}.") from e
+                    raise BackendError(
+                        f"cannot write the lock file {lock_path}: {_describe_oserror(e)}."
+                    ) from e
                 self._locks[workspace] = _HeldLock(fd, info)
                 return
             raise LockError(None, self._lock_message(None, workspace))
@@ -500,7 +508,11 @@ class LocalBackend:
                     fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 except BlockingIOError:
                     holder = _read_lock_info(fd)
-                    if holder is not None and holder.host == socket.gethostname() and not _pid_alive(holder.pid):
+                    if (
+                        holder is not None
+                        and holder.host == socket.gethostname()
+                        and not _pid_alive(holder.pid)
+                    ):
                         return None  # stale: the next lock takes it over
                     return holder or LockInfo(id="", operation="", who="unknown", host="", pid=0, created="")
                 return None  # nobody holds the flock: a leftover file of a finished or killed process

@@ -273,7 +273,9 @@ class StateSession:
 
     # -- mutations -----------------------------------------------------------------------------
     def put(self, resource: ResourceState) -> None:
-        self._record({"op": "put", "resource": resource.model_dump(mode="json")}, lambda: self._index.put(resource))
+        self._record(
+            {"op": "put", "resource": resource.model_dump(mode="json")}, lambda: self._index.put(resource)
+        )
 
     def remove(self, address: str, image_hash: str | None = None) -> None:
         self._record(
