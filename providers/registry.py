@@ -1,0 +1,41 @@
+"""Which provider implementation serves a ``provider`` block (Terraform's backend/init map)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from providers.base import Provider
+from reconciler.config.model import ProviderConfig
+
+
+def default_local_root() -> Path:
+    """$IMGB_HOME, else the user's data directory ($XDG_DATA_HOME/imgb, /var/lib/imgb as root)."""
+    if os.environ.get("IMGB_HOME"):
+        return Path(os.environ["IMGB_HOME"])
+    if os.environ.get("XDG_DATA_HOME"):
+        return Path(os.environ["XDG_DATA_HOME"]) / "imgb"
+    if os.geteuid() == 0:
+        return Path("/var/lib/imgb")
+    return Path.home() / ".local" / "share" / "imgb"
+
+
+def local_root(cfg: ProviderConfig, config_dir: Path) -> Path:
+    root = cfg.attrs.get("root")
+    return (config_dir / str(root)).resolve() if root else default_local_root()
+
+
+def open_provider(cfg: ProviderConfig, config_dir: Path) -> Provider:
+    if cfg.type == "local":
+        from providers.local.provider import LocalProvider
+
+        return LocalProvider(root=local_root(cfg, config_dir), region=cfg.region)
+    if cfg.type == "alicloud":
+        from providers.alicloud.provider import AlicloudProvider
+
+        return AlicloudProvider(
+            region=cfg.region,
+            profile=cfg.attrs.get("profile"),
+            endpoint=cfg.attrs.get("endpoint"),
+        )
+    raise ValueError(f"unknown provider type {cfg.type!r}")

@@ -1,0 +1,491 @@
+"""Carrying out a plan: a scheduler that starts each action as soon as what it needs is done.
+
+Not in waves: a copy starts the moment its image exists, whatever else is still building. The
+scheduler is bounded by --parallelism and by the provider's limits (one build per template,
+copies per region). Every completed action is recorded in state at once (the state manager
+appends it to a journal, so this stays O(1) per action), and a long operation's in-flight
+marker is recorded *before* waiting on it, so a killed apply is adopted by the next one.
+
+Ordering (Terraform's rules): creates follow their dependencies; deletes go in reverse; a
+replacement creates the new object, moves dependents to it, then deletes the old one.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+import networkx as nx
+
+from providers.base import Cancelled, Provider, ProviderError
+from reconciler.addresses import Address, Kind
+from reconciler.config import unknown
+from reconciler.plan import Action, Change, Plan
+from state.model import Operation, ResourceState
+
+
+class Step(StrEnum):
+    CREATE = "create"
+    DELETE = "delete"
+    REUSE = "reuse"
+    FORGET = "forget"
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    step: Step
+    change: Change
+
+    @property
+    def id(self) -> str:
+        return f"{self.step}:{self.change.display_address}:{self.change.image_hash or ''}"
+
+    @property
+    def label(self) -> str:
+        return self.change.display_address
+
+
+class Session(Protocol):
+    """What apply needs of an open state session (``state.manager.StateSession``)."""
+
+    @property
+    def state(self) -> Any: ...
+
+    def put(self, resource: ResourceState) -> None: ...
+
+    def remove(self, address: str, image_hash: str | None) -> None: ...
+
+    def begin_operation(self, op: Operation) -> None: ...
+
+    def end_operation(self, address: str, image_hash: str | None) -> None: ...
+
+    def set_current(self, template: str, image_hash: str) -> None: ...
+
+    def drop_current(self, template: str) -> None: ...
+
+
+class Hooks:
+    """Observer of an apply; views override what they show. Called from worker threads."""
+
+    def started(self, node: Node) -> None: ...
+
+    def progress(self, node: Node, message: str, phase: str | None) -> None: ...
+
+    def finished(self, node: Node, result: Mapping[str, Any] | None, seconds: float) -> None: ...
+
+    def failed(self, node: Node, error: ProviderError) -> None: ...
+
+    def skipped(self, node: Node, because: str) -> None: ...
+
+    def retrying(self, node: Node, error: ProviderError, delay: float, attempt: int) -> None: ...
+
+    def interrupted(self, second: bool) -> None: ...
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_total: float = 600.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class Failure:
+    address: str
+    step: str
+    code: str
+    message: str
+    request_id: str | None = None
+
+
+@dataclass
+class ApplyResult:
+    done: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def build_steps(plan: Plan) -> nx.DiGraph:
+    """The execution DAG: nodes are ``Node``s, an edge a→b means b waits for a."""
+    g: nx.DiGraph = nx.DiGraph()
+    creates: dict[str, Node] = {}
+    deletes: dict[tuple[str, str | None], Node] = {}
+    for c in plan.changes:
+        if c.action in (Action.CREATE, Action.RESUME):
+            creates[c.address] = Node(Step.CREATE, c)
+        elif c.action is Action.REUSE:
+            creates[c.address] = Node(Step.REUSE, c)
+        elif c.action is Action.REPLACE:
+            creates[c.address] = Node(Step.CREATE, c)
+            deletes[c.key] = Node(Step.DELETE, c)
+        elif c.action is Action.DELETE:
+            deletes[c.key] = Node(Step.DELETE, c)
+        elif c.action is Action.FORGET:
+            g.add_node(Node(Step.FORGET, c))
+    for n in list(creates.values()) + list(deletes.values()):
+        g.add_node(n)
+
+    # Creates after what they need.
+    for n in creates.values():
+        for dep in n.change.depends_on:
+            if dep in creates:
+                g.add_edge(creates[dep], n)
+
+    # Deletes in reverse dependency order: a share before its copy, a copy before its image,
+    # a template before the components it uses.
+    by_addr: dict[str, list[Node]] = {}
+    for (addr, _), n in deletes.items():
+        by_addr.setdefault(addr, []).append(n)
+    for n in deletes.values():
+        c = n.change
+        for dep in _delete_deps(c):
+            for d in by_addr.get(dep, []):
+                if d is n:
+                    continue
+                same_gen = d.change.image_hash == c.image_hash or d.change.image_hash is None
+                if same_gen:
+                    g.add_edge(n, d)
+
+    # Replacements: the old object goes after the new one exists and after everything that
+    # depended on it has moved to the new one; unless the kind deletes first.
+    for key, d in deletes.items():
+        c = d.change
+        if c.action is not Action.REPLACE:
+            continue
+        new = creates.get(c.address)
+        if new is None:
+            continue
+        if c.create_before_destroy:
+            g.add_edge(new, d)
+            for other in creates.values():
+                if c.address in other.change.depends_on:
+                    g.add_edge(other, d)
+        else:
+            g.add_edge(d, new)
+    return g
+
+
+def _delete_deps(c: Change) -> list[str]:
+    """Addresses this object, being deleted, must go before."""
+    addr = Address.parse(c.address)
+    if c.kind is Kind.SHARE:
+        key = addr.key or ""
+        head, _, _account = key.rpartition("/")
+        region_key = head
+        out = [str(Address(Kind.COPY, addr.name, region_key))]
+        parts = key.split("/")
+        image_key = "/".join(parts[:-2]) or None if len(parts) > 2 else None
+        out.append(str(Address(Kind.IMAGE, addr.name, image_key)))
+        return out
+    if c.kind is Kind.COPY:
+        key = addr.key or ""
+        image_key = key.rpartition("/")[0] or None
+        return [str(Address(Kind.IMAGE, addr.name, image_key))]
+    if c.kind is Kind.TEMPLATE:
+        return [d for d in c.depends_on if d.startswith("component.")]
+    return []
+
+
+class Engine:
+    def __init__(
+        self,
+        plan: Plan,
+        session: Session,
+        providers: Mapping[str, Provider],
+        *,
+        desired: Mapping[tuple[str, str | None], Mapping[str, Any]] | None = None,
+        parallelism: int = 10,
+        hooks: Hooks | None = None,
+        retry: RetryPolicy | None = None,
+        context_dir: str = ".",
+        mask: Callable[[Any], Any] = lambda v: v,
+    ):
+        self.plan = plan
+        self.session = session
+        self.providers = providers
+        self.desired = desired or {}
+        self.parallelism = max(1, parallelism)
+        self.hooks = hooks or Hooks()
+        self.retry = retry or RetryPolicy()
+        self.context_dir = context_dir
+        self.mask = mask
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._cancel = threading.Event()
+        self._handles: dict[str, tuple[Provider, Kind, dict[str, Any]]] = {}
+
+    # -- scheduling ------------------------------------------------------------------------
+    def run(self, install_signal_handlers: bool = False) -> ApplyResult:
+        started = time.monotonic()
+        g = build_steps(self.plan)
+        result = ApplyResult()
+        remaining = {n: set(g.predecessors(n)) for n in g.nodes}
+        failed_or_skipped: set[Node] = set()
+        running: dict[Future[None], Node] = {}
+        builds: dict[str, int] = {}
+        copies: dict[tuple[str, str], int] = {}
+        order = {n: i for i, n in enumerate(sorted(g.nodes, key=lambda n: (n.change.addr.sort_key(), n.id)))}
+        ready = sorted((n for n, deps in remaining.items() if not deps), key=order.__getitem__)
+        previous = None
+        if install_signal_handlers and threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="imgb-apply") as pool:
+                while ready or running:
+                    if not self._stop.is_set():
+                        still: list[Node] = []
+                        for n in ready:
+                            if len(running) >= self.parallelism or not self._admit(n, builds, copies):
+                                still.append(n)
+                                continue
+                            self._take(n, builds, copies, +1)
+                            running[pool.submit(self._execute, n)] = n
+                        ready = still
+                    elif ready:
+                        for n in ready:
+                            result.skipped.append(n.label)
+                            self.hooks.skipped(n, "the apply was interrupted")
+                        ready = []
+                    if not running:
+                        break
+                    done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        n = running.pop(fut)
+                        self._take(n, builds, copies, -1)
+                        err = fut.exception()
+                        if err is None:
+                            result.done.append(n.label)
+                            for succ in g.successors(n):
+                                remaining[succ].discard(n)
+                                if not remaining[succ] and succ not in failed_or_skipped:
+                                    ready.append(succ)
+                        else:
+                            result.failed.append(_failure(n, err))
+                            for succ in nx.descendants(g, n):
+                                if succ not in failed_or_skipped:
+                                    failed_or_skipped.add(succ)
+                                    result.skipped.append(succ.label)
+                                    self.hooks.skipped(succ, f"{n.label} failed")
+                    ready.sort(key=order.__getitem__)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        result.interrupted = self._stop.is_set()
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _admit(self, n: Node, builds: dict[str, int], copies: dict[tuple[str, str], int]) -> bool:
+        c = n.change
+        if n.step is not Step.CREATE:
+            return True
+        limits = self.providers[c.provider].schema().limits if c.provider in self.providers else None
+        if limits is None:
+            return True
+        if c.kind is Kind.IMAGE and c.template and builds.get(c.template, 0) >= limits.builds_per_template:
+            return False
+        if c.kind is Kind.COPY and limits.copies_per_region is not None:
+            region = (c.after or {}).get("region", "")
+            if copies.get((c.provider, region), 0) >= limits.copies_per_region:
+                return False
+        return True
+
+    @staticmethod
+    def _take(n: Node, builds: dict[str, int], copies: dict[tuple[str, str], int], delta: int) -> None:
+        c = n.change
+        if n.step is not Step.CREATE:
+            return
+        if c.kind is Kind.IMAGE and c.template:
+            builds[c.template] = builds.get(c.template, 0) + delta
+        elif c.kind is Kind.COPY:
+            key = (c.provider, (c.after or {}).get("region", ""))
+            copies[key] = copies.get(key, 0) + delta
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        if not self._stop.is_set():
+            self._stop.set()
+            self.hooks.interrupted(False)
+            return
+        self._cancel.set()
+        self.hooks.interrupted(True)
+        for provider, kind, handle in list(self._handles.values()):
+            try:
+                provider.cancel(kind, handle)
+            except ProviderError:
+                pass
+
+    def interrupt(self) -> None:
+        """Programmatic first Ctrl-C (tests, embedding)."""
+        self._on_sigint(signal.SIGINT, None)
+
+    # -- one action ------------------------------------------------------------------------
+    def _execute(self, n: Node) -> None:
+        self.hooks.started(n)
+        t0 = time.monotonic()
+        c = n.change
+        res: Mapping[str, Any] | None = None
+        if n.step is Step.CREATE:
+            res = self._create(n)
+        elif n.step is Step.DELETE:
+            self._delete(n)
+        elif n.step is Step.REUSE:
+            assert c.template and c.image_hash
+            self.session.set_current(c.template, c.image_hash)
+        elif n.step is Step.FORGET:
+            self.session.remove(c.address, c.image_hash)
+        self.hooks.finished(n, res, time.monotonic() - t0)
+
+    def _provider(self, c: Change) -> Provider:
+        p = self.providers.get(c.provider)
+        if p is None:
+            raise ProviderError("ProviderNotConfigured", f'provider "{c.provider}" is not configured')
+        return p
+
+    def _resolve(self, value: Any, image_hash: str | None) -> Any:
+        if isinstance(value, str) and unknown.has_markers(value):
+
+            def sub(ref: str) -> str:
+                addr = ref[: -len(".id")]
+                kind = Address.parse(addr).kind
+                r = self.session.state.get(addr, image_hash if kind in (Kind.IMAGE, Kind.COPY, Kind.SHARE) else None)
+                if r is None:
+                    raise ProviderError("DependencyMissing", f"{addr} does not exist, so its id is not known")
+                return str(r.id)
+
+            return unknown.substitute(value, sub)
+        if isinstance(value, dict):
+            return {k: self._resolve(v, image_hash) for k, v in value.items()}
+        return value
+
+    def _create(self, n: Node) -> dict[str, Any]:
+        c = n.change
+        provider = self._provider(c)
+        raw = dict(self.desired.get(c.key) or c.after or {})
+        attrs = {k: self._resolve(v, c.image_hash) for k, v in raw.items()}
+        attrs.pop("hash_inputs", None)
+        if c.kind is Kind.IMAGE:
+            attrs["context_dir"] = self.context_dir
+        if c.kind in (Kind.IMAGE, Kind.COPY):
+            attrs["tags"] = {**attrs.get("tags", {}), "imgb:managed": "true", "imgb:hash": c.image_hash or "", "imgb:address": c.address}
+        existing = next(
+            (o for o in self.session.state.operations if o.address == c.address and o.image_hash == c.image_hash), None
+        )
+        if existing is not None:
+            op = existing
+        else:
+            op = Operation(
+                address=c.address,
+                kind=c.kind,
+                provider=c.provider,
+                token=uuid.uuid4().hex,
+                handle={},
+                template=c.template,
+                image_hash=c.image_hash,
+                started_at=_now(),
+            )
+            # Durable before the provider is asked: a crash after this point is adopted by
+            # token (start is idempotent per token), never started twice.
+            self.session.begin_operation(op)
+        t0 = time.monotonic()
+        handle = dict(op.handle)
+        if not handle:
+            handle = self._with_retry(n, lambda: provider.start(c.kind, attrs, op.token))
+            op = op.model_copy(update={"handle": handle})
+            self.session.begin_operation(op)
+        self._handles[n.id] = (provider, c.kind, handle)
+        try:
+            result = self._with_retry(
+                n, lambda: provider.wait(c.kind, handle, lambda msg, phase=None: self.hooks.progress(n, msg, phase))
+            )
+        finally:
+            self._handles.pop(n.id, None)
+        status = "test_failed" if c.kind is Kind.IMAGE and result.get("status") == "TEST_FAILED" else "ok"
+        stored = {k: v for k, v in attrs.items() if k not in ("context_dir",)}
+        stored.update({k: v for k, v in result.items() if k != "id"})
+        if c.kind is Kind.IMAGE:
+            stored["hash_inputs"] = (c.after or {}).get("hash_inputs", {})
+        resource = ResourceState(
+            address=c.address,
+            kind=c.kind,
+            provider=c.provider,
+            id=str(result["id"]),
+            attributes=self.mask(stored),
+            dependencies=list(c.depends_on),
+            template=c.template,
+            image_hash=c.image_hash,
+            status=status,
+            created_at=_now(),
+            duration_s=round(time.monotonic() - t0, 3),
+        )
+        with self._lock:
+            self.session.put(resource)
+            self.session.end_operation(c.address, c.image_hash)
+            if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
+                self.session.set_current(c.template, c.image_hash or "")
+        if status == "test_failed":
+            raise ProviderError(
+                "TEST_FAILED",
+                f"the image {resource.id} was built but its test commands failed; it is kept and not distributed",
+            )
+        return result
+
+    def _delete(self, n: Node) -> None:
+        c = n.change
+        provider = self._provider(c)
+        if c.prior_id is not None:
+            prior_id = c.prior_id
+            self._with_retry(n, lambda: provider.delete(c.kind, prior_id, c.before or {}))
+        with self._lock:
+            current = self.session.state.get(c.address, c.image_hash)
+            if current is not None and current.id == c.prior_id:
+                self.session.remove(c.address, c.image_hash)
+            if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template, "") is None:
+                if self.session.state.current.get(c.template) == c.image_hash:
+                    self.session.drop_current(c.template)
+
+    def _with_retry(self, n: Node, call: Callable[[], Any]) -> Any:
+        policy = self.retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except Cancelled:
+                raise
+            except ProviderError as e:
+                elapsed = time.monotonic() - started
+                if not e.retryable or attempt >= policy.attempts or elapsed >= policy.max_total or self._cancel.is_set():
+                    raise
+                delay = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+                delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: no thundering herd
+                if e.retry_after is not None:
+                    delay = max(delay, e.retry_after)
+                self.hooks.retrying(n, e, delay, attempt)
+                policy.sleep(delay)
+
+
+def _failure(n: Node, err: BaseException) -> Failure:
+    if isinstance(err, ProviderError):
+        return Failure(n.label, str(n.step), err.code, err.message, err.request_id)
+    return Failure(n.label, str(n.step), type(err).__name__, str(err))

@@ -1,0 +1,889 @@
+"""The imgb command line: parse flags, call the engine, pick a view, map the result to an exit code.
+
+Exit codes (Terraform's): 0 success or no changes, 1 error, 2 changes present (only with
+--detailed-exitcode). Anything a user can fix prints as a diagnostic; an unexpected internal
+error prints one line and writes the traceback to a debug log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyResult
+    from reconciler.plan import Plan
+    from reconciler.project import Project
+
+app = typer.Typer(
+    name="imgb",
+    help="Declarative golden images: plan and apply components, templates and distribution.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+state_app = typer.Typer(help="Read and change the state.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Manage workspaces (separate states for one configuration).", no_args_is_help=True)
+image_app = typer.Typer(help="Manage base images of the local provider.", no_args_is_help=True)
+app.add_typer(state_app, name="state")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(image_app, name="image")
+
+_DIR: dict[str, Path] = {"path": Path(".")}
+
+VarOpt = Annotated[list[str] | None, typer.Option("--var", help="Set a variable: name=value (repeatable).")]
+VarFileOpt = Annotated[list[str] | None, typer.Option("--var-file", help="Read variable values from a file.")]
+TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Plan only this address and what it needs.")]
+ReplaceOpt = Annotated[list[str] | None, typer.Option("--replace", help="Force replacement of this address.")]
+
+
+class Exit(Exception):
+    def __init__(self, code: int):
+        self.code = code
+
+
+@app.callback()
+def _root(
+    chdir: Annotated[str | None, typer.Option("-C", "--chdir", help="Work in DIR instead of the current directory.")] = None,
+) -> None:
+    if chdir:
+        p = Path(chdir)
+        if not p.is_dir():
+            _err(f"Error: -C {chdir}: no such directory.\n")
+            raise Exit(1)
+        _DIR["path"] = p
+
+
+# -- output helpers ------------------------------------------------------------------------------
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _show_diags(diags: Any, *, as_json: bool = False) -> None:
+    from reconciler.views.diagnostics import render_human, render_json
+
+    if not diags:
+        return
+    if as_json:
+        _out(render_json(diags))
+    else:
+        _err(render_human(diags, str(_DIR["path"])))
+
+
+def _project(var: list[str] | None = None, var_file: list[str] | None = None) -> Project:
+    from reconciler.project import Project, VarInputs
+
+    return Project(_DIR["path"], VarInputs(tuple(var or ()), tuple(var_file or ())))
+
+
+# -- validate / fmt / version -----------------------------------------------------------------------
+@app.command()
+def version() -> None:
+    """Print the imgb version."""
+    from reconciler import __version__
+
+    _out(f"imgb v{__version__}\n")
+
+
+@app.command()
+def validate(
+    json_: Annotated[bool, typer.Option("--json", help="Print diagnostics as JSON.")] = False,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+) -> None:
+    """Check the configuration: syntax, references, types, commands and documented limits."""
+    from reconciler.validate import validate_directory
+    from reconciler.views.diagnostics import render_human, render_json
+
+    config, diags = validate_directory(_DIR["path"], var_args=var or (), var_files=var_file or (), env=os.environ)
+    if json_:
+        _out(render_json(diags))
+    else:
+        if diags:
+            _err(render_human(diags, str(_DIR["path"])))
+        if not diags.has_errors():
+            _out("Success! The configuration is valid.\n")
+    raise Exit(1 if diags.has_errors() else 0)
+
+
+@app.command()
+def fmt(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a file is not formatted; change nothing.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show what would change.")] = False,
+) -> None:
+    """Rewrite *.imgb.hcl files in the canonical format."""
+    from reconciler.diagnostics import Diagnostics
+    from reconciler.fmt import format_diff, format_source
+
+    directory = _DIR["path"]
+    files = sorted(directory.glob("*.imgb.hcl")) + sorted(directory.glob("*.imgbvars.hcl"))
+    all_diags = Diagnostics()
+    changed = []
+    for f in files:
+        text = f.read_text()
+        new, diags = format_source(text, f.name)
+        all_diags.extend(diags)
+        if new is None or new == text:
+            continue
+        changed.append(f.name)
+        if diff:
+            _out(format_diff(text, new, f.name))
+        if not check:
+            f.write_text(new)
+    _show_diags(all_diags)
+    for name in changed:
+        _out(name + "\n")
+    if all_diags.has_errors() or (check and changed):
+        raise Exit(1)
+
+
+# -- plan / apply ------------------------------------------------------------------------------------
+def _make_plan(
+    project: Project,
+    session_state: Any,
+    state_exists: bool,
+    *,
+    destroy: bool,
+    refresh: bool,
+    refresh_only: bool,
+    targets: list[str],
+    replace: list[str],
+    parallelism: int,
+) -> Plan:
+    from reconciler.diagnostics import DiagnosticError
+    from reconciler.planner import PlanOptions, make_plan
+
+    config, load_diags = project.load()
+    _show_diags([d for d in load_diags if d.severity == "warning"] and load_diags)
+    _check_addresses(targets + replace)
+    providers = project.providers()
+    plan, diags = make_plan(
+        config,
+        session_state,
+        providers,
+        PlanOptions(destroy=destroy, refresh=refresh, refresh_only=refresh_only, targets=targets, replace=replace, parallelism=parallelism),
+        state_exists=state_exists,
+    )
+    if plan is None:
+        raise DiagnosticError(diags)
+    mask = project.masker()
+    for c in plan.changes:
+        c.before = mask(c.before)
+        c.after = mask(c.after)
+    return plan
+
+
+def _check_addresses(addrs: list[str]) -> None:
+    from reconciler.addresses import Address, AddressError
+    from reconciler.diagnostics import DiagnosticError, error
+
+    for a in addrs:
+        base = a.split("[")[0]
+        try:
+            Address.parse(a if "[" in a else base)
+        except AddressError as e:
+            raise DiagnosticError(error("Invalid resource address", str(e))) from None
+
+
+def _render(plan: Plan, fmt_: str) -> str:
+    from reconciler.views.plan_json import render_json
+    from reconciler.views.plan_markdown import render_markdown
+    from reconciler.views.plan_text import render_plan
+
+    return {"json": render_json, "markdown": render_markdown}.get(fmt_, render_plan)(plan)
+
+
+def _lock_timeout(text: str) -> float:
+    text = text.strip()
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    for u in ("ms", "s", "m", "h"):
+        if text.endswith(u) and text[: -len(u)].replace(".", "", 1).isdigit():
+            return float(text[: -len(u)]) * units[u]
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    _err(f'Error: invalid --lock-timeout "{text}"; use a duration such as 30s or 5m.\n')
+    raise Exit(1)
+
+
+@app.command()
+def plan(
+    out: Annotated[str | None, typer.Option("--out", help="Save the plan to FILE for imgb apply FILE.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    format_: Annotated[str, typer.Option("--format", help="human, json or markdown.")] = "human",
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
+    target: TargetOpt = None,
+    replace: ReplaceOpt = None,
+    destroy: Annotated[bool, typer.Option("--destroy", help="Plan to delete everything imgb made.")] = False,
+    refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only record drift in state.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh/--no-refresh", help="Read every object from the provider first.")] = True,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+    parallelism: Annotated[int, typer.Option("--parallelism", min=1)] = 10,
+    lock_timeout: Annotated[str, typer.Option("--lock-timeout")] = "0s",
+) -> None:
+    """Show what apply would do: builds, copies, shares and deletes, with the reasons."""
+    from reconciler.project import write_private
+
+    project = _project(var, var_file)
+    fmt_ = "json" if json_ else format_
+    if fmt_ not in ("human", "json", "markdown"):
+        _err(f'Error: --format must be human, json or markdown, not "{fmt_}".\n')
+        raise Exit(1)
+    manager = project.state_manager()
+    with manager.session("plan", lock_timeout=_lock_timeout(lock_timeout)) as session:
+        the_plan = _make_plan(
+            project,
+            session.state,
+            manager.exists(),
+            destroy=destroy,
+            refresh=refresh,
+            refresh_only=refresh_only,
+            targets=target or [],
+            replace=replace or [],
+            parallelism=parallelism,
+        )
+    _out(_render(the_plan, fmt_))
+    if out:
+        write_private(Path(out), the_plan.to_file_bytes())
+        if fmt_ == "human":
+            _out(f"\nSaved the plan to {out}. To apply exactly this plan, run: imgb apply {out}\n")
+    if detailed_exitcode and (the_plan.actionable() or the_plan.drift):
+        raise Exit(2)
+
+
+class LineHooks:
+    """Progress as timestamped lines: readable in CI logs and terminals alike."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.done = 0
+
+    def _line(self, text: str) -> None:
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
+        _out(f"{stamp} {text}\n")
+
+    def started(self, node: Any) -> None:
+        self._line(f"{node.label}: {_verb(node)}...")
+
+    def progress(self, node: Any, message: str, phase: str | None) -> None:
+        self._line(f"{node.label}: {phase + ': ' if phase else ''}{message}")
+
+    def finished(self, node: Any, result: Any, seconds: float) -> None:
+        self.done += 1
+        rid = f" [id={result['id']}]" if result and "id" in result else ""
+        self._line(f"{node.label}: {_verb(node, done=True)} after {seconds:.1f}s{rid}")
+
+    def failed(self, node: Any, error: Any) -> None:
+        self._line(f"{node.label}: failed: {error.code}: {error.message}")
+
+    def skipped(self, node: Any, because: str) -> None:
+        self._line(f"{node.label}: skipped ({because})")
+
+    def retrying(self, node: Any, error: Any, delay: float, attempt: int) -> None:
+        self._line(f"{node.label}: {error.code}, retrying in {delay:.1f}s (attempt {attempt + 1})")
+
+    def interrupted(self, second: bool) -> None:
+        if second:
+            _err("\nInterrupted again: cancelling running builds.\n")
+        else:
+            _err("\nInterrupt received: starting nothing new and waiting for running actions to finish. "
+                 "Press Ctrl-C again to cancel running builds.\n")
+
+
+def _verb(node: Any, done: bool = False) -> str:
+    from reconciler.addresses import Kind
+
+    step, kind = str(node.step), node.change.kind
+    if step == "create":
+        v = {Kind.IMAGE: ("Building", "Built"), Kind.COPY: ("Copying", "Copied"), Kind.SHARE: ("Sharing", "Shared")}.get(
+            kind, ("Creating", "Created")
+        )
+    elif step == "delete":
+        v = ("Unsharing", "Unshared") if kind is Kind.SHARE else ("Deleting", "Deleted")
+    elif step == "reuse":
+        v = ("Making current", "Made current")
+    else:
+        v = ("Forgetting", "Forgot")
+    return v[1] if done else v[0]
+
+
+def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, parallelism: int) -> ApplyResult:
+    from reconciler.apply import Engine
+
+    bases = {p.template: p.image_id for p in the_plan.pinned_bases}
+    desired = project.desired_attrs(bases) if the_plan.mode == "normal" else {}
+    hooks = LineHooks()
+    engine = Engine(
+        the_plan,
+        session,
+        project.providers(),
+        desired=desired,
+        parallelism=parallelism,
+        hooks=hooks,  # type: ignore[arg-type]
+        context_dir=str(project.directory.resolve()),
+        mask=project.masker(),
+    )
+    result = engine.run(install_signal_handlers=True)
+    for f in result.failed:
+        hooks.failed(type("N", (), {"label": f.address})(), f)
+    _record_outputs(project, session)
+    session.checkpoint()
+    return result
+
+
+def _record_outputs(project: Project, session: Any) -> None:
+    try:
+        from reconciler.outputs import evaluate_outputs
+    except ImportError:
+        return
+    outputs = evaluate_outputs(project.config, session.state)
+    session.set_outputs(outputs)
+
+
+def _summarize(result: ApplyResult, destroy: bool = False) -> None:
+    if result.failed:
+        _err("\nApply failed:\n")
+        for f in result.failed:
+            rid = f" (request id {f.request_id})" if f.request_id else ""
+            _err(f"  - {f.address}: {f.code}: {f.message}{rid}\n")
+        if result.skipped:
+            _err(f"  {len(result.skipped)} dependent action(s) skipped.\n")
+        _err("What completed is recorded in state; run imgb apply again to finish.\n")
+        raise Exit(1)
+    if result.interrupted:
+        _err("\nApply interrupted. Everything that finished is recorded in state; run imgb apply again to continue.\n")
+        raise Exit(1)
+    _out(f"\nApply complete! {len(result.done)} action(s) in {result.seconds:.1f}s.\n")
+
+
+@app.command()
+def apply(
+    planfile: Annotated[str | None, typer.Argument(help="A plan saved with imgb plan --out.")] = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    target: TargetOpt = None,
+    replace: ReplaceOpt = None,
+    destroy: Annotated[bool, typer.Option("--destroy")] = False,
+    refresh_only: Annotated[bool, typer.Option("--refresh-only")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh/--no-refresh")] = True,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+    parallelism: Annotated[int, typer.Option("--parallelism", min=1)] = 10,
+    lock_timeout: Annotated[str, typer.Option("--lock-timeout")] = "0s",
+) -> None:
+    """Build, copy, share and delete so the images match the configuration."""
+    _apply(planfile, auto_approve, target or [], replace or [], destroy, refresh_only, refresh, var, var_file, parallelism, lock_timeout)
+
+
+def _apply(
+    planfile: str | None,
+    auto_approve: bool,
+    targets: list[str],
+    replace: list[str],
+    destroy: bool,
+    refresh_only: bool,
+    refresh: bool,
+    var: list[str] | None,
+    var_file: list[str] | None,
+    parallelism: int,
+    lock_timeout: str,
+) -> None:
+    from reconciler.diagnostics import DiagnosticError, error
+    from reconciler.planner import config_digest
+    from reconciler.project import read_plan_file, stale_reasons
+    from reconciler.views.plan_text import render_plan
+
+    project = _project(var, var_file)
+    manager = project.state_manager()
+    saved = read_plan_file(Path(planfile)) if planfile else None
+    try:
+        with manager.session("apply", lock_timeout=_lock_timeout(lock_timeout)) as session:
+            if saved is not None:
+                config, _ = project.load()
+                bases: dict[str, str] = {}
+                providers = project.providers()
+                for p in saved.pinned_bases:
+                    tmpl = config.templates.get(p.template)
+                    if tmpl is not None and tmpl.provider in providers:
+                        try:
+                            bases[p.template] = providers[tmpl.provider].resolve_base_image(tmpl.base_image, tmpl.base_image_family)
+                        except Exception:
+                            pass
+                reasons = stale_reasons(saved, session.state, manager.exists(), config_digest(config), bases)
+                if reasons:
+                    raise DiagnosticError(
+                        error(
+                            "Saved plan is stale",
+                            "The given plan file can no longer be applied: "
+                            + "; ".join(reasons)
+                            + ". Run imgb plan again to make a new plan.",
+                        )
+                    )
+                the_plan = saved
+            else:
+                the_plan = _make_plan(
+                    project,
+                    session.state,
+                    manager.exists(),
+                    destroy=destroy,
+                    refresh=refresh,
+                    refresh_only=refresh_only,
+                    targets=targets,
+                    replace=replace,
+                    parallelism=parallelism,
+                )
+                _out(render_plan(the_plan))
+                if not the_plan.actionable():
+                    if the_plan.drift and refresh_only:
+                        pass
+                    else:
+                        return
+                if not auto_approve:
+                    if not sys.stdin.isatty():
+                        _err("\nError: imgb apply needs confirmation; run it in a terminal or pass --auto-approve.\n")
+                        raise Exit(1)
+                    answer = input("\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+                    if answer.strip() != "yes":
+                        _err("Apply cancelled.\n")
+                        raise Exit(1)
+            _out("\n")
+            result = _run_apply(project, manager, session, the_plan, parallelism)
+    finally:
+        project.close()
+    _summarize(result)
+
+
+@app.command()
+def destroy(
+    auto_approve: Annotated[bool, typer.Option("--auto-approve")] = False,
+    target: TargetOpt = None,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+    parallelism: Annotated[int, typer.Option("--parallelism", min=1)] = 10,
+    lock_timeout: Annotated[str, typer.Option("--lock-timeout")] = "0s",
+) -> None:
+    """Delete everything imgb made for this configuration."""
+    _apply(None, auto_approve, target or [], [], True, False, True, var, var_file, parallelism, lock_timeout)
+
+
+@app.command()
+def refresh(
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+    lock_timeout: Annotated[str, typer.Option("--lock-timeout")] = "0s",
+) -> None:
+    """Record in state what changed outside imgb (same as apply --refresh-only --auto-approve)."""
+    _apply(None, True, [], [], False, True, True, var, var_file, 10, lock_timeout)
+
+
+@app.command()
+def show(
+    planfile: Annotated[str | None, typer.Argument()] = None,
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a saved plan, or the state."""
+    from reconciler.project import dump_json, read_plan_file
+
+    if planfile:
+        the_plan = read_plan_file(Path(planfile))
+        _out(_render(the_plan, "json" if json_ else "human"))
+        return
+    state = _project().state_manager().load()
+    if json_:
+        _out(dump_json(state.normalized().model_dump(mode="json")))
+        return
+    from reconciler.views.state_text import render_state
+
+    _out(render_state(state))
+
+
+@app.command()
+def graph(
+    format_: Annotated[str, typer.Option("--format", help="dot or mermaid.")] = "dot",
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+) -> None:
+    """Print the resource graph of the configuration."""
+    from reconciler.graph import build_graph
+    from reconciler.views.graph_text import render_dot, render_mermaid
+
+    config, _ = _project(var, var_file).load()
+    g, diags = build_graph(config, {})
+    _show_diags(diags)
+    _out(render_mermaid(g) if format_ == "mermaid" else render_dot(g))
+
+
+@app.command()
+def output(
+    name: Annotated[str | None, typer.Argument()] = None,
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show output values from the state."""
+    from reconciler.project import dump_json
+
+    state = _project().state_manager().load()
+    outs = state.outputs
+    if name is not None:
+        if name not in outs:
+            _err(f'Error: no output named "{name}" in the state. Outputs: {", ".join(sorted(outs)) or "none"}.\n')
+            raise Exit(1)
+        o = outs[name]
+        val = "(sensitive)" if o.sensitive and not json_ else o.value
+        _out(dump_json(val) if json_ or not isinstance(val, str) else val + "\n")
+        return
+    if json_:
+        _out(dump_json({k: {"value": v.value, "sensitive": v.sensitive} for k, v in sorted(outs.items())}))
+        return
+    for k, v in sorted(outs.items()):
+        _out(f"{k} = {'(sensitive)' if v.sensitive else dump_json(v.value).strip()}\n")
+
+
+@app.command("force-unlock")
+def force_unlock(lock_id: str) -> None:
+    """Remove a lock left behind, after checking nobody is still applying."""
+    manager = _project().state_manager()
+    holder = manager.lock_holder()
+    manager.force_unlock(lock_id)
+    who = f" (held by {holder.who}, operation {holder.operation}, since {holder.created})" if holder else ""
+    _out(f"The state lock {lock_id}{who} has been removed.\n")
+
+
+@app.command("import")
+def import_(
+    address: str,
+    id: str,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+) -> None:
+    """Read an existing object through its provider and record it in state at ADDRESS."""
+    from reconciler.addresses import Address, Kind
+    from reconciler.diagnostics import DiagnosticError, error
+    from state.model import ResourceState
+
+    project = _project(var, var_file)
+    config, _ = project.load()
+    addr = Address.parse(address)
+    block = config.components.get(addr.block) or config.templates.get(addr.block)
+    if block is None:
+        raise DiagnosticError(error("Import to an address not in the configuration", f"{addr.block} is not declared; add it first."))
+    provider = project.providers()[block.provider]
+    attrs = provider.read(addr.kind, id, {})
+    if attrs is None:
+        raise DiagnosticError(error("Object not found", f'The {block.provider} provider has no {addr.kind} "{id}".'))
+    manager = project.state_manager()
+    with manager.session("import") as session:
+        if session.state.get(str(addr)) is not None:
+            raise DiagnosticError(error("Resource already managed", f"{addr} is already in the state."))
+        session.put(
+            ResourceState(
+                address=str(addr), kind=addr.kind, provider=block.provider, id=id, attributes=project.masker()(attrs),
+                template=addr.block if addr.kind not in (Kind.COMPONENT, Kind.TEMPLATE) else None,
+            )
+        )
+        session.checkpoint()
+    _out(f"Imported {id} as {addr}.\n")
+
+
+# -- state subcommands -------------------------------------------------------------------------------
+@state_app.command("list")
+def state_list() -> None:
+    """List the resources in the state."""
+    state = _project().state_manager().load()
+    for r in state.normalized().resources:
+        _out(state.display_address(r) + "\n")
+
+
+@state_app.command("show")
+def state_show(address: str) -> None:
+    """Show one resource in the state."""
+    from reconciler.project import dump_json
+
+    state = _project().state_manager().load()
+    found = [r for r in state.normalized().resources if state.display_address(r) == address or r.address == address]
+    if not found:
+        _err(f'Error: no resource "{address}" in the state. Run imgb state list to see what is there.\n')
+        raise Exit(1)
+    for r in found:
+        _out(f"# {state.display_address(r)}\n" + dump_json(r.model_dump(mode="json")))
+
+
+@state_app.command("rm")
+def state_rm(addresses: list[str]) -> None:
+    """Forget resources without deleting them."""
+    manager = _project().state_manager()
+    with manager.session("state rm") as session:
+        for a in addresses:
+            matches = [r for r in session.state.resources if session.state.display_address(r) == a or r.address == a]
+            if not matches:
+                _err(f'Error: no resource "{a}" in the state.\n')
+                raise Exit(1)
+            for r in matches:
+                session.remove(r.address, r.image_hash)
+                _out(f"Removed {session.state.display_address(r) if False else a}\n")
+        session.checkpoint()
+
+
+@state_app.command("mv")
+def state_mv(source: str, destination: str) -> None:
+    """Move a resource to another address (after renaming a block), without rebuilding."""
+    from reconciler.addresses import Address
+
+    src, dst = Address.parse(source), Address.parse(destination)
+    if src.kind != dst.kind:
+        _err("Error: a resource can only move to an address of the same kind.\n")
+        raise Exit(1)
+    manager = _project().state_manager()
+    with manager.session("state mv") as session:
+        moved = 0
+        st = session.state
+        for r in list(st.resources):
+            a = Address.parse(r.address)
+            if a.name != src.name or (src.key is not None and a.key != src.key) or (src.kind not in (a.kind,) and src.kind.value != "template"):
+                continue
+            if src.kind.value == "template" or a.kind == src.kind:
+                new_addr = str(Address(a.kind, dst.name, a.key if src.key is None else dst.key))
+                session.remove(r.address, r.image_hash)
+                session.put(r.model_copy(update={"address": new_addr, "template": f"template.{dst.name}" if r.template else None}))
+                moved += 1
+        if src.kind.value == "template" and str(src) in st.current:
+            h = st.current[str(src)]
+            session.drop_current(str(src))
+            session.set_current(str(dst), h)
+        session.checkpoint()
+    if not moved:
+        _err(f'Error: no resource "{source}" in the state.\n')
+        raise Exit(1)
+    _out(f"Moved {source} to {destination} ({moved} object(s)).\n")
+
+
+@state_app.command("pull")
+def state_pull() -> None:
+    """Print the state as JSON."""
+    from reconciler.project import dump_json
+
+    state = _project().state_manager().load()
+    _out(dump_json(state.model_dump(mode="json")))
+
+
+@state_app.command("push")
+def state_push(
+    path: str,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite even a different lineage or a newer serial.")] = False,
+) -> None:
+    """Replace the state with a JSON file (refused across lineages or to an older serial)."""
+    from state.model import State
+
+    try:
+        state = State.model_validate_json(Path(path).read_bytes())
+    except Exception as e:
+        _err(f"Error: {path} is not an imgb state file: {str(e).splitlines()[0]}\n")
+        raise Exit(1) from None
+    _project().state_manager().push(state, force=force)
+    _out("State pushed.\n")
+
+
+# -- workspaces ------------------------------------------------------------------------------------------
+@workspace_app.command("list")
+def workspace_list() -> None:
+    project = _project()
+    current = project.workspace
+    names = set(project.backend().workspaces()) | {"default", current}
+    for n in sorted(names):
+        _out(("* " if n == current else "  ") + n + "\n")
+
+
+@workspace_app.command("new")
+def workspace_new(name: str) -> None:
+    project = _project()
+    if name in project.backend().workspaces():
+        _err(f'Error: workspace "{name}" already exists.\n')
+        raise Exit(1)
+    project.select_workspace(name)
+    _out(f'Created and switched to workspace "{name}".\n')
+
+
+@workspace_app.command("select")
+def workspace_select(name: str) -> None:
+    project = _project()
+    if name != "default" and name not in project.backend().workspaces():
+        _err(f'Error: workspace "{name}" does not exist. Create it with imgb workspace new {name}.\n')
+        raise Exit(1)
+    project.select_workspace(name)
+    _out(f'Switched to workspace "{name}".\n')
+
+
+@workspace_app.command("delete")
+def workspace_delete(name: str, force: Annotated[bool, typer.Option("--force")] = False) -> None:
+    from state.manager import StateManager
+
+    project = _project()
+    if name == project.workspace:
+        _err("Error: cannot delete the selected workspace; select another one first.\n")
+        raise Exit(1)
+    backend = project.backend()
+    state = StateManager(backend, name).load()
+    if state.resources and not force:
+        _err(f'Error: workspace "{name}" still manages {len(state.resources)} object(s); destroy them first or use --force.\n')
+        raise Exit(1)
+    backend.delete_workspace(name)
+    _out(f'Deleted workspace "{name}".\n')
+
+
+# -- local provider helpers --------------------------------------------------------------------------------
+@app.command()
+def images(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the images in the local provider's store, per region."""
+    from providers.local.store import list_images
+    from providers.registry import local_root
+    from reconciler.project import dump_json
+
+    project = _project()
+    config, _ = project.load()
+    roots = {local_root(p, project.directory) for p in config.providers.values() if p.type == "local"}
+    rows = [row for root in sorted(roots) for row in list_images(root)]
+    if json_:
+        _out(dump_json(rows))
+        return
+    if not rows:
+        _out("No images.\n")
+        return
+    cols = ["region", "id", "name", "family", "content_hash", "created", "size", "shared_with"]
+    table = [[_cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
+    _out("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip() + "\n")
+    for t in table:
+        _out("  ".join(v.ljust(w) for v, w in zip(t, widths, strict=True)).rstrip() + "\n")
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, list | tuple):
+        return ",".join(str(x) for x in v) or "-"
+    s = str(v)
+    return s[:12] if len(s) == 64 else s
+
+
+@app.command()
+def logs(address: str) -> None:
+    """Print the build log of an image."""
+    from reconciler.addresses import Address, Kind
+
+    project = _project()
+    state = project.state_manager().load()
+    addr = Address.parse(address)
+    if addr.kind is not Kind.IMAGE:
+        _err("Error: logs are kept for images: give an address like image.web.\n")
+        raise Exit(1)
+    h = state.current.get(addr.block) if addr.retained is None else None
+    candidates = [r for r in state.resources if r.address == str(addr.current()) and (h is None or r.image_hash == h)]
+    if addr.retained:
+        candidates = [r for r in candidates if (r.image_hash or "").startswith(addr.retained)]
+    if not candidates:
+        _err(f'Error: no image "{address}" in the state.\n')
+        raise Exit(1)
+    r = candidates[0]
+    providers = project.providers()
+    _out(providers[r.provider].logs(r.kind, r.id, r.attributes))
+
+
+@image_app.command("import")
+def image_import(
+    name: str,
+    src: str,
+    region: Annotated[str | None, typer.Option("--region", help="Local region (default: the provider's home region).")] = None,
+) -> None:
+    """Import a base image (rootfs directory or tarball, oci:DIR[:tag], docker-archive:FILE) into the local store."""
+    from providers.local.baseimages import import_image
+    from providers.registry import default_local_root, local_root
+
+    project = _project()
+    try:
+        config, _ = project.load()
+        local = [p for p in config.providers.values() if p.type == "local"]
+    except Exception:
+        local = []
+    root = local_root(local[0], project.directory) if local else default_local_root()
+    reg = region or (local[0].region if local else "local-1")
+    image_id = import_image(root, reg, name, src)
+    _out(f"Imported {src} as {name} ({image_id}) in {reg}.\n")
+
+
+# -- entry point ------------------------------------------------------------------------------------------
+def _normalize_argv(argv: list[str]) -> list[str]:
+    """Terraform's spellings: --refresh=false, -auto-approve style single dashes for long flags."""
+    out = []
+    for a in argv:
+        if a in ("--refresh=false", "-refresh=false"):
+            a = "--no-refresh"
+        elif a in ("--refresh=true", "-refresh=true"):
+            a = "--refresh"
+        out.append(a)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from reconciler.diagnostics import DiagnosticError
+
+    args = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    try:
+        app(args=args, prog_name="imgb", standalone_mode=False)
+        return 0
+    except Exit as e:
+        return e.code
+    except DiagnosticError as e:
+        _show_diags(e.diagnostics)
+        return 1
+    except KeyboardInterrupt:
+        _err("\nInterrupted.\n")
+        return 130
+    except SystemExit as e:
+        return int(e.code or 0)
+    except Exception as e:
+        import click
+
+        if isinstance(e, click.exceptions.Exit):
+            return int(e.exit_code)
+        if isinstance(e, click.ClickException):
+            e.show()
+            return 1
+        if isinstance(e, click.exceptions.Abort):
+            _err("Aborted.\n")
+            return 1
+        return _internal_error(e)
+
+
+def _internal_error(e: BaseException) -> int:
+    from reconciler.errors import explain_exception
+
+    known = explain_exception(e)
+    if known is not None:
+        _err(known)
+        return 1
+    log = Path(os.environ.get("IMGB_DEBUG_LOG", Path.cwd() / "imgb-debug.log"))
+    try:
+        with open(log, "a") as f:
+            f.write(f"--- {datetime.now(UTC).isoformat()} imgb {' '.join(sys.argv[1:2])}\n")
+            f.write("".join(traceback.format_exception(e)))
+        where = f" The details are in {log}."
+    except OSError:
+        where = ""
+    _err(f"Error: internal error in imgb ({type(e).__name__}).{where} Please report it as a bug.\n")
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""A configuration directory as imgb works on it: its configuration, its state, its providers.
+
+The CLI calls these; each returns data or raises ``DiagnosticError``. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers.base import Provider
+from reconciler.config.model import Config
+from reconciler.diagnostics import DiagnosticError, Diagnostics, error
+from reconciler.graph import build_graph
+from reconciler.plan import Plan
+from reconciler.planner import MASK
+from state.model import State
+
+ENV_FILE = Path(".imgb") / "environment"
+
+
+@dataclass
+class VarInputs:
+    var_args: Sequence[str] = ()
+    var_files: Sequence[str] = ()
+
+
+@dataclass
+class Project:
+    directory: Path
+    vars: VarInputs = field(default_factory=VarInputs)
+    _config: Config | None = None
+    _providers: dict[str, Provider] = field(default_factory=dict)
+
+    # -- configuration -----------------------------------------------------------------------
+    def load(self, *, check_content: bool = True) -> tuple[Config, Diagnostics]:
+        from reconciler.validate import validate_directory
+
+        config, diags = validate_directory(
+            self.directory, var_args=self.vars.var_args, var_files=self.vars.var_files, env=os.environ
+        )
+        if config is None or diags.has_errors():
+            raise DiagnosticError(diags)
+        self._config = config
+        return config, diags
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self.load()
+        assert self._config is not None
+        return self._config
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def workspace(self) -> str:
+        env = os.environ.get("IMGB_WORKSPACE")
+        if env:
+            return env
+        f = self.directory / ENV_FILE
+        return f.read_text().strip() if f.exists() else "default"
+
+    def select_workspace(self, name: str) -> None:
+        f = self.directory / ENV_FILE
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(name + "\n")
+
+    def backend(self) -> Any:
+        from reconciler.config.model import BackendConfig
+        from state.open import open_backend
+
+        cfg = self._config.backend if self._config is not None else _backend_only(self.directory)
+        return open_backend(self.directory, cfg or BackendConfig())
+
+    def state_manager(self) -> Any:
+        from state.manager import StateManager
+
+        return StateManager(self.backend(), self.workspace)
+
+    # -- providers -----------------------------------------------------------------------------
+    def providers(self, state: State | None = None) -> dict[str, Provider]:
+        """Providers of the configuration, plus any that state names and the configuration no
+        longer has (so their objects can still be deleted)."""
+        from providers.registry import open_provider
+
+        if not self._providers:
+            for key, pcfg in self.config.providers.items():
+                try:
+                    self._providers[key] = open_provider(pcfg, self.directory)
+                except Exception as e:  # construction problems are user problems (credentials, paths)
+                    raise DiagnosticError(
+                        error(
+                            "Provider could not be configured",
+                            f'The provider "{key}" could not start: {e}. Check its block in the configuration.',
+                            pcfg.pos,
+                        )
+                    ) from None
+        return self._providers
+
+    def close(self) -> None:
+        for p in self._providers.values():
+            try:
+                p.close()
+            except Exception:
+                pass
+
+    # -- apply helpers -------------------------------------------------------------------------
+    def desired_attrs(self, base_images: Mapping[str, str]) -> dict[tuple[str, str | None], dict[str, Any]]:
+        """Unmasked desired attributes by (address, image hash), rebuilt from the configuration
+        at apply time: plans and state hold sensitive values masked, providers get them whole."""
+        graph, _ = build_graph(self.config, base_images)
+        return {(a, n.image_hash): dict(n.attrs) for a, n in graph.nodes.items()}
+
+    def masker(self) -> Callable[[Any], Any]:
+        secrets = sorted((s for s in self.config.sensitive_values if s), key=len, reverse=True)
+        return make_masker(secrets)
+
+
+def make_masker(secrets: Sequence[str]) -> Callable[[Any], Any]:
+    def mask(value: Any) -> Any:
+        if not secrets:
+            return value
+        if isinstance(value, str):
+            for s in secrets:
+                value = value.replace(s, MASK)
+            return value
+        if isinstance(value, dict):
+            return {k: mask(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mask(v) for v in value]
+        return value
+
+    return mask
+
+
+def _backend_only(directory: Path) -> Any:
+    """The backend block without evaluating the whole configuration (state commands must work
+    even when the configuration has errors)."""
+    from reconciler.validate import validate_directory
+
+    config, _ = validate_directory(directory)
+    return config.backend if config is not None else None
+
+
+def read_plan_file(path: Path) -> Plan:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DiagnosticError(error("Cannot read the plan file", f"{path}: {e.strerror}.")) from None
+    try:
+        return Plan.from_file_bytes(data)
+    except ValueError as e:
+        raise DiagnosticError(
+            error("Invalid plan file", f"{path} cannot be applied: {e}. Make a new one with imgb plan --out.")
+        ) from None
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (plans and state may name accounts and images)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def stale_reasons(plan: Plan, state: State, state_exists: bool, config_digest: str, bases: Mapping[str, str]) -> list[str]:
+    reasons: list[str] = []
+    if plan.prior_state_existed != state_exists:
+        reasons.append(
+            "the plan was made against an empty state, and the state has been written since"
+            if not plan.prior_state_existed
+            else "the state the plan was made against no longer exists"
+        )
+    elif state_exists and (plan.prior_serial != state.serial or plan.prior_lineage != state.lineage):
+        reasons.append(
+            f"the state changed after the plan was made (serial {plan.prior_serial} → {state.serial})"
+            if plan.prior_lineage == state.lineage
+            else "the state belongs to another lineage"
+        )
+    if plan.config_digest and plan.config_digest != config_digest:
+        reasons.append("the configuration, a file it reads, or a variable value changed after the plan was made")
+    for p in plan.pinned_bases:
+        now = bases.get(p.template)
+        if now is not None and now != p.image_id:
+            what = f"base image family {p.family}" if p.family else f"base image {p.image}"
+            reasons.append(f"{what} moved from {p.image_id} to {now}")
+    return reasons
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
