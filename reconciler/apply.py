@@ -169,7 +169,7 @@ def build_steps(plan: Plan) -> nx.DiGraph:
 
     # Replacements: the old object goes after the new one exists and after everything that
     # depended on it has moved to the new one; unless the kind deletes first.
-    for key, d in deletes.items():
+    for d in deletes.values():
         c = d.change
         if c.action is not Action.REPLACE:
             continue

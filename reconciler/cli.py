@@ -176,7 +176,7 @@ def _make_plan(
         session_state,
         providers,
         PlanOptions(destroy=destroy, refresh=refresh, refresh_only=refresh_only, targets=targets, replace=replace, parallelism=parallelism),
-        state_exists=state_exists,
+        state_existed=state_exists,
     )
     if plan is None:
         raise DiagnosticError(diags)

@@ -87,8 +87,7 @@ def build_graph(
         _add_template(config, addr, tmpl, base_images, homes, ptypes, nodes)
 
     g: nx.DiGraph = nx.DiGraph()
-    for addr, node in nodes.items():
-        g.add_node(addr)
+    g.add_nodes_from(nodes)
     for addr, node in nodes.items():
         for dep in node.deps:
             dep_addr = _resolve_dep(dep, nodes)

@@ -59,11 +59,11 @@ def render_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
         body.append("\n".join(section))
     out = "\n".join(head)
     tail = "\n_Details cut to fit the comment size limit; the full plan is in the JSON artifact (`imgb show PLANFILE --json`)._\n"
-    for i, section in enumerate(body):
-        if len(out) + len(section) + len(tail) > limit:
-            short = "\n".join(f"- {headline(c)}" for cs in list(groups.values())[i:] for c in cs)
-            if len(out) + len(short) + len(tail) <= limit:
-                out += "\n" + short + "\n"
+    for i, text in enumerate(body):
+        if len(out) + len(text) + len(tail) > limit:
+            short_text = "\n".join(f"- {headline(c)}" for _, cs in sorted(groups.items())[i:] for c in cs)
+            if len(out) + len(short_text) + len(tail) <= limit:
+                out += "\n" + short_text + "\n"
             return out + tail
-        out += "\n" + section
+        out += "\n" + text
     return out

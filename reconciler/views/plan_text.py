@@ -82,7 +82,7 @@ def render_change(c: Change) -> list[str]:
     out.append(f"  {sym} {c.display_address} {{")
     before, after = c.before or {}, c.after or {}
     if c.action in (Action.DELETE, Action.FORGET):
-        shown = {"id": c.prior_id, **{k: before[k] for k in ("name", "region", "account") if k in before}}
+        shown: dict[str, Any] = {"id": c.prior_id, **{k: before[k] for k in ("name", "region", "account") if k in before}}
         width = max(len(k) for k in shown)
         for k, v in shown.items():
             out.append(f"      - {k.ljust(width)} = {_fmt_value(v)}")
