@@ -13,7 +13,6 @@ inside the root. ``tarfile.extractall`` is not used: it follows symlinks out of 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import stat
@@ -88,16 +87,18 @@ class LayerInfo:
     entries: int
 
 
-class _HashingWriter(io.RawIOBase):
+class _HashingWriter:
+    """A write-only stream that hashes what passes through (tarfile needs write and tell)."""
+
     def __init__(self, f: IO[bytes]):
         self.f = f
         self.h = hashlib.sha256()
         self.n = 0
 
-    def writable(self) -> bool:
-        return True
+    def tell(self) -> int:
+        return self.n
 
-    def write(self, b: bytes) -> int:  # type: ignore[override]
+    def write(self, b: bytes) -> int:
         self.h.update(b)
         self.n += len(b)
         self.f.write(b)

@@ -1,0 +1,431 @@
+"""Build an image from a template: base image, then one OCI layer per step that changes files.
+
+RUN goes through the sandbox as the current USER; COPY reads only inside the configuration
+directory and writes only inside the image (resolve-in-root on both sides); ENV, WORKDIR, USER,
+LABEL, CMD and ENTRYPOINT go into the image config. COMPONENT expands a stored component
+(Dockerfile-style, or YAML tasks with ``{{ param }}`` and ``{{ task.stdout }}``). The template's
+test content then runs on the finished tree; its changes are discarded, and a failure marks the
+image TEST_FAILED.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers.local import layers, sandbox
+from providers.local.inroot import clean_parts, resolve_in_root
+from providers.local.oci import MEDIA_LAYER, Layout
+from providers.local.store import Store
+from reconciler.commands.model import Instruction, YamlComponent
+from reconciler.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
+from reconciler.commands.paths import ContextPathError, resolve_context_path
+
+EPOCH_ISO = "1970-01-01T00:00:00Z"
+UNSUPPORTED_ACTIONS = ("WebDownload", "OSSDownload", "OSSUpload", "InvokeCommand", "RunPowerShellCommand")
+_REF_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+
+class BuildFailed(Exception):
+    """A step failed; ``message`` is for the user (what failed, where, and the output's tail)."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class BuildCancelled(Exception):
+    pass
+
+
+@dataclass
+class BuildSpec:
+    region: str
+    base_image_id: str
+    build_content: str
+    test_content: str = ""
+    context_dir: str | None = None
+    network: bool = False
+    step_timeout: float = 3600.0
+    epoch: int = 0
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class BuildResult:
+    manifest_digest: str
+    layers: list[tuple[str, int, str]]
+    test_passed: bool
+    seconds: float
+
+
+@dataclass
+class _ImageState:
+    env: dict[str, str]
+    workdir: str = "/"
+    user: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+
+
+def epoch_from_env() -> int:
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _env_list(env: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+def _substitute(text: str, values: dict[str, str], where: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in values:
+            raise BuildFailed("InvalidComponent.Reference", f"{where}: {{{{ {key} }}}} refers to no parameter "
+                              "and no earlier task's stdout. Define the parameter or fix the reference.")
+        return values[key]
+
+    return _REF_RE.sub(repl, text)
+
+
+class Builder:
+    """One build: owns a temporary tree under the store's tmp directory until it is done."""
+
+    def __init__(
+        self,
+        store: Store,
+        spec: BuildSpec,
+        log: Callable[[str], None],
+        *,
+        cancelled: Callable[[], bool] = lambda: False,
+        on_process: Callable[[Any], None] | None = None,
+    ):
+        self.store = store
+        self.spec = spec
+        self.log = log
+        self.cancelled = cancelled
+        self.on_process = on_process
+        self.work = Path(tempfile.mkdtemp(dir=store.tmp, prefix="build-"))
+        self.rootfs = str(self.work / "rootfs")
+        self.blobs = self.work / "blobs"
+        os.mkdir(self.rootfs, 0o755)
+        os.mkdir(self.blobs)
+        self.layers: list[tuple[str, int, str]] = []
+        self.diff_ids: list[str] = []
+        self.history: list[dict[str, Any]] = []
+        self.snap: layers.Snapshot = {}
+        self.committing = True
+        uid = os.geteuid()
+        # Rootless with one mapped uid: the caller's files are the image's root-owned files.
+        self.owner_map: Callable[[int], int] | None = None if uid == 0 else (lambda i: 0 if i == uid else i)
+
+    def close(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    # -- the whole build ---------------------------------------------------------------------
+    def run(self) -> BuildResult:
+        t0 = time.monotonic()
+        base_cfg = self._extract_base()
+        cfg = base_cfg.get("config") or {}
+        state = _ImageState(
+            env=dict(e.split("=", 1) for e in cfg.get("Env") or [] if "=" in e),
+            workdir=cfg.get("WorkingDir") or "/",
+            user=cfg.get("User") or "",
+            labels=dict(cfg.get("Labels") or {}),
+            cmd=cfg.get("Cmd"),
+            entrypoint=cfg.get("Entrypoint"),
+        )
+        self.history = list(base_cfg.get("history") or [])
+        self.snap = layers.snapshot(self.rootfs)
+        self.log(f"build: base image {self.spec.base_image_id}, {len(self.layers)} layer(s)")
+        self._run_content(self.spec.build_content, state, "build")
+        config = {
+            "architecture": "amd64",
+            "os": "linux",
+            "created": EPOCH_ISO,
+            "config": self._config_section(state),
+            "rootfs": {"type": "layers", "diff_ids": list(self.diff_ids)},
+            "history": self.history,
+        }
+        passed = True
+        if self.spec.test_content.strip():
+            self.committing = False
+            self.log("test: running the template's test content (changes are discarded)")
+            try:
+                self._run_content(self.spec.test_content, state, "test")
+                self.log("test: passed")
+            except BuildFailed as e:
+                self.log(f"test: FAILED: {e}")
+                passed = False
+        digest = self._commit(config)
+        return BuildResult(digest, list(self.layers), passed, time.monotonic() - t0)
+
+    def _config_section(self, state: _ImageState) -> dict[str, Any]:
+        out: dict[str, Any] = {"Env": _env_list(state.env)}
+        if state.workdir and state.workdir != "/":
+            out["WorkingDir"] = state.workdir
+        if state.user:
+            out["User"] = state.user
+        if state.labels:
+            out["Labels"] = dict(sorted(state.labels.items()))
+        if state.cmd is not None:
+            out["Cmd"] = state.cmd
+        if state.entrypoint is not None:
+            out["Entrypoint"] = state.entrypoint
+        return out
+
+    def _extract_base(self) -> dict[str, Any]:
+        lay = self.store.layout(self.spec.region)
+        digest = lay.ref_digest(self.spec.base_image_id)
+        if digest is None:
+            raise BuildFailed("InvalidImageId.NotFound", f"base image {self.spec.base_image_id} does not exist in "
+                              f"region {self.spec.region}; it may have been deleted. Choose another base image.")
+        manifest = lay.read_json(digest)
+        config = dict(lay.read_json(manifest["config"]["digest"]))
+        for layer in manifest["layers"]:
+            with lay.open_blob(layer["digest"]) as f:
+                layers.extract_layer(f, self.rootfs)
+            self.layers.append((layer["digest"], int(layer["size"]), layer.get("mediaType", MEDIA_LAYER)))
+        self.diff_ids = list(config.get("rootfs", {}).get("diff_ids") or [])
+        return config
+
+    def _commit(self, config: dict[str, Any]) -> str:
+        with self.store.lock():
+            lay = self.store.layout(self.spec.region)
+            for p in sorted(self.blobs.iterdir()):
+                lay.adopt_blob_file(p, "sha256:" + p.name)
+            digest, _ = self.store.write_manifest(self.spec.region, self.layers, config, self.spec.annotations)
+            # Pin the blobs with the ref at once: a concurrent delete's garbage collection
+            # must not take them before the caller registers the image.
+            lay.set_ref(f"building-{digest[7:19]}", digest, lay.blob_path(digest).stat().st_size)
+        return digest
+
+    # -- steps -------------------------------------------------------------------------------
+    def _run_content(self, text: str, state: _ImageState, where: str, *, allow_component: bool = True) -> None:
+        instructions, problems = parse_dockerfile(text)
+        if problems:
+            p = problems[0]
+            raise BuildFailed("InvalidCommandContent", f"{where} line {p.line}: {p.summary}. {p.detail}")
+        for ins in instructions:
+            if self.cancelled():
+                raise BuildCancelled()
+            self._step(ins, state, f"{where} line {ins.line}", allow_component)
+
+    def _step(self, ins: Instruction, state: _ImageState, where: str, allow_component: bool) -> None:
+        name = ins.name
+        self.log(f"step {where}: {name} {ins.args}")
+        if name == "RUN":
+            self._run_shell(ins.args, state, where, state.user, state.workdir)
+            self._layer(f"RUN /bin/sh -c {ins.args}")
+        elif name == "COPY":
+            self._copy(ins, state, where)
+            self._layer(f"COPY {ins.args}")
+        elif name == "ENV":
+            state.env.update(dict(ins.pairs))
+            self._empty(f"ENV {ins.args}")
+        elif name == "LABEL":
+            state.labels.update(dict(ins.pairs))
+            self._empty(f"LABEL {ins.args}")
+        elif name == "USER":
+            state.user = ins.args.strip()
+            self._empty(f"USER {ins.args}")
+        elif name == "WORKDIR":
+            path = ins.args.strip()
+            state.workdir = "/" + "/".join(clean_parts(path if path.startswith("/") else f"{state.workdir}/{path}"))
+            self._mkdirs(state.workdir)
+            self._layer(f"WORKDIR {state.workdir}")
+        elif name in ("CMD", "ENTRYPOINT"):
+            value = list(ins.exec_form) if ins.exec_form is not None else ["/bin/sh", "-c", ins.args]
+            if name == "CMD":
+                state.cmd = value
+            else:
+                state.entrypoint = value
+            self._empty(f"{name} {value}")
+        elif name == "RESTART":
+            self.log(f"step {where}: RESTART is a no-op for local builds (no machine to reboot)")
+        elif name == "COMPONENT" and allow_component:
+            self._component(ins, state, where)
+        else:
+            raise BuildFailed("InvalidCommandContent", f"{where}: the local provider cannot run {name}.")
+
+    def _run_shell(self, script: str, state: _ImageState, where: str, user: str, workdir: str) -> str:
+        res = sandbox.run(
+            self.rootfs,
+            ["/bin/sh", "-c", script],
+            env=state.env,
+            user=user,
+            workdir=workdir,
+            network=self.spec.network,
+            timeout=self.spec.step_timeout,
+            on_start=self.on_process,
+        )
+        for w in res.warnings:
+            self.log(f"warning: {w}")
+        out = res.stdout.decode(errors="replace")
+        err = res.stderr.decode(errors="replace")
+        for stream, text in (("stdout", out), ("stderr", err)):
+            for line in text.splitlines():
+                self.log(f"  {stream}: {line}")
+        self.log(f"  exit {res.exit_code} in {res.seconds:.3f}s")
+        if self.cancelled():
+            raise BuildCancelled()
+        if res.setup_error:
+            raise BuildFailed("SandboxUnavailable", res.setup_error)
+        if res.timed_out:
+            raise BuildFailed("CommandTimeout", f"{where}: the command ran longer than {self.spec.step_timeout:g}s "
+                              "and was killed. Make it faster or split it.")
+        if res.exit_code != 0:
+            tail = "\n".join((err or out).strip().splitlines()[-5:])
+            raise BuildFailed("CommandFailed", f"{where}: the command exited with status {res.exit_code}."
+                              + (f" Its last output:\n{tail}" if tail else ""))
+        return out
+
+    def _component(self, ins: Instruction, state: _ImageState, where: str) -> None:
+        ref = ins.component_ref or ""
+        rec = self.store.get(self.spec.region, "components", ref) if ref.startswith("ic-") else None
+        if rec is None:
+            raise BuildFailed("InvalidComponent.NotFound", f"{where}: component {ref} does not exist in region "
+                              f"{self.spec.region}. Create it first, or fix the reference.")
+        content = str(rec.get("content", ""))
+        label = f"component {ref} ({rec.get('name')})"
+        params = dict(ins.component_params)
+        if is_yaml(content):
+            doc, problems = parse_yaml_component(content)
+            if doc is None or problems:
+                p = problems[0]
+                raise BuildFailed("InvalidComponent.Content", f"{label} line {p.line}: {p.summary}. {p.detail}")
+            self._yaml(doc, params, state, label)
+            return
+        if params:
+            content = _substitute(content, params, label)
+        self._run_content(content, state, label, allow_component=False)
+
+    def _yaml(self, doc: YamlComponent, params: dict[str, str], state: _ImageState, label: str) -> None:
+        values: dict[str, str] = {}
+        for p in doc.parameters:
+            if p.name in params:
+                values[p.name] = params[p.name]
+            elif p.has_default:
+                values[p.name] = str(p.default).lower() if isinstance(p.default, bool) else str(p.default)
+            else:
+                raise BuildFailed("InvalidComponent.Parameter", f"{label}: parameter {p.name} has no default and was "
+                                  f"not given. Pass it: COMPONENT <id> --{p.name} value.")
+        for task in doc.tasks:
+            where = f"{label} task {task.name}"
+            if self.cancelled():
+                raise BuildCancelled()
+            if task.action == "Reboot":
+                self.log(f"step {where}: Reboot is a no-op for local builds")
+                continue
+            if task.action != "RunShellCommand":
+                raise BuildFailed("UnsupportedAction", f"{where}: the local provider cannot run {task.action}.")
+            props = task.properties
+            script = _substitute(str(props.get("commandContent", "")), values, where)
+            user = _substitute(str(props.get("username") or state.user), values, where)
+            workdir = _substitute(str(props.get("workingDir") or state.workdir), values, where)
+            self.log(f"step {where}: RunShellCommand {script.strip()}")
+            out = self._run_shell(script, state, where, user, workdir)
+            values[f"{task.name}.stdout"] = out.rstrip("\n")
+            self._layer(f"RUN {task.name}: {script.strip()}")
+
+    # -- file system -------------------------------------------------------------------------
+    def _mkdirs(self, path: str) -> None:
+        parts = clean_parts(path)
+        for i in range(1, len(parts) + 1):
+            host = resolve_in_root(self.rootfs, "/".join(parts[:i]))
+            if os.path.lexists(host) and not os.path.isdir(host):
+                raise BuildFailed("InvalidCommandContent", f"/{'/'.join(parts[:i])} exists in the image and is not "
+                                  "a directory")
+            if not os.path.exists(host):
+                os.mkdir(host, 0o755)
+
+    def _copy(self, ins: Instruction, state: _ImageState, where: str) -> None:
+        if not self.spec.context_dir:
+            raise BuildFailed("InvalidCommandContent", f"{where}: COPY needs the configuration directory, and "
+                              "none was given to the build.")
+        sources = list(ins.copy_sources)
+        dest = ins.copy_dest or ""
+        if not dest.startswith("/"):
+            dest = f"{state.workdir}/{dest}"
+        dest_is_dir = dest.endswith("/") or len(sources) > 1
+        for src in sources:
+            try:
+                real = resolve_context_path(Path(self.spec.context_dir), src)
+            except ContextPathError as e:
+                raise BuildFailed("InvalidCopySource", f"{where}: {e}") from e
+            host_dest = resolve_in_root(self.rootfs, dest)
+            into_dir = dest_is_dir or (os.path.isdir(host_dest) and not real.is_dir())
+            if real.is_dir():
+                self._mkdirs(dest)
+                self._copy_tree(str(real), "/" + "/".join(clean_parts(dest)))
+            else:
+                target = f"{dest.rstrip('/')}/{real.name}" if into_dir else dest
+                parent = "/".join(clean_parts(target)[:-1])
+                self._mkdirs(parent)
+                self._copy_file(str(real), target)
+
+    def _copy_file(self, src: str, image_path: str) -> None:
+        host = resolve_in_root(self.rootfs, image_path, follow_final=False)
+        st = os.lstat(src)
+        if os.path.lexists(host):
+            if os.path.isdir(host) and not os.path.islink(host):
+                shutil.rmtree(host)
+            else:
+                os.unlink(host)
+        if stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(src), host)
+            return
+        fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
+            shutil.copyfileobj(f, out, 1 << 20)
+            os.fchmod(out.fileno(), stat.S_IMODE(st.st_mode))
+            if os.geteuid() == 0:
+                os.fchown(out.fileno(), 0, 0)
+
+    def _copy_tree(self, src_dir: str, image_dir: str) -> None:
+        for name in sorted(os.listdir(src_dir)):
+            src = os.path.join(src_dir, name)
+            target = f"{image_dir.rstrip('/')}/{name}"
+            if os.path.isdir(src) and not os.path.islink(src):
+                self._mkdirs(target)
+                self._copy_tree(src, target)
+            elif os.path.isfile(src) or os.path.islink(src):
+                self._copy_file(src, target)
+
+    # -- layers ------------------------------------------------------------------------------
+    def _empty(self, created_by: str) -> None:
+        if self.committing:
+            self.history.append({"created": EPOCH_ISO, "created_by": created_by, "empty_layer": True})
+
+    def _layer(self, created_by: str) -> None:
+        if not self.committing:
+            return
+        after = layers.snapshot(self.rootfs)
+        changed, deleted = layers.diff(self.snap, after)
+        self.snap = after
+        if not changed and not deleted:
+            self._empty(created_by)
+            return
+        fd, tmp = tempfile.mkstemp(dir=self.work, prefix="layer-")
+        with os.fdopen(fd, "wb") as f:
+            info = layers.write_layer(self.rootfs, changed, deleted, f, epoch=self.spec.epoch, uid_map=self.owner_map)
+        os.replace(tmp, self.blobs / info.digest[7:])
+        self.layers.append((info.digest, info.size, MEDIA_LAYER))
+        self.diff_ids.append(info.digest)
+        self.history.append({"created": EPOCH_ISO, "created_by": created_by[:1024]})
+        self.log(f"  layer {info.digest[:19]} ({info.entries} entries, {info.size} bytes)")
+
+
+def finish_pin(layout: Layout, manifest_digest: str) -> None:
+    """Drop the temporary ref that kept a finished build's blobs alive (under the store lock)."""
+    layout.drop_ref(f"building-{manifest_digest[7:19]}")

@@ -1,0 +1,88 @@
+"""Plan-time checks of what the local provider can do (no side effects)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from providers.local.baseimages import BUILTIN
+from providers.local.builder import UNSUPPORTED_ACTIONS
+from providers.local.store import InvalidRegion, check_region
+from reconciler.addresses import Kind
+from reconciler.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
+from reconciler.commands.paths import is_url
+from reconciler.config.unknown import has_markers
+from reconciler.diagnostics import Diagnostic, SourcePos, error
+
+if TYPE_CHECKING:
+    from providers.local.provider import LocalProvider
+
+
+def _pos(desired: Mapping[str, Any], field: str, line: int) -> SourcePos | None:
+    """The user's file:line of ``line`` in text attribute ``field``, when the engine passed its
+    origin as ``<field>_origin`` ({filename, line} or an object with ``pos``)."""
+    origin = desired.get(f"{field}_origin")
+    if origin is None:
+        return None
+    if hasattr(origin, "pos"):
+        return origin.pos(line)  # type: ignore[no-any-return]
+    if isinstance(origin, Mapping) and "filename" in origin:
+        return SourcePos(str(origin["filename"]), int(origin.get("line", 1)) + line - 1)
+    return None
+
+
+def _content_diags(text: str, field: str, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    if is_yaml(text):
+        doc, _ = parse_yaml_component(text)
+        for task in doc.tasks if doc else ():
+            if task.action in UNSUPPORTED_ACTIONS:
+                out.append(error(
+                    f'The local provider cannot run "{task.action}"',
+                    f'Task "{task.name}" uses the {task.action} action, which needs Alibaba Cloud services '
+                    "(OSS, Cloud Assistant, Windows or the build instance's downloads). Local builds run "
+                    "RunShellCommand and Reboot only: replace it with a RunShellCommand, or build this "
+                    "template with the alicloud provider.",
+                    _pos(desired, field, task.line), address))
+        return out
+    instructions, _ = parse_dockerfile(text)
+    for ins in instructions:
+        if ins.name == "COPY" and any(is_url(s) for s in ins.copy_sources):
+            out.append(error(
+                "The local provider cannot COPY from a URL",
+                "Local builds read COPY sources from the configuration directory only. Download the file "
+                "into the directory and COPY it from there, or fetch it with RUN (with "
+                "internet_max_bandwidth_out above 0 to allow network access).",
+                _pos(desired, field, ins.line), address))
+    return out
+
+
+def check_desired(provider: LocalProvider, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
+    kind = Kind(kind)
+    out: list[Diagnostic] = []
+    if kind is Kind.COMPONENT:
+        if desired.get("system_type") == "Windows":
+            out.append(error("The local provider cannot build Windows components",
+                             "Local builds run Linux containers. Set system_type to Linux, or use the "
+                             "alicloud provider for Windows images.", None, address))
+        out += _content_diags(str(desired.get("content") or ""), "content", desired, address)
+    elif kind is Kind.TEMPLATE:
+        for field in ("build_content", "test_content"):
+            out += _content_diags(str(desired.get(field) or ""), field, desired, address)
+        base = desired.get("base_image")
+        if isinstance(base, str) and base and not has_markers(base) and base not in BUILTIN:
+            images = provider.store.list(provider.region, "images")
+            if not any(r["id"] == base or r.get("name") == base for r in images):
+                out.append(error(
+                    f'Base image "{base}" not found in local region {provider.region}',
+                    f'The local provider has the built-in base images {", ".join(BUILTIN)}, images it built, '
+                    "and images imported with `imgb image import NAME SRC`. Use one of those, or import "
+                    f'"{base}" first.', None, address))
+    elif kind is Kind.COPY:
+        region = desired.get("region")
+        if isinstance(region, str) and not has_markers(region):
+            try:
+                check_region(region)
+            except InvalidRegion as e:
+                out.append(error("Invalid local region name", str(e), None, address))
+    return out

@@ -1,0 +1,141 @@
+"""The detached build worker: ``python -m providers.local.worker ROOT KEY``.
+
+``LocalProvider.start`` launches one per image build, keyed by the engine's token. The worker
+forks once and the launcher exits at once (so no zombie is left in the imgb process); the
+grandchild, in its own session, builds, writes progress and the result into the store's op
+record, and outlives a killed ``imgb apply``, whose successor adopts it through ``wait``.
+SIGTERM (``cancel``) stops the running step and records the cancellation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import traceback
+from typing import Any
+
+from providers.local import builder
+from providers.local.store import Store, now_iso
+
+
+def process_start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (so a recycled pid is not mistaken for the worker)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] == "Z":
+        return None
+    return fields[19]
+
+
+def _run(store: Store, key: str, context_dir: str | None) -> None:
+    op = store.get_op(key) or {}
+    desired: dict[str, Any] = op.get("desired", {})
+    region: str = op["region"]
+    log_path = store.log_path(key)
+    log_file = open(log_path, "a", buffering=1)
+    os.chmod(log_path, 0o600)
+    state: dict[str, Any] = {"cancelled": False, "proc": None}
+
+    def log(line: str) -> None:
+        log_file.write(f"{dt.datetime.now(dt.timezone.utc).strftime('%H:%M:%S.%f')[:-3]} {line}\n")
+        if line.startswith("step "):
+            store.update_op(key, progress=line[5:][:200])
+
+    def on_term(signum: int, frame: Any) -> None:
+        state["cancelled"] = True
+        proc = state["proc"]
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
+    signal.signal(signal.SIGTERM, on_term)
+    template = store.get(region, "templates", str(desired.get("template_id")))
+    if template is None:
+        store.update_op(key, state="failed", error={"code": "InvalidTemplate.NotFound", "retryable": False,
+                        "message": f"template {desired.get('template_id')} does not exist in region {region}."})
+        return
+    spec = builder.BuildSpec(
+        region=region,
+        base_image_id=str(template.get("base_image")),
+        build_content=str(template.get("build_content") or ""),
+        test_content=str(template.get("test_content") or ""),
+        context_dir=context_dir,
+        network=int(template.get("internet_max_bandwidth_out") or 0) > 0,
+        step_timeout=float(op.get("step_timeout") or 3600),
+        epoch=builder.epoch_from_env(),
+        annotations={"io.imgb.content-hash": str(desired.get("content_hash") or ""),
+                     "org.opencontainers.image.title": str(desired.get("image_name") or "")},
+    )
+    b = builder.Builder(store, spec, log, cancelled=lambda: bool(state["cancelled"]),
+                        on_process=lambda p: state.__setitem__("proc", p))
+    try:
+        log(f"build {key[:12]} started for template {template['id']}")
+        result = b.run()
+        status = "Available" if result.test_passed else "TEST_FAILED"
+        with store.lock():
+            rec = store.add_image(region, result.manifest_digest, {
+                "name": desired.get("image_name") or template.get("image_name"),
+                "family": desired.get("image_family") or template.get("image_family"),
+                "description": template.get("image_description"),
+                "tags": dict(desired.get("image_tags") or template.get("image_tags") or {}),
+                "content_hash": desired.get("content_hash"),
+                "template_id": template["id"],
+                "status": status,
+                "log": key,
+                "execution_id": "exec-" + key[:20],
+                "source": "build",
+            })
+            builder.finish_pin(store.layout(region), result.manifest_digest)
+            op = store.get_op(key) or {"key": key}
+            op.update(state="done", result=_attrs(rec), finished=now_iso())
+            store.put_op(op)
+        log(f"build finished in {result.seconds:.3f}s: {rec['id']} {status}")
+    except builder.BuildCancelled:
+        log("build cancelled")
+        store.update_op(key, state="cancelled", finished=now_iso())
+    except builder.BuildFailed as e:
+        if state["cancelled"]:
+            log("build cancelled")
+            store.update_op(key, state="cancelled", finished=now_iso())
+        else:
+            log(f"build FAILED: {e.code}: {e}")
+            store.update_op(key, state="failed", finished=now_iso(),
+                            error={"code": e.code, "message": str(e), "retryable": e.retryable})
+    except Exception as e:  # an imgb bug: keep the trace in the log, not on the user's screen
+        log("internal error:\n" + traceback.format_exc())
+        store.update_op(key, state="failed", finished=now_iso(),
+                        error={"code": "InternalError", "retryable": True,
+                               "message": f"the local build failed unexpectedly ({type(e).__name__}); "
+                                          f"see the build log {log_path}"})
+    finally:
+        b.close()
+        log_file.close()
+
+
+def _attrs(rec: dict[str, Any]) -> dict[str, Any]:
+    return {k: rec.get(k) for k in ("id", "region", "status", "size", "execution_id", "name", "family",
+                                    "content_hash", "template_id", "tags", "created")}
+
+
+def main(argv: list[str]) -> int:
+    root, key = argv[0], argv[1]
+    request = json.loads(sys.stdin.read() or "{}")
+    if os.fork() != 0:
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    store = Store(root)
+    me = os.getpid()
+    store.update_op(key, state="running", pid=me, pid_start=process_start_time(me), started=now_iso())
+    _run(store, key, request.get("context_dir"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
