@@ -20,7 +20,7 @@ from typing import Any
 
 from providers.local import layers
 from providers.local.oci import MEDIA_LAYER, MEDIA_LAYER_GZIP, MEDIA_MANIFEST, REF_NAME, Layout, link_blob
-from providers.local.store import Store, now_iso
+from providers.local.store import Store
 
 BUILTIN = ("busybox", "scratch")
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
@@ -121,7 +121,7 @@ def _commit_single_layer(store: Store, region: str, name: str, tree: str | None,
 
 def ensure_builtin(store: Store, region: str, name: str) -> dict[str, Any]:
     """The record of built-in base image ``name`` in ``region``, made on first use."""
-    for rec in store.list(region, "images"):
+    for rec in store.records(region, "images"):
         if rec.get("name") == name and rec.get("source") == "builtin":
             return rec
     if name == "scratch":

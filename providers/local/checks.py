@@ -25,7 +25,7 @@ def _pos(desired: Mapping[str, Any], field: str, line: int) -> SourcePos | None:
     if origin is None:
         return None
     if hasattr(origin, "pos"):
-        return origin.pos(line)  # type: ignore[no-any-return]
+        return origin.pos(line)
     if isinstance(origin, Mapping) and "filename" in origin:
         return SourcePos(str(origin["filename"]), int(origin.get("line", 1)) + line - 1)
     return None
@@ -71,7 +71,7 @@ def check_desired(provider: LocalProvider, kind: Kind, desired: Mapping[str, Any
             out += _content_diags(str(desired.get(field) or ""), field, desired, address)
         base = desired.get("base_image")
         if isinstance(base, str) and base and not has_markers(base) and base not in BUILTIN:
-            images = provider.store.list(provider.region, "images")
+            images = provider.store.records(provider.region, "images")
             if not any(r["id"] == base or r.get("name") == base for r in images):
                 out.append(error(
                     f'Base image "{base}" not found in local region {provider.region}',

@@ -129,7 +129,7 @@ def write_layer(
     names.sort(key=lambda n: _sort_key(n[0]))
     seen_inodes: dict[tuple[int, int], str] = {}
     count = 0
-    with tarfile.open(fileobj=hw, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[arg-type]
+    with tarfile.open(fileobj=hw, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
         for name, is_whiteout in names:
             if is_whiteout:
                 ti = tarfile.TarInfo(name)

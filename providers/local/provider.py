@@ -106,7 +106,7 @@ class LocalProvider:
         return check_desired(self, kind, desired, address)
 
     def resolve_base_image(self, image: str | None, family: str | None) -> str:
-        images = self.store.list(self.region, "images")
+        images = self.store.records(self.region, "images")
         if image:
             if image.startswith("m-") and any(r["id"] == image for r in images):
                 return image
@@ -380,7 +380,7 @@ def list_images(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
     out = []
     for region in store.regions():
         shares = store.shares(region)
-        for rec in store.list(region, "images"):
+        for rec in store.records(region, "images"):
             out.append({
                 "region": region, "id": rec["id"], "name": rec.get("name"), "family": rec.get("family"),
                 "status": rec.get("status"), "content_hash": rec.get("content_hash"),

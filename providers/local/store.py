@@ -29,7 +29,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from providers.local.oci import MEDIA_CONFIG, MEDIA_LAYER, MEDIA_MANIFEST, Layout, canonical_json, write_atomic
+from providers.local.oci import (
+    MEDIA_CONFIG,
+    MEDIA_LAYER,
+    MEDIA_MANIFEST,
+    Layout,
+    canonical_json,
+    write_atomic,
+)
 
 REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 RECORD_KINDS = ("images", "components", "templates")
@@ -40,7 +47,7 @@ class InvalidRegion(ValueError):
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def image_id(manifest_digest: str, region: str) -> str:
@@ -116,7 +123,7 @@ class Store:
         except (FileNotFoundError, KeyError):
             return False
 
-    def list(self, region: str, kind: str) -> list[dict[str, Any]]:
+    def records(self, region: str, kind: str) -> list[dict[str, Any]]:
         d = self.root / "records" / check_region(region) / kind
         if not d.is_dir():
             return []

@@ -43,7 +43,7 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
     state: dict[str, Any] = {"cancelled": False, "proc": None}
 
     def log(line: str) -> None:
-        log_file.write(f"{dt.datetime.now(dt.timezone.utc).strftime('%H:%M:%S.%f')[:-3]} {line}\n")
+        log_file.write(f"{dt.datetime.now(dt.UTC).strftime('%H:%M:%S.%f')[:-3]} {line}\n")
         if line.startswith("step "):
             store.update_op(key, progress=line[5:][:200])
 
