@@ -29,7 +29,7 @@ class Poller:
                     raise
                 failures += 1
                 backoff = min(self.max_backoff, max(self.interval, 0.01) * 2 ** min(failures, 6))
-                time.sleep(err.retry_after if err.retry_after is not None else backoff)
+                time.sleep(min(self.max_backoff, err.retry_after) if err.retry_after is not None else backoff)
 
     def sleep(self) -> None:
         time.sleep(self.interval)

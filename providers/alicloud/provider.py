@@ -68,6 +68,7 @@ class AlicloudProvider:
         read_timeout_ms: int = 30_000,
         connect_timeout_ms: int = 10_000,
         max_transient_errors: int = 30,
+        max_backoff: float = 60.0,
     ):
         """``credentials`` is an ``alibabacloud_credentials`` client; without it the default chain
         (or the CLI ``profile``) is used. ``endpoint`` is ``host[:port]`` (a scheme is stripped and
@@ -78,9 +79,9 @@ class AlicloudProvider:
         self.region = region
         self._api = EcsApi(credentials or credential_client(profile), endpoint=endpoint or None, protocol=protocol,
                            read_timeout_ms=read_timeout_ms, connect_timeout_ms=connect_timeout_ms)
-        self._poller = Poller(poll_interval, max_transient_errors)
+        self._poller = Poller(poll_interval, max_transient_errors, max_backoff)
         self._copy_poller = Poller(copy_poll_interval if copy_poll_interval is not None else poll_interval,
-                                   max_transient_errors)
+                                   max_transient_errors, max_backoff)
         self._preflight = Preflight(self._api, region, self.resolve_base_image)
         self._cancelled: set[str] = set()
 

@@ -73,6 +73,7 @@ class _State:
     tokens: dict[tuple[str, str], _Remembered] = field(default_factory=dict)
     nonces: set[str] = field(default_factory=set)
     log: list[Logged] = field(default_factory=list)
+    raw: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     fault_rng: random.Random = field(default_factory=random.Random)
 
 
@@ -101,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         action = headers.get("x-acs-action") or params.get("Action", "")
         request_id = str(uuid.uuid4()).upper()
+        with st.lock:
+            st.raw = [*st.raw[-49:], (self.path, dict(self.headers.items()))]
 
         fault = self._draw_fault(action)
         if fault == "slow":
@@ -195,13 +198,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: dict[str, Any], headers: Mapping[str, str]) -> None:
         data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout test): nothing to answer
 
 
 class _Server(ThreadingHTTPServer):
@@ -244,6 +250,11 @@ class Emulator:
     @property
     def log(self) -> list[Logged]:
         return list(self._state.log)
+
+    @property
+    def raw_requests(self) -> list[tuple[str, dict[str, str]]]:
+        """The last 50 requests as received: (path with query, headers)."""
+        return list(self._state.raw)
 
     @property
     def endpoint(self) -> str:
