@@ -14,7 +14,7 @@ Rules, in the order a reviewer would ask about them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,8 @@ class DiffOptions:
     """Template address -> the base image or family as the user wrote it (for reasons)."""
     drift: Mapping[tuple[str, str | None], str] = field(default_factory=dict)
     """Objects refresh found gone (already removed from the given state) -> a note."""
+    mask: Callable[[Any], Any] = field(default=lambda v: v)
+    """Masks sensitive values; state holds them masked, so desired values compare masked."""
 
 
 @dataclass
@@ -163,12 +165,17 @@ class _Differ:
         managed = attrs.get("version") is None
         if managed:
             same = prior is not None and not any(
-                _differs(prior.attributes.get(k), attrs.get(k)) for k in COMPARED[Kind.COMPONENT] if k != "version"
+                _differs(prior.attributes.get(k), self.opts.mask(attrs.get(k)))
+                for k in COMPARED[Kind.COMPONENT]
+                if k != "version"
             )
             attrs["version"] = prior.attributes.get("version") if (prior and same) else bump_patch(
                 prior.attributes.get("version") if prior else None
             )
-        diffs = [k for k in COMPARED[Kind.COMPONENT] if prior is not None and _differs(prior.attributes.get(k), attrs.get(k))]
+        mask = self.opts.mask
+        diffs = [
+            k for k in COMPARED[Kind.COMPONENT] if prior is not None and _differs(prior.attributes.get(k), mask(attrs.get(k)))
+        ]
         if prior is not None and not managed and "content" in diffs and "version" not in diffs:
             self.diags.error(
                 "Component content changed without a new version",
@@ -195,7 +202,7 @@ class _Differ:
                         note = f"{dep} will be replaced"
                         if dep in self.new_ids and note not in reasons:
                             reasons.append(note)
-                elif _differs(prior.attributes.get(k), attrs.get(k)):
+                elif _differs(prior.attributes.get(k), self.opts.mask(attrs.get(k))):
                     diffs.append(k)
         self._simple(node, prior, attrs, unknown_attrs, diffs, reasons)
 
@@ -366,7 +373,9 @@ class _Differ:
             ok_sorted = [r for r in ok if r.image_hash == current] + sorted(
                 (r for r in ok if r.image_hash != current), key=lambda r: r.created_at or "", reverse=True
             )
-            for r in ok_sorted[keep:]:
+            # A generation this plan builds is not in state yet but takes one of the slots.
+            slots = keep - (1 if current is not None and all(r.image_hash != current for r in ok) else 0)
+            for r in ok_sorted[max(slots, 0) :]:
                 pruned.add((tmpl, r.image_hash or ""))
             for r in gens:
                 if r.status != "ok" and r.image_hash != current:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +150,7 @@ def make_plan(
         retain={a: t.retain for a, t in (config.templates.items() if config else [])},
         base_labels={a: (t.base_image_family or t.base_image or "") for a, t in (config.templates.items() if config else [])},
         drift=drift,
+        mask=_masker(config.sensitive_values if config else ()),
     )
     result = diff(graph, refreshed, opts)
     diags.extend(result.diagnostics)
@@ -201,6 +203,12 @@ def make_plan(
         drift=sorted({v for v in drift.values()}),
     )
     return plan, diags
+
+
+def _masker(secrets: tuple[str, ...]) -> Callable[[Any], Any]:
+    from reconciler.project import make_masker
+
+    return make_masker(secrets)
 
 
 def current_moves(plan: Plan, state: State) -> list[str]:
