@@ -159,7 +159,8 @@ def _syntax_diag(e: UnexpectedInput, shift: _Shift, text: str, snippet: bool = F
         expected, tok = set(e.expected), None
     elif isinstance(e, UnexpectedCharacters):
         expected, tok = set(e.allowed or ()), None
-        ch = text[e.pos_in_stream] if snippet is False and 0 <= e.pos_in_stream < len(text) else ""
+        at = e.pos_in_stream if isinstance(e.pos_in_stream, int) else -1
+        ch = text[at] if not snippet and 0 <= at < len(text) else ""
         return error(
             "Invalid character",
             f'The character "{ch or "?"}" is not valid here. Check for a missing quote or a stray symbol.',
@@ -708,7 +709,7 @@ def _directive(
     lead = len(inner) - len(inner.lstrip())
     if words in ("else", "endif", "endfor"):
         return _Item(words, pos, strip_left=strip_left, strip_right=strip_right)
-    if words.startswith("if ") or words.startswith("if\t") or words.startswith("if\n"):
+    if words.startswith(("if ", "if\t", "if\n")):
         cond_text = words[2:]
         expr = parse_expression(cond_text, filename, ipos.line, ipos.column + lead + 2)
         return _Item("if", pos, expr=expr, strip_left=strip_left, strip_right=strip_right)

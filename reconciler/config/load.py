@@ -1,0 +1,656 @@
+"""Load a configuration directory into ``reconciler.config.model.Config``.
+
+Order of work: parse every ``*.imgb.hcl`` (through the cache), check block and attribute names
+against the schema, settle variable values, then evaluate blocks lazily: a reference to
+``local.x`` or ``component.y`` evaluates that block on first use, which gives dependency order for
+free and finds cycles. Every problem becomes a diagnostic; one run reports them all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.config import ast
+from reconciler.config.blocks import build_component, build_distribution, build_template, check_version
+from reconciler.config.cache import parse_cached
+from reconciler.config.eval import Context, EvalError, Evaluator
+from reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
+from reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec
+from reconciler.config.unknown import Unknown
+from reconciler.config.values import INVALID, ConversionError, is_invalid, leaf_strings, to_bool, to_string
+from reconciler.config.variables import Declared, assign_values, check_validations, declare
+from reconciler.diagnostics import Diagnostics, SourcePos, did_you_mean
+
+_NAME_RE = re.compile(NAME_PATTERN + r"\Z")
+_KINDS = ("component", "template", "distribution")
+
+
+@dataclass
+class Instance:
+    """One evaluated instance of a component, template or distribution block."""
+
+    kind: str
+    name: str
+    key: str | None
+    block: ast.Block
+    attrs: dict[str, Any] = field(default_factory=dict)
+    """Evaluated attribute values (INVALID where evaluation failed)."""
+    frame: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        from reconciler.config.model import _address
+
+        return _address(self.kind, self.name, self.key)
+
+    def value(self) -> dict[str, Any]:
+        """What ``component.x`` (one instance) evaluates to in expressions."""
+        out = {k: v for k, v in self.attrs.items() if k not in ("for_each", "depends_on", "provider")}
+        out.update(name=self.name, key=self.key, address=self.address)
+        if self.kind == "component":
+            out["id"] = Unknown(f"{self.address}.id")
+        elif self.kind == "template":
+            out["id"] = Unknown(f"{self.address}.id")
+            out["image_ids"] = Unknown(f"{self.address}.image_ids")
+        else:
+            out.setdefault("regions", [])
+            out.setdefault("accounts", [])
+        return out
+
+
+def load_config(
+    directory: str | os.PathLike[str],
+    *,
+    var_args: Sequence[str] = (),
+    var_files: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> tuple[Config | None, Diagnostics]:
+    """Read, check and evaluate the configuration in ``directory``. Never raises for bad input."""
+    loader = _Loader(Path(directory), dict(os.environ if env is None else env))
+    config = loader.run(var_args, var_files)
+    return (None if loader.diags.has_errors() else config), loader.diags
+
+
+class _Loader:
+    def __init__(self, directory: Path, env: dict[str, str]):
+        self.directory = directory
+        self.env = env
+        self.diags = Diagnostics()
+        self.blocks: dict[str, dict[str, ast.Block]] = {k: {} for k in TOP}
+        self.locals: dict[str, ast.Attribute] = {}
+        self.variables: dict[str, Declared] = {}
+        self.providers: dict[str, ProviderConfig] = {}
+        self.ctx = Context(directory, self.resolve)
+        self.ev = Evaluator(self.ctx)
+        self.done: dict[str, Any] = {}
+        self.stack: list[str] = []
+        self.reported_cycles: set[frozenset[str]] = set()
+        self.in_cycle: set[str] = set()
+        self.instances: dict[str, list[Instance]] = {}
+
+    # --- reading ---------------------------------------------------------------------------------
+    def run(self, var_args: Sequence[str], var_files: Sequence[str]) -> Config | None:
+        if not self.directory.is_dir():
+            self.diags.error(
+                "Configuration directory not found",
+                f'"{self.directory}" is not a directory. Run imgb in the directory that holds the *.imgb.hcl '
+                "files, or pass it with -C DIR.",
+            )
+            return None
+        files = sorted(p.name for p in self.directory.glob("*.imgb.hcl") if p.is_file())
+        if not files:
+            self.diags.error(
+                "No configuration files",
+                f'The directory "{self.directory}" contains no *.imgb.hcl files. Create one (for example '
+                "main.imgb.hcl), or run imgb in the directory that holds them.",
+            )
+            return None
+        bodies: list[ast.Body] = []
+        for name in files:
+            try:
+                data = (self.directory / name).read_bytes()
+            except OSError as exc:
+                self.diags.error("Failed to read file", f'"{name}" cannot be read: {exc.strerror}.', SourcePos(name, 1))
+                continue
+            body, problems = parse_cached(data, name, self.env)
+            self.diags.extend(problems)
+            if body is not None:
+                bodies.append(body)
+        if self.diags.has_errors():
+            return None  # evaluating a partial configuration would report phantom missing blocks
+        for body in bodies:
+            self.collect(body)
+        if not self.blocks["provider"]:
+            self.providers["local"] = ProviderConfig(type="local", region="local-1")
+        else:
+            for block in self.blocks["provider"].values():
+                self.provider(block)
+
+        for name, block in sorted(self.blocks["variable"].items()):
+            self.variables[name] = declare(block, self.diags, self.directory)
+        assign_values(self.variables, self.directory, var_args, var_files, self.env, self.diags)
+        for name in sorted(self.variables):
+            check_validations(self.variables[name], self.ev, self.diags)
+
+        required_version, backend = self.imgb_block()
+        for name in sorted(self.locals):
+            self.node_value(f"local.{name}", self.locals[name].pos)
+        for kind in _KINDS:
+            for name in sorted(self.blocks[kind]):
+                self.node_value(f"{kind}.{name}", self.blocks[kind][name].pos)
+        outputs = {name: out for name, block in sorted(self.blocks["output"].items()) if (out := self.output(block))}
+
+        components, templates, distributions = {}, {}, {}
+        for name in sorted(self.blocks["distribution"]):
+            for inst in self.instances.get(f"distribution.{name}", []):
+                d = build_distribution(inst, self.known_addresses(), self.diags)
+                if d is not None:
+                    distributions[d.address] = d
+        for name in sorted(self.blocks["component"]):
+            for inst in self.instances.get(f"component.{name}", []):
+                c = build_component(inst, self.provider_key(inst), self.known_addresses(), self.ev, self.diags)
+                if c is not None:
+                    components[c.address] = c
+        for name in sorted(self.blocks["template"]):
+            for inst in self.instances.get(f"template.{name}", []):
+                t = build_template(inst, self.provider_key(inst), self.known_addresses(), self.ev, self.diags)
+                if t is not None:
+                    templates[t.address] = t
+        if self.diags.has_errors():
+            return None
+
+        sensitive: set[str] = set()
+        for decl in self.variables.values():
+            if decl.sensitive:
+                sensitive.update(s for s in leaf_strings(decl.value) if s)
+        for out in outputs.values():
+            if out.sensitive:
+                sensitive.update(s for s in leaf_strings(out.value) if s)
+        if backend.conn_str:
+            sensitive.add(backend.conn_str)
+        return Config(
+            directory=str(self.directory),
+            files=tuple(files),
+            required_version=required_version,
+            backend=backend,
+            providers=dict(sorted(self.providers.items())),
+            variables={
+                n: Variable(
+                    name=n, type=d.type_text, description=d.description, sensitive=d.sensitive, value=d.value,
+                    pos=d.block.pos,
+                )
+                for n, d in sorted(self.variables.items())
+            },
+            locals={n: self.done.get(f"local.{n}") for n in sorted(self.locals)},
+            components=components,
+            templates=templates,
+            distributions=distributions,
+            outputs=outputs,
+            sensitive_values=tuple(sorted(sensitive)),
+            file_digests=dict(sorted(self.ctx.file_digests.items())),
+        )
+
+    def collect(self, body: ast.Body) -> None:
+        """Sort top-level blocks by type, reporting unknown and duplicate ones."""
+        for item in body.items:
+            if isinstance(item, ast.Attribute):
+                self.diags.error(
+                    "Unsupported argument",
+                    f'An argument named "{item.name}" is not expected at the top level of a configuration file. '
+                    "Attributes belong inside blocks (locals { ... } for named values).",
+                    item.pos,
+                )
+                continue
+            block = item
+            spec = TOP.get(block.type)
+            if spec is None:
+                self.diags.error(
+                    "Unsupported block type",
+                    f'Blocks of type "{block.type}" are not expected here.{did_you_mean(block.type, TOP)}',
+                    block.pos,
+                )
+                continue
+            if not self.check_labels(block, spec):
+                continue
+            self.check_body(block, spec, block.type)
+            if block.type == "locals":
+                for attr in block.body.attributes:
+                    if not _NAME_RE.match(attr.name):
+                        self.invalid_name("local value", attr.name, attr.pos)
+                    elif attr.name in self.locals:
+                        self.duplicate("local value", attr.name, attr.pos, self.locals[attr.name].pos)
+                    else:
+                        self.locals[attr.name] = attr
+                continue
+            key = block.type if not block.labels else block.labels[0]
+            if block.type == "provider":
+                key = f"{block.labels[0]}#{block.pos}"  # the alias decides duplicates; see provider()
+            existing = self.blocks[block.type].get(key)
+            if existing is not None:
+                what = "imgb settings" if block.type == "imgb" else block.type
+                self.duplicate(what, key, block.pos, existing.pos)
+                continue
+            self.blocks[block.type][key] = block
+
+    def check_labels(self, block: ast.Block, spec: BlockSpec) -> bool:
+        want = len(spec.labels)
+        if len(block.labels) < want:
+            self.diags.error(
+                f"Missing {spec.labels[0]} for {block.type}",
+                f'A {block.type} block needs a {spec.labels[0]} label, as in {block.type} "example" {{ ... }}.',
+                block.pos,
+            )
+            return False
+        if len(block.labels) > want:
+            self.diags.error(
+                "Extraneous label",
+                f"A {block.type} block takes {want or 'no'} label{'s' if want != 1 else ''}; remove "
+                f'"{block.labels[want]}".',
+                block.label_pos[want] if len(block.label_pos) > want else block.pos,
+            )
+            return False
+        if want and spec.labels[0] == "name" and not _NAME_RE.match(block.labels[0]):
+            self.invalid_name(block.type, block.labels[0], block.pos)
+            return False
+        return True
+
+    def invalid_name(self, what: str, name: str, pos: SourcePos) -> None:
+        self.diags.error(
+            f"Invalid {what} name",
+            f'"{name}" is not a valid name: a name starts with a letter or underscore and holds only letters, '
+            "digits, underscores and dashes.",
+            pos,
+        )
+
+    def duplicate(self, what: str, name: str, pos: SourcePos, other: SourcePos) -> None:
+        shown = f' "{name}"' if what not in ("imgb settings",) else ""
+        self.diags.error(
+            f"Duplicate {what}{shown}",
+            f"A {what}{shown} was already declared at {other}. Names must be unique per block type; rename or "
+            "remove one of them.",
+            pos,
+        )
+
+    def check_body(self, block: ast.Block, spec: BlockSpec, context: str) -> None:
+        """Unknown and duplicate attributes and nested blocks; missing required attributes."""
+        seen: dict[str, SourcePos] = {}
+        for attr in block.body.attributes:
+            if attr.name in seen:
+                self.diags.error(
+                    "Duplicate argument",
+                    f'The argument "{attr.name}" was already set at {seen[attr.name]}. Each argument may be set '
+                    "only once.",
+                    attr.pos,
+                )
+                continue
+            seen[attr.name] = attr.pos
+            if not spec.any_attrs and attr.name not in spec.attrs:
+                self.diags.error(
+                    "Unsupported argument",
+                    f'An argument named "{attr.name}" is not expected in a {context} block.'
+                    f"{did_you_mean(attr.name, spec.attrs)}",
+                    attr.pos,
+                )
+        nested_seen: dict[str, SourcePos] = {}
+        for nested in block.body.blocks:
+            nspec = spec.blocks.get(nested.type)
+            if nspec is None:
+                hint = did_you_mean(nested.type, spec.blocks)
+                if not hint and nested.type in spec.attrs:
+                    hint = f' "{nested.type}" is an argument: write {nested.type} = ... instead.'
+                self.diags.error(
+                    "Unsupported block type",
+                    f'Blocks of type "{nested.type}" are not expected in a {context} block.{hint}',
+                    nested.pos,
+                )
+                continue
+            if nested.type in nested_seen and nested.type not in spec.repeatable:
+                self.diags.error(
+                    f"Duplicate {nested.type} block",
+                    f"A {nested.type} block was already declared at {nested_seen[nested.type]}; only one is allowed.",
+                    nested.pos,
+                )
+                continue
+            nested_seen[nested.type] = nested.pos
+            if self.check_labels(nested, nspec):
+                self.check_body(nested, nspec, nested.type)
+        for name, a in spec.attrs.items():
+            if a.required and name not in seen:
+                self.diags.error(
+                    "Missing required argument",
+                    f'The argument "{name}" is required in a {context} block, but it is not set.',
+                    block.pos,
+                )
+
+    # --- imgb, providers, outputs ----------------------------------------------------------------
+    def attr_values(self, block: ast.Block, frame: dict[str, Any] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for attr in block.body.attributes:
+            try:
+                out[attr.name] = self.ev.eval(attr.expr, frame)
+            except EvalError as exc:
+                self.diags.add(exc.diagnostic())
+                out[attr.name] = INVALID
+        return out
+
+    def string_attr(self, values: dict[str, Any], name: str, block: ast.Block) -> str | None:
+        v = values.get(name)
+        if v is None or v is INVALID:
+            return None
+        try:
+            if isinstance(v, Unknown):
+                raise ConversionError("the value is known only after apply")
+            return to_string(v)
+        except ConversionError as exc:
+            pos = next((a.pos for a in block.body.attributes if a.name == name), block.pos)
+            self.diags.error("Incorrect attribute value type", f'Inappropriate value for "{name}": {exc}.', pos)
+            return None
+
+    def imgb_block(self) -> tuple[str | None, BackendConfig]:
+        block = next(iter(self.blocks["imgb"].values()), None)
+        if block is None:
+            return None, BackendConfig()
+        values = self.attr_values(block)
+        required = self.string_attr(values, "required_version", block)
+        if required is not None:
+            problem = check_version(required, __version__)
+            if problem:
+                pos = next(a.pos for a in block.body.attributes if a.name == "required_version")
+                self.diags.error("Unsupported imgb version", problem, pos)
+        backend = BackendConfig()
+        for nested in block.body.blocks:
+            if nested.type != "backend" or not nested.labels:
+                continue
+            btype = nested.labels[0]
+            bspec = BACKENDS.get(btype)
+            if bspec is None:
+                self.diags.error(
+                    "Unsupported backend type",
+                    f'There is no backend "{btype}"; use "local" or "pg".{did_you_mean(btype, BACKENDS)}',
+                    nested.pos,
+                )
+                continue
+            self.check_body(nested, bspec, f'backend "{btype}"')
+            bvalues = self.attr_values(nested)
+            fields: dict[str, Any] = {"type": btype, "pos": nested.pos}
+            for name in bspec.attrs:
+                s = self.string_attr(bvalues, name, nested)
+                if s is not None:
+                    fields[name] = s
+            backend = BackendConfig(**fields)
+        return required, backend
+
+    def provider(self, block: ast.Block) -> None:
+        ptype = block.labels[0]
+        spec = PROVIDERS.get(ptype)
+        if spec is None:
+            self.diags.error(
+                "Unsupported provider",
+                f'There is no provider "{ptype}"; imgb has "local" and "alicloud".{did_you_mean(ptype, PROVIDERS)}',
+                block.pos,
+            )
+            return
+        self.check_body(block, spec, f'provider "{ptype}"')
+        values = self.attr_values(block)
+        strings = {n: self.string_attr(values, n, block) for n in spec.attrs}
+        alias = strings.get("alias")
+        if alias is not None and not _NAME_RE.match(alias):
+            self.invalid_name("provider alias", alias, block.pos)
+            return
+        region = strings.get("region") or ("local-1" if ptype == "local" else None)
+        if region is None:
+            return  # a missing region was reported by check_body
+        attrs = {n: v for n, v in strings.items() if n not in ("region", "alias") and v is not None}
+        config = ProviderConfig(type=ptype, alias=alias, region=region, attrs=attrs, pos=block.pos)  # type: ignore[arg-type]
+        existing = self.providers.get(config.key)
+        if existing is not None:
+            self.diags.error(
+                f'Duplicate provider configuration "{config.key}"',
+                f"A provider {config.key} was already configured at {existing.pos}. Give the second one a "
+                'different alias (alias = "name") and refer to it as '
+                f"{ptype}.name.",
+                block.pos,
+            )
+            return
+        self.providers[config.key] = config
+
+    def provider_key(self, inst: Instance) -> str | None:
+        attr = next((a for a in inst.block.body.attributes if a.name == "provider"), None)
+        if attr is None:
+            if len(self.providers) == 1:
+                return next(iter(self.providers))
+            self.diags.error(
+                "Provider required",
+                f"Several providers are configured ({', '.join(sorted(self.providers))}), so {inst.kind} "
+                f'"{inst.name}" must choose one, for example provider = {sorted(self.providers)[0]}.',
+                inst.block.pos,
+                inst.address,
+            )
+            return None
+        if isinstance(attr.expr, ast.TemplateExpr) and all(isinstance(p, ast.LiteralValue) for p in attr.expr.parts):
+            key = "".join(str(p.value) for p in attr.expr.parts if isinstance(p, ast.LiteralValue))
+        else:
+            trav = ast.traversal(attr.expr)
+            if trav is None or any(not isinstance(s, str) for s in trav[1]) or len(trav[1]) > 1:
+                self.diags.error(
+                    "Invalid provider reference",
+                    "The provider is a bare reference to a configured provider: provider = local or "
+                    "provider = alicloud.intl.",
+                    attr.pos,
+                )
+                return None
+            key = ".".join([trav[0], *(str(s) for s in trav[1])])
+        if key not in self.providers:
+            self.diags.error(
+                "Reference to undeclared provider",
+                f'No provider "{key}" is configured. Configured: {", ".join(sorted(self.providers))}.'
+                f"{did_you_mean(key, self.providers)}",
+                attr.pos,
+            )
+            return None
+        return key
+
+    def output(self, block: ast.Block) -> Output | None:
+        values = self.attr_values(block)
+        expr = next((a.expr for a in block.body.attributes if a.name == "value"), None)
+        if expr is None or is_invalid(values.get("value")):
+            return None
+        sensitive = False
+        if "sensitive" in values and values["sensitive"] is not INVALID:
+            try:
+                sensitive = to_bool(values["sensitive"])
+            except ConversionError as exc:
+                self.diags.error("Incorrect attribute value type", f'Inappropriate value for "sensitive": {exc}.', block.pos)
+        description = self.string_attr(values, "description", block) or ""
+        return Output(
+            name=block.labels[0], description=description, sensitive=sensitive, expression=expr,
+            value=values["value"], pos=block.pos,
+        )
+
+    # --- references and lazy evaluation ----------------------------------------------------------
+    def known_addresses(self) -> set[str]:
+        return {f"{k}.{n}" for k in _KINDS for n in self.blocks[k]} | {
+            i.address for insts in self.instances.values() for i in insts
+        }
+
+    def resolve(self, root: str, name: str, pos: SourcePos) -> Any:
+        if root == "path":
+            if name in ("module", "root", "cwd"):
+                return "."
+            raise EvalError("Invalid path attribute", f'path.{name} is not defined; use path.module.', pos, True)
+        if root == "var":
+            d = self.variables.get(name)
+            if d is None:
+                if name in self.blocks["variable"]:
+                    return INVALID
+                raise EvalError(
+                    "Reference to undeclared input variable",
+                    f'An input variable named "{name}" has not been declared. Declare it with a variable "{name}" '
+                    f"block.{did_you_mean(name, self.blocks['variable'])}",
+                    pos,
+                    static=True,
+                )
+            return d.value
+        if root == "local":
+            if name not in self.locals:
+                raise EvalError(
+                    "Reference to undeclared local value",
+                    f'A local value named "{name}" has not been declared.{did_you_mean(name, self.locals)}',
+                    pos,
+                    static=True,
+                )
+            return self.node_value(f"local.{name}", pos)
+        if name not in self.blocks[root]:
+            raise EvalError(
+                f"Reference to undeclared {root}",
+                f'A {root} named "{name}" has not been declared.{did_you_mean(name, self.blocks[root])}',
+                pos,
+                static=True,
+            )
+        return self.node_value(f"{root}.{name}", pos)
+
+    def node_value(self, node: str, pos: SourcePos) -> Any:
+        if node in self.done:
+            return self.done[node]
+        if node in self.stack:
+            self.report_cycle(self.stack[self.stack.index(node) :])
+            return INVALID
+        self.stack.append(node)
+        try:
+            value = self.evaluate_node(node)
+        finally:
+            self.stack.pop()
+        if node in self.in_cycle:
+            value = INVALID
+        self.done[node] = value
+        return value
+
+    def report_cycle(self, cycle: list[str]) -> None:
+        self.in_cycle.update(cycle)
+        if frozenset(cycle) in self.reported_cycles:
+            return
+        self.reported_cycles.add(frozenset(cycle))
+        start = cycle.index(min(cycle))  # stable: begin at the smallest name, as Terraform does
+        ordered = cycle[start:] + cycle[:start]
+        first = ordered[0]
+        kind, _, name = first.partition(".")
+        pos = self.locals[name].pos if kind == "local" else self.blocks[kind][name].pos
+        chain = " → ".join([*ordered, first])
+        what = "local values" if all(n.startswith("local.") for n in ordered) else "blocks"
+        if len(ordered) == 1:
+            detail = f"{first} refers to itself. A value cannot depend on itself; remove the reference."
+        else:
+            detail = f"These {what} refer to each other in a cycle: {chain}. Break the cycle by removing one reference."
+        self.diags.error(f"Cycle between {what}" if len(ordered) > 1 else "Self-referencing value", detail, pos)
+
+    def evaluate_node(self, node: str) -> Any:
+        kind, _, name = node.partition(".")
+        if kind == "local":
+            attr = self.locals[name]
+            try:
+                return self.ev.eval(attr.expr)
+            except EvalError as exc:
+                self.diags.add(exc.diagnostic())
+                return INVALID
+        block = self.blocks[kind][name]
+        for_each = next((a for a in block.body.attributes if a.name == "for_each"), None)
+        if for_each is None:
+            inst = Instance(kind, name, None, block)
+            self.instances[node] = [inst]
+            inst.attrs = self.attr_values_except(block, {})
+            return inst.value()
+        items = self.for_each_items(for_each, kind, name)
+        if items is None:
+            self.instances[node] = []
+            return INVALID
+        instances = []
+        result: dict[str, Any] = {}
+        for key, each_value in items:
+            frame = {"each": {"key": key, "value": each_value}}
+            inst = Instance(kind, name, key, block, frame=frame)
+            inst.attrs = self.attr_values_except(block, frame)
+            instances.append(inst)
+            result[key] = inst.value()
+        self.instances[node] = instances
+        return result
+
+    def attr_values_except(self, block: ast.Block, frame: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        spec = TOP[block.type]
+        for attr in block.body.attributes:
+            if attr.name in ("for_each", "depends_on", "provider") or attr.name not in spec.attrs:
+                continue
+            try:
+                out[attr.name] = self.ev.eval(attr.expr, frame)
+            except EvalError as exc:
+                self.diags.add(exc.diagnostic())
+                out[attr.name] = INVALID
+        return out
+
+    def for_each_items(self, attr: ast.Attribute, kind: str, name: str) -> list[tuple[str, Any]] | None:
+        try:
+            value = self.ev.eval(attr.expr)
+        except EvalError as exc:
+            self.diags.add(exc.diagnostic())
+            return None
+        if value is INVALID:
+            return None
+        if isinstance(value, Unknown) or (isinstance(value, dict | list) and _has_unknown_keys(value)):
+            self.diags.error(
+                "Invalid for_each argument",
+                f"The for_each value of {kind} \"{name}\" depends on values known only after apply, so imgb cannot "
+                "tell how many instances to plan. Use keys known in the configuration (variables, locals, "
+                "literals).",
+                attr.pos,
+            )
+            return None
+        if isinstance(value, dict):
+            return [(k, value[k]) for k in sorted(value)]
+        if isinstance(value, list):
+            keys: list[str] = []
+            for v in value:
+                if not isinstance(v, str):
+                    self.diags.error(
+                        "Invalid for_each argument",
+                        "for_each needs a map, or a set of strings; this list holds a non-string element "
+                        f"({to_string(v) if isinstance(v, int | float | bool) else type(v).__name__}). Use "
+                        "toset([...]) of strings or a map.",
+                        attr.pos,
+                    )
+                    return None
+                if v in keys:
+                    self.diags.error(
+                        "Invalid for_each argument",
+                        f'for_each holds "{v}" twice; keys must be unique. Use toset(...) to remove duplicates.',
+                        attr.pos,
+                    )
+                    return None
+                keys.append(v)
+            return [(k, k) for k in sorted(keys)]
+        self.diags.error(
+            "Invalid for_each argument",
+            f"for_each needs a map, or a set of strings, not a {_kind_of(value)}.",
+            attr.pos,
+        )
+        return None
+
+
+def _has_unknown_keys(value: dict[str, Any] | list[Any]) -> bool:
+    if isinstance(value, list):
+        return any(isinstance(v, Unknown) for v in value)
+    return False
+
+
+def _kind_of(value: Any) -> str:
+    from reconciler.config.values import type_name
+
+    return type_name(value)
+
+
+__all__ = ["load_config", "Instance", "to_bool"]

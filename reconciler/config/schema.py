@@ -1,0 +1,126 @@
+"""Which blocks and attributes a configuration may contain, and what type each attribute holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+AttrType = Literal[
+    "string", "text", "int", "bool", "string_map", "string_list", "any", "reference", "references", "distributions"
+]
+"""text: command text with a TextOrigin; reference(s): bare references, never evaluated."""
+
+
+@dataclass(frozen=True)
+class Attr:
+    type: AttrType
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    labels: tuple[str, ...] = ()
+    """What each label means, for messages: ("name",)."""
+    attrs: dict[str, Attr] = field(default_factory=dict)
+    blocks: dict[str, BlockSpec] = field(default_factory=dict)
+    repeatable: tuple[str, ...] = ()
+    """Nested block types that may appear more than once."""
+    any_attrs: bool = False
+    """locals: every attribute is a definition."""
+
+
+_META = {"for_each": Attr("any"), "depends_on": Attr("references")}
+
+BACKENDS = {
+    "local": BlockSpec(attrs={"path": Attr("string")}),
+    "pg": BlockSpec(attrs={"conn_str": Attr("string"), "schema_name": Attr("string")}),
+}
+
+PROVIDERS = {
+    "local": BlockSpec(attrs={"root": Attr("string"), "region": Attr("string"), "alias": Attr("string")}),
+    "alicloud": BlockSpec(
+        attrs={
+            "region": Attr("string", required=True),
+            "profile": Attr("string"),
+            "endpoint": Attr("string"),
+            "alias": Attr("string"),
+        }
+    ),
+}
+
+TOP = {
+    "imgb": BlockSpec(
+        attrs={"required_version": Attr("string")},
+        blocks={"backend": BlockSpec(labels=("type",), attrs={}, any_attrs=True)},
+    ),
+    "provider": BlockSpec(labels=("type",), any_attrs=True),
+    "variable": BlockSpec(
+        labels=("name",),
+        attrs={
+            "type": Attr("any"),
+            "default": Attr("any"),
+            "description": Attr("string"),
+            "sensitive": Attr("bool"),
+            "nullable": Attr("bool"),
+        },
+        blocks={
+            "validation": BlockSpec(
+                attrs={"condition": Attr("any", required=True), "error_message": Attr("string", required=True)}
+            )
+        },
+        repeatable=("validation",),
+    ),
+    "locals": BlockSpec(any_attrs=True),
+    "component": BlockSpec(
+        labels=("name",),
+        attrs={
+            **_META,
+            "provider": Attr("reference"),
+            "version": Attr("string"),
+            "type": Attr("string"),
+            "system_type": Attr("string"),
+            "description": Attr("string"),
+            "content": Attr("text", required=True),
+            "tags": Attr("string_map"),
+        },
+    ),
+    "template": BlockSpec(
+        labels=("name",),
+        attrs={
+            **_META,
+            "provider": Attr("reference"),
+            "description": Attr("string"),
+            "base_image": Attr("string"),
+            "base_image_family": Attr("string"),
+            "build": Attr("text"),
+            "test": Attr("text"),
+            "instance_type": Attr("string"),
+            "system_disk_size": Attr("int"),
+            "internet_max_bandwidth_out": Attr("int"),
+            "vswitch_id": Attr("string"),
+            "delete_instance_on_failure": Attr("bool"),
+            "image_name": Attr("string"),
+            "image_family": Attr("string"),
+            "image_description": Attr("string"),
+            "image_tags": Attr("string_map"),
+            "distribute": Attr("distributions"),
+            "retain": Attr("int"),
+            "tags": Attr("string_map"),
+        },
+    ),
+    "distribution": BlockSpec(
+        labels=("name",),
+        attrs={**_META, "regions": Attr("string_list"), "accounts": Attr("string_list")},
+    ),
+    "output": BlockSpec(
+        labels=("name",),
+        attrs={"value": Attr("any", required=True), "description": Attr("string"), "sensitive": Attr("bool")},
+    ),
+}
+
+ENUMS = {
+    ("component", "type"): ("Build", "Test"),
+    ("component", "system_type"): ("Linux", "Windows"),
+}
+
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]*"
