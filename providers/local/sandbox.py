@@ -281,6 +281,8 @@ def _pid1(spec: dict[str, Any], status_fd: int, map_mode: str) -> None:
     _check(_libc.syscall(nr, b".", b"."), "pivot_root")
     _check(_libc.umount2(b".", MNT_DETACH), "detach the old root")
     os.chdir("/")
+    if spec.get("probe"):
+        os._exit(0)
     uid, gid, groups, home = _lookup_user(spec.get("user") or "root")
     for cap in range(64):
         if cap not in KEEP_CAPS and _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
@@ -403,6 +405,7 @@ def run(
     network: bool = False,
     timeout: float | None = None,
     on_start: Any = None,
+    probe: bool = False,
 ) -> RunResult:
     """Run ``argv`` inside ``root`` (an image tree) and capture its output.
 
@@ -418,6 +421,7 @@ def run(
         "workdir": workdir,
         "network": network,
         "status_fd": status_w,
+        "probe": probe,
     }
     proc = subprocess.Popen(
         [sys.executable, "-I", "-S", os.path.abspath(__file__)],
@@ -453,6 +457,19 @@ def run(
     code = proc.returncode
     exit_code: int | None = None if timed_out else (128 - code if code < 0 else code)
     return RunResult(exit_code, out, err, timed_out, setup_error, warnings, time.monotonic() - t0)
+
+
+def probe() -> str | None:
+    """None when sandboxes can be created here, else why not and how to fix it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="imgb-probe-") as d:
+        res = run(d, ["true"], probe=True, timeout=30)
+    if res.setup_error:
+        return res.setup_error
+    if res.exit_code != 0:
+        return f"the sandbox probe exited with status {res.exit_code}: {res.stderr.decode(errors='replace').strip()}"
+    return None
 
 
 def _read_all(fd: int) -> str:
