@@ -853,14 +853,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     except Exception as e:
-        import click
-
-        if isinstance(e, click.exceptions.Exit):
-            return int(e.exit_code)
-        if isinstance(e, click.ClickException):
+        # typer vendors click; recognise its exceptions by shape rather than import them.
+        code = getattr(e, "exit_code", None)
+        if code is not None and hasattr(e, "show"):
             e.show()
-            return 1
-        if isinstance(e, click.exceptions.Abort):
+            return 1  # usage errors are errors (exit 2 means "changes present")
+        if code is not None:
+            return int(code)
+        if type(e).__name__ == "Abort":
             _err("Aborted.\n")
             return 1
         return _internal_error(e)

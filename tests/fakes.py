@@ -100,9 +100,9 @@ class FakeProvider:
             raise ProviderError("InvalidImage.NotFound", f"no image {name}")
         return "m-base-" + name.replace(":", "-")
 
-    def _latency(self, kind: Kind) -> float:
+    def _latency(self, kind: Kind, label: str = "") -> float:
         if isinstance(self.latency, Mapping):
-            return float(self.latency.get(str(kind), 0.0))
+            return float(self.latency.get(label, self.latency.get(str(kind), 0.0)))
         return float(self.latency)
 
     def _maybe_flaky(self, call: str) -> None:
@@ -123,7 +123,7 @@ class FakeProvider:
                 "kind": str(kind),
                 "desired": {k: v for k, v in desired.items() if k != "context_dir"},
                 "started": time.time(),
-                "latency": self._latency(kind),
+                "latency": self._latency(kind, label),
                 "done": None,
                 "cancelled": False,
             }

@@ -1,0 +1,168 @@
+"""The apply engine with the fake provider: convergence, ordering, failures, limits, speed."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from reconciler.apply import Engine, Hooks, Node, RetryPolicy, build_steps
+from reconciler.plan import Action
+from tests.fakes import FakeProvider, MemorySession
+from tests.planner.harness import apply_config, plan_for, run_scenario
+from tests.planner.scenarios import SCENARIOS, base, component, config, template
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS], ids=lambda s: s.name)
+def test_apply_then_plan_has_no_changes(scenario, monkeypatch):  # type: ignore[no-untyped-def]
+    _, fp, session = run_scenario(scenario, monkeypatch)
+    result = apply_config(scenario.final, session, fp, scenario.options)
+    assert result.ok, result.failed
+    if scenario.options.targets:
+        # a targeted apply converges for its targets; the rest is planned next time
+        again = plan_for(scenario.final, session, fp)
+        assert all(not c.address.endswith(".api") or c.action is Action.NOOP for c in again.changes)
+        return
+    final = scenario.final if not scenario.options.destroy else config()
+    again = plan_for(final, session, fp, scenario.options if scenario.options.refresh_only else None)
+    assert not again.drift
+    assert not again.actionable(), [(c.address, c.action) for c in again.actionable()]
+    # the provider holds exactly what state says
+    assert {r.id for r in session.state.resources} == set(fp.objects())
+
+
+def test_nothing_created_twice_and_everything_tracked(monkeypatch):  # type: ignore[no-untyped-def]
+    for scenario in SCENARIOS:
+        _, fp, session = run_scenario(scenario, monkeypatch)
+        tokens = [c["token"] for c in fp.created()]
+        assert len(tokens) == len(set(tokens)), scenario.name
+
+
+def test_failing_build_does_not_stop_other_templates():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1", fail={"image.web": "BuildFailed"})
+    session = MemorySession()
+    cfg = config(component("nginx"), template(), template(name="api"))
+    result = apply_config(cfg, session, fp)
+    assert not result.ok
+    assert [f.address for f in result.failed] == ["image.web"]
+    assert result.failed[0].code == "BuildFailed" and result.failed[0].request_id == "req-fail"
+    assert sorted(result.skipped) == ['copy.web["local-2"]', 'share.web["local-2/100000000001"]']
+    assert session.state.get("image.api", session.state.current["template.api"]) is not None
+    assert 'copy.api["local-2"]' in result.done
+    # the next run only retries what failed
+    fp.fail.clear()
+    again = plan_for(cfg, session, fp)
+    assert sorted(c.address for c in again.actionable()) == ['copy.web["local-2"]', "image.web", 'share.web["local-2/100000000001"]']
+
+
+def test_test_failure_keeps_image_out_of_distribution():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1", test_fail={"image.web"})
+    session = MemorySession()
+    result = apply_config(base(), session, fp)
+    assert [f.code for f in result.failed] == ["TEST_FAILED"]
+    img = session.state.get("image.web", session.state.current["template.web"])
+    assert img is not None and img.status == "test_failed"
+    assert not [r for r in session.state.resources if r.kind in ("copy", "share")]
+    again = plan_for(base(), session, fp)
+    assert not [c for c in again.actionable() if c.kind == "image"]
+
+
+def test_retryable_errors_are_retried_without_duplicates():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1", flaky=0.4, seed=7)
+    session = MemorySession()
+    result = apply_config(base(), session, fp)
+    assert result.ok, result.failed
+    tokens = [c["token"] for c in fp.created()]
+    assert len(tokens) == len(set(tokens)) == 5
+
+
+def test_deletes_run_in_reverse_dependency_order():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1")
+    session = MemorySession()
+    assert apply_config(base(), session, fp).ok
+    plan = plan_for(config(), session, fp)
+    g = build_steps(plan)
+    order = {n.change.address: i for i, n in enumerate(__import__("networkx").topological_sort(g))}
+    assert order['share.web["local-2/100000000001"]'] < order['copy.web["local-2"]'] < order["image.web"]
+    assert order["template.web"] < order["component.nginx"]
+
+
+def test_replacement_creates_before_deleting():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1")
+    session = MemorySession()
+    assert apply_config(base(), session, fp).ok
+    plan = plan_for(config(component("nginx", "RUN echo v2"), template()), session, fp)
+    g = build_steps(plan)
+    nodes = {(str(n.step), n.change.address): n for n in g.nodes}
+    import networkx as nx
+
+    assert nx.has_path(g, nodes[("create", "component.nginx")], nodes[("delete", "component.nginx")])
+    assert nx.has_path(g, nodes[("create", "template.web")], nodes[("delete", "component.nginx")])
+    assert nx.has_path(g, nodes[("delete", "template.web")], nodes[("delete", "component.nginx")])
+
+
+class _Recorder(Hooks):
+    def __init__(self) -> None:
+        self.running = 0
+        self.peak_builds: dict[str, int] = {}
+        self.active: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def started(self, node: Node) -> None:
+        if node.change.kind == "image" and str(node.step) == "create":
+            with self.lock:
+                t = node.change.template or ""
+                self.active[t] = self.active.get(t, 0) + 1
+                self.peak_builds[t] = max(self.peak_builds.get(t, 0), self.active[t])
+
+    def finished(self, node: Node, result, seconds):  # type: ignore[no-untyped-def]
+        if node.change.kind == "image" and str(node.step) == "create":
+            with self.lock:
+                self.active[node.change.template or ""] -= 1
+
+
+def test_copies_start_as_soon_as_their_image_exists():  # type: ignore[no-untyped-def]
+    """Not in waves: template b's slow build does not hold back template a's copies."""
+    fp = FakeProvider("local-1", latency={"image.b": 0.5, "image": 0.0, "copy": 0.01})
+    session = MemorySession()
+    cfg = config(component("nginx"), template(name="a", regions=("r2", "r3")), template(name="b", regions=("r2",)))
+    plan = plan_for(cfg, session, fp)
+    times: dict[str, float] = {}
+
+    class Times(Hooks):
+        def started(self, node: Node) -> None:
+            times.setdefault("start " + node.label, time.monotonic())
+
+        def finished(self, node, result, seconds):  # type: ignore[no-untyped-def]
+            times["end " + node.label] = time.monotonic()
+
+    assert Engine(plan, session, {"local": fp}, hooks=Times()).run().ok
+    assert times['end copy.a["r3"]'] < times["end image.b"]
+    assert times['start copy.b["r2"]'] >= times["end image.b"]
+
+
+def test_one_build_per_template_and_parallelism_bound():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1", latency={"image": 0.05})
+    session = MemorySession()
+    cfg = config(component("nginx"), *(template(name=f"t{i}") for i in range(6)))
+    plan = plan_for(cfg, session, fp)
+    rec = _Recorder()
+    result = Engine(plan, session, {"local": fp}, parallelism=3, hooks=rec).run()
+    assert result.ok
+    assert max(rec.peak_builds.values()) == 1
+
+
+def test_interrupt_starts_nothing_new_and_keeps_state_loadable():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1", latency={"image": 0.2})
+    session = MemorySession()
+    plan = plan_for(base(), session, fp)
+    engine = Engine(plan, session, {"local": fp})
+    timer = threading.Timer(0.05, engine.interrupt)
+    timer.start()
+    result = engine.run()
+    assert result.interrupted
+    assert session.state.get("image.web", plan.current_after["template.web"]) is not None  # in-flight build finished
+    assert not [r for r in session.state.resources if r.kind == "copy"]
+    assert apply_config(base(), session, fp).ok
+    assert not plan_for(base(), session, fp).actionable()
