@@ -57,6 +57,8 @@ class Context:
     file_digests: dict[str, str] = field(default_factory=dict)
     files_read: dict[str, str] = field(default_factory=dict)
     """Text of files read, by relative path (content origins, repeated reads)."""
+    template_vars: tuple[str, ...] | None = None
+    """Inside templatefile(): the names it was given (the only bare names a template may use)."""
 
 
 class Evaluator:
@@ -164,6 +166,14 @@ class Evaluator:
             )
         if e.name == "self":
             raise EvalError("Invalid reference", '"self" is not available in imgb configurations.', e.pos, True)
+        if self.ctx.template_vars is not None:
+            given = ", ".join(sorted(self.ctx.template_vars)) or "none"
+            raise EvalError(
+                "Invalid template variable",
+                f'The template uses "{e.name}", but templatefile() was not given a variable of that name '
+                f"(given: {given}). Add it to the second argument.{did_you_mean(e.name, self.ctx.template_vars)}",
+                e.pos,
+            )
         hint = did_you_mean(e.name, [*frame.keys(), *NAMESPACES])
         raise EvalError(
             "Invalid reference",

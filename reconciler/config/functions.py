@@ -284,7 +284,9 @@ def f_templatefile(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
             ref_pos,
         )
 
-    sub = Evaluator(Context(ev.ctx.directory, no_refs, ev.ctx.file_digests, ev.ctx.files_read))
+    sub = Evaluator(
+        Context(ev.ctx.directory, no_refs, ev.ctx.file_digests, ev.ctx.files_read, tuple(variables))
+    )
     result = sub.template_parts(template.parts, dict(variables))
     return result
 

@@ -153,8 +153,8 @@ def _syntax_diag(e: UnexpectedInput, shift: _Shift, text: str, snippet: bool = F
         expected = set(e.expected) | set(getattr(e, "considered_rules", None) or ())
         tok = e.token
         if tok.type == "$END":
-            # Lark reports the end one line past the text we appended.
-            line = min(line, text.count("\n") + 1)
+            # Lark reports the end past the newline we appended: point at the last line instead.
+            line = min(line, max(1, len(text.rstrip().splitlines())))
     elif isinstance(e, UnexpectedEOF):
         expected, tok = set(e.expected), None
     elif isinstance(e, UnexpectedCharacters):

@@ -233,8 +233,14 @@ class _Loader:
                 key = f"{block.labels[0]}#{block.pos}"  # the alias decides duplicates; see provider()
             existing = self.blocks[block.type].get(key)
             if existing is not None:
-                what = "imgb settings" if block.type == "imgb" else block.type
-                self.duplicate(what, key, block.pos, existing.pos)
+                if block.type == "imgb":
+                    self.diags.error(
+                        "Duplicate imgb block",
+                        f"An imgb block was already declared at {existing.pos}. Only one is allowed; merge them.",
+                        block.pos,
+                    )
+                else:
+                    self.duplicate(block.type, key, block.pos, existing.pos)
                 continue
             self.blocks[block.type][key] = block
 
@@ -269,7 +275,7 @@ class _Loader:
         )
 
     def duplicate(self, what: str, name: str, pos: SourcePos, other: SourcePos) -> None:
-        shown = f' "{name}"' if what not in ("imgb settings",) else ""
+        shown = f' "{name}"'
         self.diags.error(
             f"Duplicate {what}{shown}",
             f"A {what}{shown} was already declared at {other}. Names must be unique per block type; rename or "

@@ -114,11 +114,8 @@ def assign_values(
         try:
             expr = parse_expression(raw, f"<value for var.{d.name}>")
             value = ev.eval(expr)
-        except SyntaxProblem:
-            value = raw  # not an expression: let the type conversion explain what is wrong
-        except EvalError as exc:
-            diags.error("Invalid value for variable", f"The value for var.{d.name} ({source}) is not valid: {exc.detail}")
-            return
+        except (SyntaxProblem, EvalError):
+            value = raw  # not a literal expression: let the type conversion explain what is wrong
         assign(d, value, source, None)
 
     def assign(d: Declared, value: Any, source: str, pos: SourcePos | None) -> None:

@@ -1,0 +1,8 @@
+imgb {
+  backend "s3" {
+    bucket = "x"
+  }
+}
+
+imgb {
+}

@@ -1,0 +1,3 @@
+template "web" {
+  build = "RUN true"
+}

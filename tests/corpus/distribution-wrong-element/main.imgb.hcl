@@ -1,0 +1,4 @@
+template "web" {
+  base_image = "busybox"
+  distribute = ["prod"]
+}

@@ -1,0 +1,11 @@
+variable "region" {
+  default = "cn-shanghai"
+}
+
+locals {
+  x = 1
+}
+
+locals {
+  x = 2
+}

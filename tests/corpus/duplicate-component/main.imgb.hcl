@@ -1,0 +1,7 @@
+component "a" {
+  content = "RUN true"
+}
+
+component "a" {
+  content = "RUN false"
+}

@@ -1,0 +1,3 @@
+component "a" {
+  content = file("components/missing.dockerfile")
+}

@@ -1,0 +1,8 @@
+component "a" {
+  content = "RUN true"
+}
+
+component "b" {
+  for_each = toset([component.a.id])
+  content  = "RUN true"
+}

@@ -1,0 +1,7 @@
+locals {
+  regions = ["cn-shanghai", "cn-beijing"]
+}
+
+component "a" {
+  content = "RUN echo ${local.regions} ${local.regions[5]}"
+}

@@ -1,0 +1,5 @@
+component "a" {
+  type        = "build"
+  system_type = "linux"
+  content     = "RUN true"
+}

@@ -1,0 +1,9 @@
+variable "names" {
+  type    = list(strin)
+  default = []
+}
+
+variable "size" {
+  type    = number
+  default = "forty"
+}

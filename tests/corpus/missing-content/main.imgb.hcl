@@ -1,0 +1,3 @@
+component "a" {
+  description = "no content"
+}

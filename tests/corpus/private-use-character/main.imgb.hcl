@@ -1,0 +1,3 @@
+component "a" {
+  content = "RUN echo component.a.id"
+}

@@ -1,0 +1,7 @@
+imgb {
+  required_version = ">= 9.0.0"
+}
+
+component "a" {
+  content = "RUN true"
+}

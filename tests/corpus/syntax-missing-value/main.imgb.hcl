@@ -1,0 +1,4 @@
+component "a" {
+  description =
+  content     = "RUN true"
+}

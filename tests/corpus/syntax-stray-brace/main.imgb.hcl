@@ -1,0 +1,4 @@
+component "a" {
+  content = "RUN true"
+}
+}

@@ -1,0 +1,6 @@
+component "a" {
+  content = "RUN true"
+
+template "web" {
+  base_image = "busybox"
+}

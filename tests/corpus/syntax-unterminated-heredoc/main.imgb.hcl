@@ -1,0 +1,5 @@
+component "a" {
+  content = <<-EOT
+    RUN true
+  EOF
+}

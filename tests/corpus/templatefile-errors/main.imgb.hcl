@@ -1,0 +1,3 @@
+component "a" {
+  content = templatefile("tpl/run.tpl", { name = "x" })
+}

@@ -1,0 +1,2 @@
+RUN echo ${name} ${missing}
+RUN echo ${var.x}

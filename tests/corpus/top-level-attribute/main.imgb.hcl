@@ -1,0 +1,9 @@
+region = "cn-hangzhou"
+
+component {
+  content = "RUN true"
+}
+
+component "bad name" {
+  content = "RUN true"
+}

@@ -1,0 +1,8 @@
+distribution "prod" {
+  regions = ["cn-shanghai"]
+}
+
+template "web" {
+  base_image = "busybox"
+  distribute = [distribution.prd]
+}

@@ -1,0 +1,8 @@
+locals {
+  tags = { team = "web" }
+}
+
+component "a" {
+  content = "RUN true"
+  tags    = local.tag
+}

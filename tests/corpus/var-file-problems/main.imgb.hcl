@@ -1,0 +1,8 @@
+variable "app_version" {
+  type = string
+}
+
+variable "disk" {
+  type    = number
+  default = 40
+}

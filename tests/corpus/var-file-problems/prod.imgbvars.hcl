@@ -1,0 +1,2 @@
+disk  = "huge"
+region = "cn-hangzhou"
