@@ -158,7 +158,10 @@ class FakeProvider:
                 if kind is Kind.COPY:
                     attrs["region"] = desired.get("region")
                 db["objects"][oid] = {"kind": str(kind), "attrs": desired, "token": token}
-                db["created"].append({"kind": str(kind), "id": oid, "token": token})
+                label = str((desired.get("tags") or {}).get("imgb:address") or desired.get("name") or oid)
+                if kind is Kind.SHARE:
+                    label = f"share {desired.get('image_id')}/{desired.get('account')}"
+                db["created"].append({"kind": str(kind), "id": oid, "token": token, "label": label})
                 op["done"] = attrs
             return dict(op["done"])
 

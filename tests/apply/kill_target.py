@@ -1,0 +1,42 @@
+"""An apply run in its own process, for the kill tests: python -m tests.apply.kill_target DIR VARIANT."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from reconciler.apply import Engine, RetryPolicy
+from reconciler.graph import build_graph
+from reconciler.planner import PlanOptions, make_plan
+from state.local import LocalBackend
+from state.manager import StateManager
+from tests.fakes import FakeProvider
+from tests.planner.scenarios import component, config, template
+
+VARIANTS = {
+    "a": config(component("nginx"), component("agent"), template(regions=("r2", "r3")), template(name="api", comps=("agent",))),
+    "b": config(
+        component("nginx", "RUN echo v2"),
+        component("agent"),
+        template(regions=("r2", "r4"), accounts=("100000000001", "100000000002")),
+    ),
+}
+
+
+def main(directory: str, variant: str) -> int:
+    d = Path(directory)
+    cfg = VARIANTS[variant]
+    fp = FakeProvider("local-1", path=d / "cloud.json", latency={"image": 0.15, "copy": 0.05, "share": 0.01, "component": 0.01})
+    manager = StateManager(LocalBackend(d / "imgb.state.json"))
+    with manager.session("apply") as session:
+        plan, diags = make_plan(cfg, session.state, {"local": fp}, PlanOptions(), state_existed=manager.exists())
+        assert plan is not None, [x.summary for x in diags]
+        graph, _ = build_graph(cfg, {p.template: p.image_id for p in plan.pinned_bases})
+        desired = {(a, n.image_hash): dict(n.attrs) for a, n in graph.nodes.items()}
+        result = Engine(plan, session, {"local": fp}, desired=desired, retry=RetryPolicy(sleep=lambda s: None)).run()
+        session.checkpoint()
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1], sys.argv[2]))
