@@ -61,7 +61,7 @@ def parse_cached(
     except Exception:  # noqa: BLE001 - no home directory: parse without a cache
         return hcl.parse(text, filename)
     try:
-        with open(path, "rb") as f:
+        with open(path, "rb") as f, hcl.gc_paused():
             cached = pickle.load(f)
         if isinstance(cached, tuple) and len(cached) == 2:
             return cached[0], list(cached[1])

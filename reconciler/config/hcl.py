@@ -7,13 +7,16 @@ are scanned here, each interpolation parsed on its own and its positions shifted
 
 from __future__ import annotations
 
+import functools
 import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-import hcl2
-from lark import Token, Tree
+import hcl2.parser as hcl2_parser
+from hcl2.postlexer import PostLexer
+from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from reconciler.config import ast
@@ -53,19 +56,49 @@ class _Shift:
         return SourcePos(self.filename, line + self.line_offset, max(column, 1))
 
 
-def _lark_parse(text: str) -> Tree:
-    # The cyclic GC makes Lark's parse superlinear on large files (performance-anchors §3).
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: building many small objects (Lark trees, our AST, unpickling) triggers
+    it over and over and makes the work superlinear (performance-anchors §3). Nothing made here
+    holds cycles worth collecting early."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return hcl2.parses_to_tree(text)
+        yield
     finally:
         if enabled:
             gc.enable()
 
 
+@functools.cache
+def _parser() -> Lark:
+    """python-hcl2's grammar and post-lexer, without Lark's position propagation onto every tree
+    node: that bookkeeping is a third of the parse time, and tokens keep their line and column,
+    which is all ``_Converter.tpos`` needs. Otherwise the same as ``hcl2.parses_to_tree``. The
+    grammar cache (``cache=True``) lives in the temp directory, keyed by grammar and options."""
+    return Lark.open(
+        "hcl2.lark",
+        rel_to=hcl2_parser.__file__,
+        parser="lalr",
+        cache=True,
+        propagate_positions=False,
+        postlex=PostLexer(),
+    )
+
+
+def _lark_parse(text: str) -> Tree:
+    with gc_paused():
+        # A trailing newline, as hcl2.parses_to_tree adds: the grammar has no end-of-file token.
+        return _parser().parse(text + "\n")
+
+
 def parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]:
     """Parse one file's text. Syntax problems come back as diagnostics, never as exceptions."""
+    with gc_paused():
+        return _parse(text, filename)
+
+
+def _parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]:
     bad = _private_use(text, _Shift(filename))
     if bad:
         return None, [bad]
@@ -684,7 +717,9 @@ def _scan_template(
             offset = i + 2 + (1 if strip_left else 0)
             ipos = pos_at(offset)
             if text[i] == "$":
-                expr = parse_expression(inner, filename, ipos.line, ipos.column)
+                expr = _simple_reference(inner, filename, ipos) or parse_expression(
+                    inner, filename, ipos.line, ipos.column
+                )
                 flat.append(_Item("interp", pos_at(i), expr=expr, strip_left=strip_left, strip_right=strip_right))
             else:
                 flat.append(_directive(inner, filename, ipos, pos_at(i), strip_left, strip_right))
@@ -700,6 +735,33 @@ def _scan_template(
         i = nxt
     flush(n)
     return _assemble(flat, start_pos)
+
+
+_SIMPLE_REF_RE = re.compile(r"\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[[0-9]+\])*)\s*\Z")
+_KEYWORDS = {"true", "false", "null", "for", "in", "if"}
+
+
+def _simple_reference(inner: str, filename: str, ipos: SourcePos) -> ast.Expr | None:
+    """``var.x`` / ``component.y.id`` / ``local.z[0]`` without a Lark parse: most interpolations in
+    heredocs are plain references, and parsing each on its own costs a millisecond."""
+    m = _SIMPLE_REF_RE.match(inner)
+    if m is None:
+        return None
+    text = m.group(1)
+    col = ipos.column + m.start(1)
+    steps = re.findall(r"\.[A-Za-z_][\w-]*|\[[0-9]+\]|^[A-Za-z_][\w-]*", text)
+    if steps[0] in _KEYWORDS:
+        return None
+    expr: ast.Expr = ast.Variable(SourcePos(filename, ipos.line, col), steps[0])
+    offset = len(steps[0])
+    for step in steps[1:]:
+        pos = SourcePos(filename, ipos.line, col + offset)
+        if step.startswith("."):
+            expr = ast.GetAttr(pos, expr, step[1:])
+        else:
+            expr = ast.Index(pos, expr, ast.LiteralValue(pos, int(step[1:-1])))
+        offset += len(step)
+    return expr
 
 
 def _directive(

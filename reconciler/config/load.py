@@ -20,6 +20,7 @@ from reconciler.config import ast
 from reconciler.config.blocks import build_component, build_distribution, build_template, check_version
 from reconciler.config.cache import parse_cached
 from reconciler.config.eval import Context, EvalError, Evaluator
+from reconciler.config.hcl import gc_paused
 from reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
 from reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec
 from reconciler.config.unknown import Unknown
@@ -73,7 +74,8 @@ def load_config(
 ) -> tuple[Config | None, Diagnostics]:
     """Read, check and evaluate the configuration in ``directory``. Never raises for bad input."""
     loader = _Loader(Path(directory), dict(os.environ if env is None else env))
-    config = loader.run(var_args, var_files)
+    with gc_paused():
+        config = loader.run(var_args, var_files)
     return (None if loader.diags.has_errors() else config), loader.diags
 
 
@@ -146,20 +148,21 @@ class _Loader:
                 self.node_value(f"{kind}.{name}", self.blocks[kind][name].pos)
         outputs = {name: out for name, block in sorted(self.blocks["output"].items()) if (out := self.output(block))}
 
+        known = self.known_addresses()
         components, templates, distributions = {}, {}, {}
         for name in sorted(self.blocks["distribution"]):
             for inst in self.instances.get(f"distribution.{name}", []):
-                d = build_distribution(inst, self.known_addresses(), self.diags)
+                d = build_distribution(inst, known, self.diags)
                 if d is not None:
                     distributions[d.address] = d
         for name in sorted(self.blocks["component"]):
             for inst in self.instances.get(f"component.{name}", []):
-                c = build_component(inst, self.provider_key(inst), self.known_addresses(), self.ev, self.diags)
+                c = build_component(inst, self.provider_key(inst), known, self.ev, self.diags)
                 if c is not None:
                     components[c.address] = c
         for name in sorted(self.blocks["template"]):
             for inst in self.instances.get(f"template.{name}", []):
-                t = build_template(inst, self.provider_key(inst), self.known_addresses(), self.ev, self.diags)
+                t = build_template(inst, self.provider_key(inst), known, self.ev, self.diags)
                 if t is not None:
                     templates[t.address] = t
         if self.diags.has_errors():
