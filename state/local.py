@@ -414,7 +414,7 @@ class LocalBackend:
                 if remaining <= 0:
                     raise
                 time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.5)
+                delay = min(delay * 2, 0.1)
 
     def _lock_message(self, holder: LockInfo | None, workspace: str) -> str:
         where = self.state_path(workspace)

@@ -325,35 +325,43 @@ class PostgresBackend:
 
     def lock(self, info: LockInfo, *, timeout: float = 0.0, workspace: str = DEFAULT_WORKSPACE) -> None:
         check_workspace_name(workspace)
-        deadline = time.monotonic() + max(timeout, 0.0)
-        delay = 0.02
         key = advisory_key(self.schema, workspace)
-        while True:
-            with self._mutex:
-                if workspace in self._held:
-                    held = self._held[workspace]
-                    raise LockError(held, self._lock_message(held, workspace) + " (this process)")
+        with self._mutex:
+            if workspace in self._held:
+                held = self._held[workspace]
+                raise LockError(held, self._lock_message(held, workspace) + " (this process)")
 
-                def go(conn: psycopg.Connection[Any]) -> bool:
-                    row = conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
-                    if not row or not row[0]:
-                        return False
+            def go(conn: psycopg.Connection[Any]) -> bool:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
+                if (not row or not row[0]) and timeout > 0:
+                    # Wait in the server rather than polling: the lock passes to us the moment the
+                    # holder lets go. lock_timeout bounds the wait.
+                    from psycopg import errors
+
+                    conn.execute(
+                        "SELECT set_config('lock_timeout', %s, false)", [f"{max(int(timeout * 1000), 1)}ms"]
+                    )
                     try:
-                        self._upsert_lock_row(conn, workspace, info)
-                    except BaseException:
-                        conn.execute("SELECT pg_advisory_unlock(%s)", [key])
-                        raise
-                    return True
+                        conn.execute("SELECT pg_advisory_lock(%s)", [key])
+                        row = (True,)
+                    except errors.LockNotAvailable:
+                        row = (False,)
+                    finally:
+                        conn.execute("SELECT set_config('lock_timeout', '0', false)")
+                if not row or not row[0]:
+                    return False
+                try:
+                    self._upsert_lock_row(conn, workspace, info)
+                except BaseException:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", [key])
+                    raise
+                return True
 
-                if self._run(f'locking workspace "{workspace}"', go):
-                    self._held[workspace] = info
-                    return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                holder = self.lock_holder(workspace)
-                raise LockError(holder, self._lock_message(holder, workspace))
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.5)
+            if self._run(f'locking workspace "{workspace}"', go):
+                self._held[workspace] = info
+                return
+        holder = self.lock_holder(workspace)
+        raise LockError(holder, self._lock_message(holder, workspace))
 
     def unlock(self, lock_id: str, workspace: str = DEFAULT_WORKSPACE) -> None:
         with self._mutex:
