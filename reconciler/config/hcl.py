@@ -434,13 +434,14 @@ class _Converter:
         raw = str(tok)
         pos = self.tpos(tok)
         body_lines = raw.split("\n")[1:-2]  # drop "<<EOT", the marker line and the final ""
+        cut = 0
         if trim:
             indents = [len(ln) - len(ln.lstrip(" \t")) for ln in body_lines if ln.strip()]
             cut = min(indents) if indents else 0
             body_lines = [ln[cut:] if ln.strip() else ln.lstrip(" \t") for ln in body_lines]
         body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
         first = pos.line + 1
-        parts = _scan_template(body, self.shift, first, pos, base_line_is_file_line=True)
+        parts = _scan_template(body, self.shift, first, pos, base_line_is_file_line=True, col_offset=cut)
         return ast.TemplateExpr(pos, parts, "heredoc", first)
 
     def x_function_call(self, tree: Tree) -> ast.Expr:
@@ -669,7 +670,12 @@ _FOR_RE = re.compile(r"^for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?i
 
 
 def _scan_template(
-    text: str, shift: _Shift, first_line: int, start_pos: SourcePos, base_line_is_file_line: bool = False
+    text: str,
+    shift: _Shift,
+    first_line: int,
+    start_pos: SourcePos,
+    base_line_is_file_line: bool = False,
+    col_offset: int = 0,
 ) -> tuple[ast.Expr, ...]:
     """Split template text into literal text, interpolations and directives, then nest them."""
     filename = shift.filename
@@ -677,7 +683,7 @@ def _scan_template(
 
     def pos_at(i: int) -> SourcePos:
         line = line_base + text.count("\n", 0, i)
-        col = i - (text.rfind("\n", 0, i) + 1) + 1
+        col = i - (text.rfind("\n", 0, i) + 1) + 1 + col_offset  # the indent <<- trimmed
         return SourcePos(filename, line, col)
 
     flat: list[_Item] = []
@@ -759,7 +765,8 @@ def _simple_reference(inner: str, filename: str, ipos: SourcePos) -> ast.Expr | 
         if step.startswith("."):
             expr = ast.GetAttr(pos, expr, step[1:])
         else:
-            expr = ast.Index(pos, expr, ast.LiteralValue(pos, int(step[1:-1])))
+            key_pos = SourcePos(filename, ipos.line, col + offset + 1)
+            expr = ast.Index(pos, expr, ast.LiteralValue(key_pos, int(step[1:-1])))
         offset += len(step)
     return expr
 
