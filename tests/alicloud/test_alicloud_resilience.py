@@ -55,7 +55,7 @@ def test_creates_converge_under_faults_without_duplicates(make_provider: Provide
     assert counts["image"] == 2
     faults = [entry.fault for entry in emulator.log if entry.fault]
     # The faults really happened, including after the operation took effect.
-    assert sum(f == "throttle" for f in faults) > 10 and any(f.endswith("-after") for f in faults)
+    assert sum(f == "throttle" for f in faults) >= 5 and any(f.endswith("-after") for f in faults)
     emulator.set_faults(Faults())
     assert all(len(provider.shared_accounts("cn-shanghai", cp["id"])) == 1 for cp in copies)
 
