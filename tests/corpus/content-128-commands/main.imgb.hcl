@@ -1,0 +1,3 @@
+component "many" {
+  content = file("components/many.dockerfile")
+}

@@ -1,0 +1,3 @@
+component "big" {
+  content = file("components/big.dockerfile")
+}

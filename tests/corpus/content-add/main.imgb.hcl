@@ -1,0 +1,6 @@
+component "setup" {
+  content = <<-EOT
+    RUN mkdir -p /opt/app
+    ADD files/app.tar.gz /opt/app/
+  EOT
+}

@@ -1,0 +1,6 @@
+template "web" {
+  base_image = "busybox"
+  build      = <<-EOT
+    COPY ../secrets.env /etc/app/
+  EOT
+}

@@ -1,0 +1,3 @@
+component "agent" {
+  content = file("components/agent.yaml")
+}
