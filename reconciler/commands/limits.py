@@ -19,6 +19,10 @@ MAX_ACCOUNTS = 20
 MAX_TAGS = 20
 
 
+def _chars(n: int) -> str:
+    return f"{n} character" if n == 1 else f"{n} characters"
+
+
 def _has_url(text: str) -> bool:
     return "http://" in text or "https://" in text
 
@@ -27,7 +31,7 @@ def check_name(name: str, kind: str, pos: SourcePos, addr: str, diags: Diagnosti
     """Component and template names: 2–128 characters, a letter first, then ``[A-Za-z0-9:._-]``."""
     problem = None
     if not 2 <= len(name) <= 128:
-        problem = f"it has {len(name)} characters"
+        problem = f"it has {_chars(len(name))}"
     elif not name[0].isalpha() or not name[0].isascii():
         problem = "it does not start with a letter"
     elif not _NAME_CHARS_RE.match(name):
@@ -52,7 +56,7 @@ def check_description(text: str, attr: str, pos: SourcePos, addr: str, diags: Di
     if not 2 <= len(text) <= 256:
         diags.error(
             f"Invalid {attr}",
-            f"{attr} has {len(text)} characters; Image Builder accepts 2 to 256. "
+            f"{attr} has {_chars(len(text))}; Image Builder accepts 2 to 256. "
             f"Shorten or lengthen it. Alibaba Cloud would reject it with {code}.",
             pos,
             addr,
@@ -104,7 +108,7 @@ def check_image_name(name: str, pos: SourcePos, addr: str, diags: Diagnostics) -
     """ImageOptions.ImageName: 2–64, a letter first, ``[a-zA-Z0-9:._-]``."""
     problem = None
     if not 2 <= len(name) <= 64:
-        problem = f"it has {len(name)} characters"
+        problem = f"it has {_chars(len(name))}"
     elif not (name[0].isascii() and name[0].isalpha()):
         problem = "it does not start with a letter"
     elif not _NAME_CHARS_RE.match(name):
@@ -124,7 +128,7 @@ def check_image_name(name: str, pos: SourcePos, addr: str, diags: Diagnostics) -
 def check_image_family(family: str, pos: SourcePos, addr: str, diags: Diagnostics) -> None:
     problem = None
     if not 2 <= len(family) <= 128:
-        problem = f"it has {len(family)} characters"
+        problem = f"it has {_chars(len(family))}"
     elif family.startswith(("acs:", "aliyun")):
         problem = 'it starts with "acs:" or "aliyun", which are reserved for Alibaba Cloud\'s public families'
     elif not (family[0].isascii() and family[0].isalpha()):

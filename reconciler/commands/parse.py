@@ -549,7 +549,7 @@ def _parse_parameters(
                 ParseProblem(
                     _line(key_node),
                     "Invalid parameter type",
-                    f'Parameter "{name}" has Type {ptype!r}; it must be String, Number or Boolean.'
+                    f'Parameter "{name}" has Type {_show(ptype)}; it must be String, Number or Boolean.'
                     + did_you_mean(str(ptype), PARAMETER_TYPES),
                 )
             )
@@ -561,12 +561,23 @@ def _parse_parameters(
                 ParseProblem(
                     _line(key_node),
                     "Parameter default of the wrong type",
-                    f'Parameter "{name}" is a {ptype} but its DefaultValue is {default!r}. '
+                    f'Parameter "{name}" is a {ptype} but its DefaultValue is {_show(default)}. '
                     f"Give a {ptype.lower()} default or change the Type.",
                 )
             )
         parameters.append(Parameter(name=name, type=ptype, default=default, has_default=has_default))
     return tuple(parameters)
+
+
+def _show(value: Any) -> str:
+    """A YAML value as the user would recognise it in a message."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def value_matches_type(value: Any, ptype: str) -> bool:
@@ -654,7 +665,7 @@ def _parse_tasks(node: yaml.Node, construct: Any, problems: list[ParseProblem]) 
                 ParseProblem(
                     line,
                     "Unknown task action",
-                    f'Task "{name}" has Action {action!r}; the actions are {", ".join(YAML_ACTIONS)}.'
+                    f'Task "{name}" has Action {_show(action)}; the actions are {", ".join(YAML_ACTIONS)}.'
                     + did_you_mean(str(action), YAML_ACTIONS),
                 )
             )
@@ -702,7 +713,7 @@ def _check_properties(
                 ParseProblem(
                     line,
                     "Task property of the wrong type",
-                    f'{action} property {prop} (task "{name}") must be a {kind}, not {value!r}.',
+                    f'{action} property {prop} (task "{name}") must be a {kind}, not {_show(value)}.',
                 )
             )
 
