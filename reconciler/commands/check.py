@@ -6,6 +6,7 @@ file and line, with the Alibaba error code in the detail so users can match clou
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from reconciler.commands import limits
@@ -55,8 +56,21 @@ def check_content(config: Config) -> Diagnostics:
         limits.check_regions(dist.regions, dist.attr_pos.get("regions", dist.pos), dist.address, diags)
         limits.check_accounts(dist.accounts, dist.attr_pos.get("accounts", dist.pos), dist.address, diags)
     result = Diagnostics()
-    result.extend(diags.sorted())
+    result.extend(_masked(d, config.sensitive_values) for d in diags.sorted())
     return result
+
+
+def _masked(diag: Diagnostic, secrets: tuple[str, ...]) -> Diagnostic:
+    """Messages quote the user's values; a sensitive one must never show (spec: sensitive)."""
+    summary, detail = diag.summary, diag.detail
+    # Longest first, so a secret containing another is masked whole. Very short values would
+    # mask ordinary words and cannot be meaningful secrets.
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        summary = summary.replace(secret, "(sensitive)")
+        detail = detail.replace(secret, "(sensitive)")
+    if (summary, detail) == (diag.summary, diag.detail):
+        return diag
+    return dataclasses.replace(diag, summary=summary, detail=detail)
 
 
 # ---------------------------------------------------------------------------------------------

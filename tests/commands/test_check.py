@@ -316,7 +316,7 @@ def test_distribution_regions_and_accounts(tmp_path: Path) -> None:
 def test_union_over_distributions_counts_each_region_once(tmp_path: Path) -> None:
     d1 = distribution("d1", regions=tuple(f"r-{i}" for i in range(15)))
     d2 = distribution("d2", regions=tuple(f"r-{i}" for i in range(10, 21)))
-    d3 = distribution("d3", regions=tuple(f"r-{i}" for i in range(0, 20)))
+    d3 = distribution("d3", regions=tuple(f"r-{i}" for i in range(20)))
     cfg = config(
         tmp_path,
         templates=[
@@ -367,3 +367,12 @@ def test_output_is_sorted_and_deterministic(tmp_path: Path) -> None:
     first = [d.to_json() for d in check_content(cfg)]
     assert first == [d.to_json() for d in check_content(cfg)]
     assert [d["line"] for d in first] == sorted(d["line"] for d in first)  # type: ignore[type-var]
+
+
+def test_sensitive_values_never_appear(tmp_path: Path) -> None:
+    cfg = config(tmp_path, templates=[template("web", "RESTART hunter2-secret\n")])
+    cfg = cfg.model_copy(update={"sensitive_values": ("hunter2-secret",)})
+    diags = check_content(cfg)
+    assert summaries(diags) == ["RESTART takes no arguments"]
+    assert "hunter2-secret" not in diags.items[0].detail
+    assert "(sensitive)" in diags.items[0].detail
