@@ -244,6 +244,7 @@ class LocalProvider:
         key = str(handle["op"])
         last_progress = None
         interval = self.poll_interval
+        began = time.monotonic()
         while True:
             op = self.store.get_op(key)
             if op is None:
@@ -267,7 +268,8 @@ class LocalProvider:
                 progress(str(last_progress), phase="building")
             self._check_worker(op)
             time.sleep(interval)
-            interval = min(interval * 1.5, 0.5)
+            # Poll briskly for short builds, then back off for long ones.
+            interval = min(interval * 1.5, 0.1 if time.monotonic() - began < 10 else 0.5)
 
     def _check_worker(self, op: dict[str, Any]) -> None:
         """Mark a build whose worker died (or never started) as failed, retryably."""

@@ -315,8 +315,10 @@ def _pid1(spec: dict[str, Any], status_fd: int, map_mode: str) -> None:
         raise SetupError(f"exec {argv[0]}: {e.strerror}") from e
 
 
-def _child(spec: dict[str, Any], status_fd: int, ready_w: int, go_r: int) -> int:
+def _child(spec: dict[str, Any], status_fd: int, ready_w: int, go_r: int, parent: int) -> int:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        return SETUP_FAILED
     flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
     if not spec.get("network"):
         flags |= CLONE_NEWNET
@@ -330,16 +332,24 @@ def _child(spec: dict[str, Any], status_fd: int, ready_w: int, go_r: int) -> int
     if not reply.startswith("ok:"):
         return SETUP_FAILED
     map_mode = reply[3:]
+    # G cannot see C's pid (it is outside G's pid namespace): C holds the write end of this
+    # pipe, so end-of-file tells G that C is gone.
+    alive_r, alive_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
+            os.close(alive_w)
             _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if select.select([alive_r], [], [], 0)[0]:
+                os._exit(SETUP_FAILED)
+            os.close(alive_r)
             _pid1(spec, status_fd, map_mode)
         except SetupError as e:
             _status(status_fd, error=f"setting up the build sandbox failed: {e}")
         except BaseException as e:  # any failure before exec must not run the host's Python on
             _status(status_fd, error=f"setting up the build sandbox failed: {e!r}")
         os._exit(SETUP_FAILED)
+    os.close(alive_r)
     return _wait_code(pid)
 
 
@@ -351,6 +361,11 @@ def _wait_code(pid: int) -> int:
 
 
 def main() -> int:
+    # If whoever started us dies (a killed build worker), take the sandbox down with us; the
+    # launcher passes its pid so that dying before the prctl is noticed too.
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if len(sys.argv) > 1 and os.getppid() != int(sys.argv[1]):
+        return SETUP_FAILED
     spec = json.loads(sys.stdin.buffer.read())
     status_fd = int(spec["status_fd"])
     devnull = os.open("/dev/null", os.O_RDONLY)
@@ -358,11 +373,12 @@ def main() -> int:
     os.close(devnull)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
+    me = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(ready_r)
         os.close(go_w)
-        os._exit(_child(spec, status_fd, ready_w, go_r))
+        os._exit(_child(spec, status_fd, ready_w, go_r, me))
     os.close(ready_w)
     os.close(go_r)
     if os.read(ready_r, 1) != b"u":
@@ -424,7 +440,7 @@ def run(
         "probe": probe,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-I", "-S", os.path.abspath(__file__)],
+        [sys.executable, "-I", "-S", os.path.abspath(__file__), str(os.getpid())],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -33,6 +33,16 @@ def process_start_time(pid: int) -> str | None:
     return fields[19]
 
 
+_STATE: dict[str, Any] = {"cancelled": False, "proc": None}
+
+
+def _on_term(signum: int, frame: Any) -> None:
+    _STATE["cancelled"] = True
+    proc = _STATE["proc"]
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+
+
 def _run(store: Store, key: str, context_dir: str | None) -> None:
     op = store.get_op(key) or {}
     desired: dict[str, Any] = op.get("desired", {})
@@ -40,20 +50,13 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
     log_path = store.log_path(key)
     log_file = open(log_path, "a", buffering=1)
     os.chmod(log_path, 0o600)
-    state: dict[str, Any] = {"cancelled": False, "proc": None}
+    state = _STATE
 
     def log(line: str) -> None:
         log_file.write(f"{dt.datetime.now(dt.UTC).strftime('%H:%M:%S.%f')[:-3]} {line}\n")
         if line.startswith("step "):
             store.update_op(key, progress=line[5:][:200])
 
-    def on_term(signum: int, frame: Any) -> None:
-        state["cancelled"] = True
-        proc = state["proc"]
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-
-    signal.signal(signal.SIGTERM, on_term)
     template = store.get(region, "templates", str(desired.get("template_id")))
     if template is None:
         store.update_op(key, state="failed", error={"code": "InvalidTemplate.NotFound", "retryable": False,
@@ -71,8 +74,12 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
         annotations={"io.imgb.content-hash": str(desired.get("content_hash") or ""),
                      "org.opencontainers.image.title": str(desired.get("image_name") or "")},
     )
-    b = builder.Builder(store, spec, log, cancelled=lambda: bool(state["cancelled"]),
-                        on_process=lambda p: state.__setitem__("proc", p))
+    def on_process(proc: Any) -> None:
+        state["proc"] = proc
+        if state["cancelled"]:  # SIGTERM came while the sandbox was being started
+            proc.kill()
+
+    b = builder.Builder(store, spec, log, cancelled=lambda: bool(state["cancelled"]), on_process=on_process)
     try:
         log(f"build {key[:12]} started for template {template['id']}")
         result = b.run()
@@ -125,6 +132,7 @@ def _attrs(rec: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     root, key = argv[0], argv[1]
     request = json.loads(sys.stdin.read() or "{}")
+    signal.signal(signal.SIGTERM, _on_term)
     if os.fork() != 0:
         os._exit(0)
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -132,7 +140,15 @@ def main(argv: list[str]) -> int:
         os.dup2(devnull, fd)
     store = Store(root)
     me = os.getpid()
-    store.update_op(key, state="running", pid=me, pid_start=process_start_time(me), started=now_iso())
+    with store.lock():
+        op = store.get_op(key) or {"key": key}
+        if op.get("state") != "queued":
+            return 0  # cancelled before we started, or another worker took it
+        op.update(state="running", pid=me, pid_start=process_start_time(me), started=now_iso())
+        store.put_op(op)
+    if _STATE["cancelled"]:
+        store.update_op(key, state="cancelled", finished=now_iso())
+        return 0
     _run(store, key, request.get("context_dir"))
     return 0
 
