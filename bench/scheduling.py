@@ -1,0 +1,122 @@
+"""Scheduling benchmark: wall time of an apply against the critical path of its DAG.
+
+Each action sleeps a known time (bench.sleep_provider), so the best any scheduler can do at
+unlimited parallelism is the critical path. Run: python -m bench.scheduling [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import networkx as nx
+
+from bench.sleep_provider import SleepProvider
+from reconciler.apply import Engine, build_steps
+from reconciler.config import unknown
+from reconciler.config.model import Component, Config, DistributionRef, ProviderConfig, Template
+from reconciler.diagnostics import SourcePos
+from reconciler.planner import PlanOptions, make_plan
+from state.local import LocalBackend
+from state.manager import StateManager
+
+P = SourcePos("bench.imgb.hcl", 1)
+
+
+def _config(components: list[Component], templates: list[Template]) -> Config:
+    return Config(
+        directory="/nonexistent",
+        providers={"local": ProviderConfig(type="local", region="r1")},
+        components={c.address: c for c in components},
+        templates={t.address: t for t in templates},
+    )
+
+
+def chain(n: int) -> Config:
+    comps = [
+        Component(name=f"c{i}", provider="local", content=f"RUN echo {i}", pos=P, depends_on=(f"component.c{i-1}",) if i else ())
+        for i in range(n)
+    ]
+    return _config(comps, [])
+
+
+def fanin(n: int) -> Config:
+    comps = [Component(name=f"c{i}", provider="local", content=f"RUN echo {i}", pos=P) for i in range(n - 2)]
+    build = "".join(f"COMPONENT {unknown.marker(f'component.c{i}.id')}\n" for i in range(n - 2))
+    return _config(comps, [Template(name="t", provider="local", base_image="b", build=build, pos=P)])
+
+
+def image_builder(templates: int, regions: int, accounts: int, components: int) -> Config:
+    comps = [Component(name=f"c{i}", provider="local", content=f"RUN echo {i}", pos=P) for i in range(components)]
+    tmpls = []
+    for t in range(templates):
+        refs = {t % components, (t * 7 + 3) % components}
+        build = "".join(f"COMPONENT {unknown.marker(f'component.c{i}.id')}\n" for i in sorted(refs))
+        dist = DistributionRef(
+            address="distribution.d",
+            regions=tuple(f"r{2 + r}" for r in range(regions)),
+            accounts=tuple(f"{10**11 + a}" for a in range(accounts)),
+        )
+        tmpls.append(Template(name=f"t{t}", provider="local", base_image="b", build=build, pos=P, distribute=(dist,)))
+    return _config(comps, tmpls)
+
+
+def measure(cfg: Config, latency: float, parallelism: int | None, seed: int = 1) -> tuple[int, float, float]:
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as d:
+        manager = StateManager(LocalBackend(Path(d) / "s.json"))
+        probe = SleepProvider("r1", 0.0)
+        with manager.session("apply") as session:
+            plan, diags = make_plan(cfg, session.state, {"local": probe}, PlanOptions(refresh=False), state_existed=False)
+            assert plan is not None, [x.summary for x in diags]
+            delays = {c.address: rng.uniform(latency * 0.5, latency * 1.5) for c in plan.changes}
+            provider = SleepProvider("r1", delays)
+            g = build_steps(plan)
+            weights = {n: delays[n.change.address] for n in g.nodes}
+            critical = max(
+                (sum(weights[n] for n in path) for path in [nx.dag_longest_path(_weighted(g, weights))]), default=0.0
+            )
+            t0 = time.monotonic()
+            result = Engine(plan, session, {"local": provider}, parallelism=parallelism or len(g)).run()
+            wall = time.monotonic() - t0
+            assert result.ok
+    return len(g), wall, critical
+
+
+def _weighted(g: nx.DiGraph, w: dict[object, float]) -> nx.DiGraph:
+    h = nx.DiGraph()
+    src = object()
+    h.add_node(src)
+    for n in g.nodes:
+        h.add_edge(src, n, weight=w[n])
+    for u, v in g.edges:
+        h.add_edge(u, v, weight=w[v])
+    path = nx.dag_longest_path(h, weight="weight")
+    out = nx.DiGraph()
+    nx.add_path(out, [n for n in path if n is not src])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller latencies for a fast run")
+    args = ap.parse_args()
+    lat = 0.05 if args.quick else 0.2
+    shapes = {
+        "fan-in (100)": fanin(100),
+        "chain (200)": chain(200),
+        "image builder (197)": image_builder(templates=11, regions=3, accounts=4, components=10),
+    }
+    print(f"{'shape':<22} {'actions':>7} {'parallelism':>11} {'critical s':>10} {'wall s':>8} {'ratio':>6}")
+    for name, cfg in shapes.items():
+        for par in (None, 10):
+            n, wall, crit = measure(cfg, lat, par)
+            label = "unlimited" if par is None else str(par)
+            print(f"{name:<22} {n:>7} {label:>11} {crit:>10.2f} {wall:>8.2f} {wall / crit:>6.3f}")
+
+
+if __name__ == "__main__":
+    main()
