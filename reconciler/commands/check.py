@@ -92,11 +92,17 @@ class _Positions:
         return self.origin.pos(line) if self.origin is not None else self.fallback
 
 
+def _cloud_name(name: str, key: str | None) -> str:
+    """The Name imgb gives the cloud resource: the block label, plus -key under for_each
+    (as reconciler.graph names instances)."""
+    return name if key is None else f"{name}-{key}"
+
+
 def _check_component(component: Component, context: Path, diags: Diagnostics) -> YamlComponent | None:
     """Check one component; returns its parsed YAML (for parameter checks) or None."""
     addr = component.address
     attr = component.attr_pos
-    limits.check_name(component.name, "component", attr.get("name", component.pos), addr, diags)
+    limits.check_name(_cloud_name(component.name, component.key), "component", component.pos, addr, diags)
     limits.check_description(
         component.description, "description", attr.get("description", component.pos), addr, diags
     )
@@ -314,7 +320,8 @@ def _check_template(
     addr = template.address
     attr = template.attr_pos
     at = attr.get
-    limits.check_name(template.name, "template", template.pos, addr, diags)
+    name = _cloud_name(template.name, template.key)
+    name_ok = not limits.check_name(name, "template", template.pos, addr, diags)
     limits.check_description(
         template.description, "description", at("description", template.pos), addr, diags
     )
@@ -352,6 +359,9 @@ def _check_template(
         )
     if template.image_name is not None:
         limits.check_image_name(template.image_name, at("image_name", template.pos), addr, diags)
+    elif name_ok:
+        # Without image_name the images are named after the template (see reconciler.graph).
+        limits.check_image_name(name, template.pos, addr, diags, default=True)
     if template.image_family is not None:
         limits.check_image_family(template.image_family, at("image_family", template.pos), addr, diags)
     if template.image_description is not None:

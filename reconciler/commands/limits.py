@@ -27,8 +27,9 @@ def _has_url(text: str) -> bool:
     return "http://" in text or "https://" in text
 
 
-def check_name(name: str, kind: str, pos: SourcePos, addr: str, diags: Diagnostics) -> None:
-    """Component and template names: 2–128 characters, a letter first, then ``[A-Za-z0-9:._-]``."""
+def check_name(name: str, kind: str, pos: SourcePos, addr: str, diags: Diagnostics) -> bool:
+    """Component and template names: 2–128 characters, a letter first, then ``[A-Za-z0-9:._-]``.
+    Returns whether a problem was reported."""
     problem = None
     if not 2 <= len(name) <= 128:
         problem = f"it has {_chars(len(name))}"
@@ -42,10 +43,12 @@ def check_name(name: str, kind: str, pos: SourcePos, addr: str, diags: Diagnosti
             f"Invalid {kind} name",
             f'The {kind} name "{name}" is not accepted by Image Builder: {problem}. A name has 2 to 128 '
             "characters, starts with a letter and contains only letters, digits, colons, periods, underscores "
-            "and hyphens. Rename the block. Alibaba Cloud would reject it with InvalidName.Malformed.",
+            "and hyphens (under for_each, the name is the label, a hyphen and the key). Rename the block "
+            "or change the keys. Alibaba Cloud would reject it with InvalidName.Malformed.",
             pos,
             addr,
         )
+    return problem is not None
 
 
 def check_description(text: str, attr: str, pos: SourcePos, addr: str, diags: Diagnostics) -> None:
@@ -104,7 +107,9 @@ def check_range(
         )
 
 
-def check_image_name(name: str, pos: SourcePos, addr: str, diags: Diagnostics) -> None:
+def check_image_name(
+    name: str, pos: SourcePos, addr: str, diags: Diagnostics, *, default: bool = False
+) -> None:
     """ImageOptions.ImageName: 2–64, a letter first, ``[a-zA-Z0-9:._-]``."""
     problem = None
     if not 2 <= len(name) <= 64:
@@ -115,11 +120,15 @@ def check_image_name(name: str, pos: SourcePos, addr: str, diags: Diagnostics) -
         bad = sorted({c for c in name if not _NAME_CHARS_RE.match(c)})
         problem = "it contains " + ", ".join(f'"{c}"' for c in bad)
     if problem:
+        what = (
+            f'The default image name "{name}" (the template\'s name)' if default else f'image_name "{name}"'
+        )
+        fix = " Set image_name to a valid name." if default else ""
         diags.error(
             "Invalid image_name",
-            f'image_name "{name}" is not accepted: {problem}. It must have 2 to 64 characters, start with a '
+            f"{what} is not accepted: {problem}. It must have 2 to 64 characters, start with a "
             "letter and contain only letters, digits, colons, periods, underscores and hyphens (Image Builder "
-            "appends _<execution id>). Alibaba Cloud would reject it with InvalidImageName.Malformed.",
+            f"appends _<execution id>).{fix} Alibaba Cloud would reject it with InvalidImageName.Malformed.",
             pos,
             addr,
         )

@@ -376,3 +376,20 @@ def test_sensitive_values_never_appear(tmp_path: Path) -> None:
     assert summaries(diags) == ["RESTART takes no arguments"]
     assert "hunter2-secret" not in diags.items[0].detail
     assert "(sensitive)" in diags.items[0].detail
+
+
+def test_for_each_instance_names_include_the_key(tmp_path: Path) -> None:
+    ok = component("agent", "RUN true\n").model_copy(update={"key": "ubuntu"})
+    bad = component("agent", "RUN true\n").model_copy(update={"key": "ubuntu 22/04"})
+    diags = check_content(config(tmp_path, components=[ok, bad]))
+    assert [(d.address, d.summary) for d in diags] == [('component.agent["ubuntu 22/04"]', "Invalid component name")]
+    assert '"agent-ubuntu 22/04"' in diags.items[0].detail
+
+
+def test_default_image_name_is_the_template_name(tmp_path: Path) -> None:
+    long_name = "w" * 70  # a valid template name, too long for an image name
+    diags = check_content(config(tmp_path, templates=[template(long_name, "RUN true\n")]))
+    assert summaries(diags) == ["Invalid image_name"]
+    assert "Set image_name" in diags.items[0].detail
+    named = template(long_name, "RUN true\n", image_name="web")
+    assert list(check_content(config(tmp_path, templates=[named]))) == []
