@@ -77,10 +77,6 @@ def _masked(diag: Diagnostic, secrets: tuple[str, ...]) -> Diagnostic:
 # components
 
 
-def _content_pos(origin: TextOrigin | None, fallback: SourcePos) -> _Positions:
-    return _Positions(origin, fallback)
-
-
 class _Positions:
     """Maps lines of a text value to the user's file, or to the attribute when it has no origin."""
 
@@ -111,7 +107,7 @@ def _check_component(component: Component, context: Path, diags: Diagnostics) ->
     limits.check_tags(component.tags, "tags", attr.get("tags", component.pos), addr, diags)
 
     content_attr = attr.get("content", component.pos)
-    where = _content_pos(component.content_origin, content_attr)
+    where = _Positions(component.content_origin, content_attr)
     text = component.content
     if not text.strip():
         diags.add(
@@ -384,7 +380,7 @@ def _check_template(
         if not text.strip():
             continue
         phase_attr = at(phase, template.pos)
-        where = _content_pos(origin, phase_attr)
+        where = _Positions(origin, phase_attr)
         code = "InvalidBuildContent.LengthExceeded" if phase == "build" else "InvalidParameter.TestContent"
         _check_size(text, f"{phase} commands", code, phase_attr, addr, diags)
         instructions = _check_commands(text, where, addr, diags, in_component=False)
