@@ -347,7 +347,8 @@ class Builder:
                 raise BuildFailed("InvalidCommandContent", f"/{'/'.join(parts[:i])} exists in the image and is not "
                                   "a directory")
             if not os.path.exists(host):
-                os.mkdir(host, 0o755)
+                # The resolved path holds no symlinks, so creating its missing parents stays inside.
+                os.makedirs(host, 0o755, exist_ok=True)
 
     def _copy(self, ins: Instruction, state: _ImageState, where: str) -> None:
         if not self.spec.context_dir:
