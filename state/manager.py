@@ -78,6 +78,10 @@ class _Index:
     def reindex(self) -> None:
         self._pos = {r.key: i for i, r in enumerate(self.state.resources)}
 
+    def get(self, address: str, image_hash: str | None) -> ResourceState | None:
+        i = self._pos.get((address, image_hash))
+        return None if i is None else self.state.resources[i]
+
     def put(self, r: ResourceState) -> None:
         i = self._pos.get(r.key)
         if i is None:
@@ -145,17 +149,19 @@ class StateManager:
     def describe(self) -> str:
         return _describe(self.backend, self.workspace)
 
-    def _load(self) -> tuple[State, bool, int]:
-        """(state, whether a snapshot exists, number of journal entries replayed)."""
-        data = self.backend.read(self.workspace)
-        entries = self.backend.journal(self.workspace)
-        state = decode_state(data, self.backend, self.workspace) if data is not None else State()
-        replay(state, entries, self.backend, self.workspace)
-        return state, data is not None, len(entries)
-
     def load(self) -> State:
-        """The current state: the last snapshot plus the journal (an empty state when none exists)."""
-        return self._load()[0]
+        """The current state: the last snapshot plus the journal (an empty state when none exists).
+
+        Without the lock, a writer may compact between reading the snapshot and the journal; the
+        snapshot is read again afterwards and the pair retried if it moved, so the journal is never
+        replayed onto the wrong snapshot."""
+        for _ in range(10):
+            data = self.backend.read(self.workspace)
+            entries = self.backend.journal(self.workspace)
+            if self.backend.read(self.workspace) == data:
+                break
+        state = decode_state(data, self.backend, self.workspace) if data is not None else State()
+        return replay(state, entries, self.backend, self.workspace)
 
     def exists(self) -> bool:
         return self.backend.read(self.workspace) is not None or bool(self.backend.journal(self.workspace))
@@ -266,6 +272,11 @@ class StateSession:
     def serial(self) -> int:
         """The serial of the last snapshot written or read."""
         return self._serial
+
+    def get(self, address: str, image_hash: str | None = None) -> ResourceState | None:
+        """Like ``state.get`` but O(1): the session keeps an index."""
+        with self._cv:
+            return self._index.get(address, image_hash)
 
     def _dirty(self) -> bool:
         with self._cv:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import component
+from state_builders import component
 
 from state.backend import BackendError, LockError, LockInfo
 from state.local import LocalBackend

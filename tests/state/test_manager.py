@@ -6,10 +6,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import component
+from state_builders import component
 
 from reconciler.addresses import Kind
 from state.backend import BackendError
@@ -241,3 +242,44 @@ def test_session_requires_with(tmp_path: Path) -> None:
     s = StateManager(LocalBackend(tmp_path / "s.json")).session("apply")
     with pytest.raises(BackendError, match="not open"):
         s.put(component(1))
+
+
+class _Interleaving(LocalBackend):
+    """Runs ``hook`` once between a reader's snapshot read and its journal read."""
+
+    hook: Callable[[], None] | None = None
+
+    def journal(self, workspace: str = "default") -> list[bytes]:
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+        return super().journal(workspace)
+
+
+def test_unlocked_reader_never_replays_a_journal_onto_the_wrong_snapshot(tmp_path: Path) -> None:
+    # plan-like readers load without the lock. If a writer compacts and appends between the
+    # reader's two reads, the new journal must not be replayed onto the old snapshot.
+    writer = StateManager(LocalBackend(tmp_path / "s.json"))
+    reader_backend = _Interleaving(tmp_path / "s.json")
+    with writer.session("apply") as s:
+        s.put(component(0))  # snapshot 1: {c0}
+        s.put(component(1))  # journal on snapshot 1: put c1
+
+        def compact_then_remove() -> None:
+            s.checkpoint()  # snapshot 2: {c0, c1}
+            s.remove("component.c0")  # journal on snapshot 2: remove c0
+
+        reader_backend.hook = compact_then_remove
+        seen = StateManager(reader_backend).load()
+        # Snapshot 1 + [remove c0] would be {} (c1 lost); the real states were {c0, c1} then {c1}.
+        assert [r.address for r in seen.resources] == ["component.c1"]
+        assert seen.serial == 2
+
+
+def test_session_get_is_indexed(tmp_path: Path) -> None:
+    with StateManager(LocalBackend(tmp_path / "s.json")).session("apply") as s:
+        s.put(_image("web", "aaaa"))
+        s.put(component(1))
+        assert s.get("image.web", "aaaa") is not None and s.get("image.web") is None
+        s.remove("image.web", "aaaa")
+        assert s.get("image.web", "aaaa") is None and s.get("component.c1") is not None

@@ -10,7 +10,7 @@ from multiprocessing import Queue
 
 import psycopg
 import pytest
-from conftest import component
+from state_builders import component
 
 from state.backend import BackendError, LockError, LockInfo, SerialConflict
 from state.contract import doc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import component
+from state_builders import component
 
 from reconciler.config.model import BackendConfig
 from state.backend import Backend, LockError, LockInfo
