@@ -432,6 +432,8 @@ class _Loader:
     def provider_key(self, inst: Instance) -> str | None:
         attr = next((a for a in inst.block.body.attributes if a.name == "provider"), None)
         if attr is None:
+            if not self.providers:
+                return None  # every provider block was invalid, and reported
             if len(self.providers) == 1:
                 return next(iter(self.providers))
             self.diags.error(
