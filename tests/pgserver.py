@@ -58,11 +58,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _reap_orphans(bindir: Path) -> None:
+    """Stop clusters left by test processes that were killed before their atexit ran."""
+    for owner_file in Path(tempfile.gettempdir()).glob("imgb-pg-*/owner.pid"):
+        try:
+            owner = int(owner_file.read_text())
+            os.kill(owner, 0)
+            continue  # its test process is still running
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue
+        PgServer("", owner_file.parent / "data", bindir, owner_file.parent).stop()
+
+
 def start_cluster() -> PgServer:
     bindir = pg_bindir()
     if bindir is None:
         raise RuntimeError("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
+    _reap_orphans(bindir)
     tmp = Path(tempfile.mkdtemp(prefix="imgb-pg-"))
+    (tmp / "owner.pid").write_text(str(os.getpid()))
     datadir = tmp / "data"
     if os.geteuid() == 0:
         shutil.chown(tmp, "postgres", "postgres")
