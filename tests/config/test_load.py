@@ -276,3 +276,19 @@ def test_generated_configuration_loads(tmp_path: Path) -> None:
     assert config is not None, [str(d) for d in diags]
     assert (len(config.components), len(config.templates), len(config.distributions)) == (40, 40, 20)
     assert all(len(t.distribute) == 2 for t in config.templates.values())
+
+
+def test_outputs_evaluated_after_apply(cache_env: dict[str, str]) -> None:
+    from reconciler.config.outputs import evaluate_output, fill_unknowns
+
+    config, _ = load_config(EXAMPLES / "alicloud", env=cache_env)
+    assert config is not None
+    known = {
+        'template.web["alinux"].image_ids': {"cn-hangzhou": "m-1"},
+        'template.web["ubuntu"].image_ids': {"cn-hangzhou": "m-2"},
+    }
+    value, diags = evaluate_output(config, config.outputs["web_image_ids"], known)
+    assert not diags and value == {"alinux": {"cn-hangzhou": "m-1"}, "ubuntu": {"cn-hangzhou": "m-2"}}
+    partial, _ = evaluate_output(config, config.outputs["web_image_ids"], {})
+    assert partial == config.outputs["web_image_ids"].value
+    assert fill_unknowns([marker("component.a.id") + "-x"], {"component.a.id": "ic-1"}) == ["ic-1-x"]
