@@ -333,9 +333,9 @@ class LocalBackend:
 
     def journal(self, workspace: str = DEFAULT_WORKSPACE) -> list[bytes]:
         with self._mutex:
-            journal = self._sibling(workspace, ".journal")
-            parsed = self._read_journal(journal, self._stored_serial(self.state_path(workspace)))
-            if self._stored_serial(self.state_path(workspace)) not in parsed.serials:
+            serial = self._stored_serial(self.state_path(workspace))
+            parsed = self._read_journal(self._sibling(workspace, ".journal"), serial)
+            if serial not in parsed.serials:
                 return []  # left over from before the current snapshot
             return parsed.entries
 
