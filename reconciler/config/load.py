@@ -8,6 +8,7 @@ free and finds cycles. Every problem becomes a diagnostic; one run reports them 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -76,7 +77,24 @@ def load_config(
     loader = _Loader(Path(directory), dict(os.environ if env is None else env))
     with gc_paused():
         config = loader.run(var_args, var_files)
-    return (None if loader.diags.has_errors() else config), loader.diags
+    return (None if loader.diags.has_errors() else config), _masked(loader.diags, loader.sensitive())
+
+
+def _masked(diags: Diagnostics, secrets: set[str]) -> Diagnostics:
+    """Diagnostics with sensitive values blanked: messages may quote a value that failed a check."""
+    if not secrets:
+        return diags
+    ordered = sorted(secrets, key=len, reverse=True)
+
+    def mask(text: str) -> str:
+        for secret in ordered:
+            text = text.replace(secret, "(sensitive value)")
+        return text
+
+    out = Diagnostics()
+    for d in diags:
+        out.add(dataclasses.replace(d, summary=mask(d.summary), detail=mask(d.detail)))
+    return out
 
 
 class _Loader:
@@ -95,6 +113,14 @@ class _Loader:
         self.reported_cycles: set[frozenset[str]] = set()
         self.in_cycle: set[str] = set()
         self.instances: dict[str, list[Instance]] = {}
+
+    def sensitive(self) -> set[str]:
+        """String forms of the sensitive variables' values (as far as they were settled)."""
+        out: set[str] = set()
+        for decl in self.variables.values():
+            if decl.sensitive:
+                out.update(s for s in leaf_strings(decl.value) if s)
+        return out
 
     # --- reading ---------------------------------------------------------------------------------
     def run(self, var_args: Sequence[str], var_files: Sequence[str]) -> Config | None:
@@ -168,10 +194,7 @@ class _Loader:
         if self.diags.has_errors():
             return None
 
-        sensitive: set[str] = set()
-        for decl in self.variables.values():
-            if decl.sensitive:
-                sensitive.update(s for s in leaf_strings(decl.value) if s)
+        sensitive = self.sensitive()
         for out in outputs.values():
             if out.sensitive:
                 sensitive.update(s for s in leaf_strings(out.value) if s)

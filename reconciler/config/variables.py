@@ -122,9 +122,11 @@ def assign_values(
         try:
             d.value, d.source = convert(value, d.type), source
         except ConversionError as exc:
+            # A sensitive value must not be quoted, and it never reaches the masking list.
+            reason = "the value (sensitive) cannot be converted" if d.sensitive else str(exc)
             diags.error(
                 "Invalid value for variable",
-                f"The value for var.{d.name} ({source}) does not match the variable's type {d.type_text}: {exc}.",
+                f"The value for var.{d.name} ({source}) does not match the variable's type {d.type_text}: {reason}.",
                 pos or d.block.pos,
             )
             d.value = INVALID

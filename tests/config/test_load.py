@@ -292,3 +292,22 @@ def test_outputs_evaluated_after_apply(cache_env: dict[str, str]) -> None:
     partial, _ = evaluate_output(config, config.outputs["web_image_ids"], {})
     assert partial == config.outputs["web_image_ids"].value
     assert fill_unknowns([marker("component.a.id") + "-x"], {"component.a.id": "ic-1"}) == ["ic-1-x"]
+
+
+def test_sensitive_values_never_appear_in_diagnostics(load: Loader) -> None:
+    src = '''variable "token" {
+  type      = string
+  sensitive = true
+}
+variable "port" {
+  type      = number
+  sensitive = true
+}
+locals {
+  n = tonumber(var.token)
+}
+'''
+    _, diags = load(src, var_args=["token=hunter2-secret", "port=not-a-port"])
+    text = " ".join(d.summary + " " + d.detail for d in diags)
+    assert diags.has_errors() and "hunter2-secret" not in text and "not-a-port" not in text
+    assert "(sensitive value)" in text
