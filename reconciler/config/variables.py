@@ -16,7 +16,7 @@ from reconciler.config.cache import parse_cached
 from reconciler.config.eval import Context, EvalError, Evaluator
 from reconciler.config.hcl import SyntaxProblem, parse_expression
 from reconciler.config.types import ANY, Type, TypeSyntaxError, convert, parse_type
-from reconciler.config.unknown import Unknown
+from reconciler.config.unknown import CLOSE, OPEN, Unknown
 from reconciler.config.values import INVALID, ConversionError, to_bool, to_string
 from reconciler.diagnostics import Diagnostics, SourcePos, did_you_mean
 
@@ -108,6 +108,14 @@ def assign_values(
             d.value, d.source = d.default, "default"
 
     def from_text(d: Declared, raw: str, source: str) -> None:
+        if OPEN in raw or CLOSE in raw:
+            diags.error(
+                "Invalid value for variable",
+                f"The value for var.{d.name} ({source}) contains the private-use characters U+E000/U+E001, "
+                "which imgb reserves for values known only after apply. Remove them.",
+            )
+            d.value = INVALID
+            return
         if d.type.kind in ("string", "any"):
             d.value, d.source = raw, source
             return

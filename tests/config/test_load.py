@@ -311,3 +311,8 @@ locals {
     text = " ".join(d.summary + " " + d.detail for d in diags)
     assert diags.has_errors() and "hunter2-secret" not in text and "not-a-port" not in text
     assert "(sensitive value)" in text
+
+
+def test_private_use_characters_rejected_in_cli_values(load: Loader) -> None:
+    _, diags = load(VAR, var_args=["v=x\ue000component.a.id\ue001"], env={"IMGB_VAR_n": "\ue0011"})
+    assert summaries(diags) == ["Invalid value for variable", "Invalid value for variable"]
