@@ -12,6 +12,7 @@ replacement creates the new object, moves dependents to it, then deletes the old
 
 from __future__ import annotations
 
+import heapq
 import random
 import signal
 import threading
@@ -234,19 +235,24 @@ class Engine:
         self._stop = threading.Event()
         self._cancel = threading.Event()
         self._handles: dict[str, tuple[Provider, Kind, dict[str, Any]]] = {}
+        self._ids: dict[tuple[str, str | None], str] = {}
+        """(address, image hash) -> id, kept beside state so lookups stay O(1) at any size."""
 
     # -- scheduling ------------------------------------------------------------------------
     def run(self, install_signal_handlers: bool = False) -> ApplyResult:
         started = time.monotonic()
+        self._ids = {r.key: r.id for r in self.session.state.resources}
         g = build_steps(self.plan)
         result = ApplyResult()
-        remaining = {n: set(g.predecessors(n)) for n in g.nodes}
+        remaining = {n: g.in_degree(n) for n in g.nodes}
         failed_or_skipped: set[Node] = set()
         running: dict[Future[None], Node] = {}
         builds: dict[str, int] = {}
         copies: dict[tuple[str, str], int] = {}
         order = {n: i for i, n in enumerate(sorted(g.nodes, key=lambda n: (n.change.addr.sort_key(), n.id)))}
-        ready = sorted((n for n, deps in remaining.items() if not deps), key=order.__getitem__)
+        # A heap keeps start order deterministic without rescanning everything that is ready.
+        ready: list[tuple[int, Node]] = [(order[n], n) for n, deps in remaining.items() if not deps]
+        heapq.heapify(ready)
         previous = None
         if install_signal_handlers and threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, self._on_sigint)
@@ -254,16 +260,19 @@ class Engine:
             with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="imgb-apply") as pool:
                 while ready or running:
                     if not self._stop.is_set():
-                        still: list[Node] = []
-                        for n in ready:
-                            if len(running) >= self.parallelism or not self._admit(n, builds, copies):
-                                still.append(n)
+                        blocked: list[tuple[int, Node]] = []
+                        while ready and len(running) < self.parallelism:
+                            item = heapq.heappop(ready)
+                            n = item[1]
+                            if not self._admit(n, builds, copies):
+                                blocked.append(item)  # waits for a build or copy slot
                                 continue
                             self._take(n, builds, copies, +1)
                             running[pool.submit(self._execute, n)] = n
-                        ready = still
+                        for item in blocked:
+                            heapq.heappush(ready, item)
                     elif ready:
-                        for n in ready:
+                        for _, n in sorted(ready):
                             result.skipped.append(n.label)
                             self.hooks.skipped(n, "the apply was interrupted")
                         ready = []
@@ -277,9 +286,9 @@ class Engine:
                         if err is None:
                             result.done.append(n.label)
                             for succ in g.successors(n):
-                                remaining[succ].discard(n)
+                                remaining[succ] -= 1
                                 if not remaining[succ] and succ not in failed_or_skipped:
-                                    ready.append(succ)
+                                    heapq.heappush(ready, (order[succ], succ))
                         else:
                             result.failed.append(_failure(n, err))
                             for succ in nx.descendants(g, n):
@@ -287,7 +296,6 @@ class Engine:
                                     failed_or_skipped.add(succ)
                                     result.skipped.append(succ.label)
                                     self.hooks.skipped(succ, f"{n.label} failed")
-                    ready.sort(key=order.__getitem__)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -367,10 +375,10 @@ class Engine:
             def sub(ref: str) -> str:
                 addr = ref[: -len(".id")]
                 kind = Address.parse(addr).kind
-                r = self.session.state.get(addr, image_hash if kind in (Kind.IMAGE, Kind.COPY, Kind.SHARE) else None)
-                if r is None:
+                rid = self._ids.get((addr, image_hash if kind in (Kind.IMAGE, Kind.COPY, Kind.SHARE) else None))
+                if rid is None:
                     raise ProviderError("DependencyMissing", f"{addr} does not exist, so its id is not known")
-                return str(r.id)
+                return rid
 
             return unknown.substitute(value, sub)
         if isinstance(value, dict):
@@ -438,6 +446,7 @@ class Engine:
             duration_s=round(time.monotonic() - t0, 3),
         )
         with self._lock:
+            self._ids[resource.key] = resource.id
             self.session.put(resource)
             self.session.end_operation(c.address, c.image_hash)
             if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
@@ -456,8 +465,8 @@ class Engine:
             prior_id = c.prior_id
             self._with_retry(n, lambda: provider.delete(c.kind, prior_id, c.before or {}))
         with self._lock:
-            current = self.session.state.get(c.address, c.image_hash)
-            if current is not None and current.id == c.prior_id:
+            if self._ids.get(c.key) == c.prior_id:
+                self._ids.pop(c.key, None)
                 self.session.remove(c.address, c.image_hash)
             if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template, "") is None:
                 if self.session.state.current.get(c.template) == c.image_hash:

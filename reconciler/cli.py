@@ -746,7 +746,7 @@ def workspace_delete(name: str, force: Annotated[bool, typer.Option("--force")] 
 @app.command()
 def images(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the images in the local provider's store, per region."""
-    from providers.local.store import list_images
+    from providers.local import list_images
     from providers.registry import local_root
     from reconciler.project import dump_json
 

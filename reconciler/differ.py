@@ -95,6 +95,13 @@ class _Differ:
         """Addresses whose object this plan creates anew: their id is unknown until apply."""
         self.ops = {(o.address, o.image_hash): o for o in state.operations}
         self.by_key = state.index()
+        self.durations: dict[str, float] = {}
+        self.generations: dict[str, set[str | None]] = {}
+        """Address -> image hashes it exists for in state."""
+        for r in state.resources:
+            if r.duration_s:
+                self.durations[r.address] = r.duration_s
+            self.generations.setdefault(r.address, set()).add(r.image_hash)
         self.current_after: dict[str, str | None] = {}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -135,8 +142,7 @@ class _Differ:
         return attrs, unknown_attrs
 
     def _eta(self, address: str) -> float | None:
-        durations = [r.duration_s for r in self.state.resources if r.address == address and r.duration_s]
-        return durations[-1] if durations else None
+        return self.durations.get(address)
 
     def _add(self, change: Change) -> None:
         self.changes[change.key] = change
@@ -335,9 +341,7 @@ class _Differ:
         else:
             change.action = Action.CREATE
             note = self.opts.drift.get((node.address, h))
-            had_before = any(
-                r.address == node.address for r in self.state.resources if r.image_hash != h and r.template == node.template
-            )
+            had_before = bool(self.generations.get(node.address, set()) - {h})
             image_addr = node.deps[0] if node.kind is Kind.COPY else None
             if note:
                 change.reasons = [note]
@@ -358,6 +362,10 @@ class _Differ:
         if self.opts.refresh_only:
             desired = {}
         live_templates = {a for a, n in desired.items() if n.kind is Kind.TEMPLATE}
+        images_by_template: dict[str, list[ResourceState]] = {}
+        for r in self.state.resources:
+            if r.kind is Kind.IMAGE and r.template:
+                images_by_template.setdefault(r.template, []).append(r)
         to_delete: list[tuple[ResourceState, str]] = []
         if self.opts.refresh_only:
             return
@@ -366,7 +374,7 @@ class _Differ:
         pruned: set[tuple[str, str]] = set()
         for tmpl in sorted(live_templates):
             current = self.current_after.get(tmpl)
-            gens = [r for r in self.state.resources if r.kind is Kind.IMAGE and r.template == tmpl]
+            gens = list(images_by_template.get(tmpl, []))
             gens.sort(key=lambda r: (r.image_hash != current, r.created_at or ""), reverse=False)
             keep = self.opts.retain.get(tmpl, 3)
             ok = [r for r in gens if r.status == "ok" or r.image_hash == current]

@@ -162,13 +162,14 @@ def make_plan(
         changes = []
     # Objects refresh found gone and that the plan does not recreate are dropped from state.
     recreated = {c.key for c in changes if c.action is not Action.NOOP}
+    prior = state.index() if drift else {}
     for key, note in sorted(drift.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         if key in recreated:
             continue
-        r = state.get(*key)
+        r = prior.get(key)
         if r is None:
             continue
-        changes = [c for c in changes if c.key != key]
+        changes = [c for c in changes if c.key != key]  # drift is rare; no index needed
         changes.append(
             Change(
                 address=r.address,
