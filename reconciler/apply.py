@@ -27,11 +27,11 @@ from typing import Any, Protocol
 
 import networkx as nx
 
-from providers.base import Cancelled, Provider, ProviderError
+from providers.base import Cancelled, Progress, Provider, ProviderError
 from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
 from reconciler.plan import Action, Change, Plan
-from state.model import Operation, ResourceState
+from state.model import DEPOSED, Operation, ResourceState, deposed_key
 
 
 class Step(StrEnum):
@@ -60,6 +60,8 @@ class Session(Protocol):
 
     @property
     def state(self) -> Any: ...
+
+    def get(self, address: str, image_hash: str | None = None) -> ResourceState | None: ...
 
     def put(self, resource: ResourceState) -> None: ...
 
@@ -164,7 +166,7 @@ def build_steps(plan: Plan) -> nx.DiGraph:
             for d in by_addr.get(dep, []):
                 if d is n:
                     continue
-                same_gen = d.change.image_hash == c.image_hash or d.change.image_hash is None
+                same_gen = d.change.image_hash == c.image_hash or d.change.kind in (Kind.COMPONENT, Kind.TEMPLATE)
                 if same_gen:
                     g.add_edge(n, d)
 
@@ -409,6 +411,7 @@ class Engine:
                 handle={},
                 template=c.template,
                 image_hash=c.image_hash,
+                desired=self.mask({k: v for k, v in attrs.items() if k != "context_dir"}),
                 started_at=_now(),
             )
             # Durable before the provider is asked: a crash after this point is adopted by
@@ -446,8 +449,7 @@ class Engine:
             duration_s=round(time.monotonic() - t0, 3),
         )
         with self._lock:
-            self._ids[resource.key] = resource.id
-            self.session.put(resource)
+            record(self.session, resource, self._ids)
             self.session.end_operation(c.address, c.image_hash)
             if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
                 self.session.set_current(c.template, c.image_hash or "")
@@ -465,7 +467,11 @@ class Engine:
             prior_id = c.prior_id
             self._with_retry(n, lambda: provider.delete(c.kind, prior_id, c.before or {}))
         with self._lock:
-            if self._ids.get(c.key) == c.prior_id:
+            deposed = (c.address, deposed_key(c.prior_id or ""))
+            if deposed in self._ids:
+                self._ids.pop(deposed)
+                self.session.remove(*deposed)
+            elif self._ids.get(c.key) == c.prior_id:
                 self._ids.pop(c.key, None)
                 self.session.remove(c.address, c.image_hash)
             if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template, "") is None:
@@ -492,6 +498,67 @@ class Engine:
                     delay = max(delay, e.retry_after)
                 self.hooks.retrying(n, e, delay, attempt)
                 policy.sleep(delay)
+
+
+def record(session: Session, resource: ResourceState, ids: dict[tuple[str, str | None], str]) -> None:
+    """Put ``resource`` in state. An object it supersedes at the same key (a replacement whose
+    old object is not deleted yet) is kept as deposed, so a crash before that delete loses
+    nothing: the next plan deletes it."""
+    old_id = ids.get(resource.key)
+    if old_id is not None and old_id != resource.id:
+        old = session.get(*resource.key)
+        if old is not None:
+            moved = old.model_copy(update={"image_hash": deposed_key(old.id), "status": DEPOSED})
+            session.put(moved)
+            ids[moved.key] = moved.id
+    session.put(resource)
+    ids[resource.key] = resource.id
+
+
+def adopt_operations(session: Session, providers: Mapping[str, Provider], hooks: Hooks | None = None) -> list[Failure]:
+    """Finish what an interrupted apply left in flight, before planning: wait on each operation
+    (re-issuing its start with the same token where the handle never got saved) and record the
+    result. The plan then sees real objects, so a changed configuration is a normal diff."""
+    failures: list[Failure] = []
+    ids = {r.key: r.id for r in session.state.resources}
+    for op in sorted(session.state.operations, key=lambda o: (o.address, o.image_hash or "")):
+        provider = providers.get(op.provider)
+        if provider is None:
+            continue
+        change = Change(address=op.address, kind=op.kind, action=Action.RESUME, provider=op.provider,
+                        template=op.template, image_hash=op.image_hash)
+        node = Node(Step.CREATE, change)
+        if hooks:
+            hooks.started(node)
+        t0 = time.monotonic()
+        try:
+            handle = dict(op.handle) or provider.start(op.kind, op.desired, op.token)
+            result = provider.wait(op.kind, handle, _progress_for(node, hooks))
+        except ProviderError as e:
+            session.end_operation(op.address, op.image_hash)
+            failures.append(_failure(node, e))
+            continue
+        status = "test_failed" if result.get("status") == "TEST_FAILED" else "ok"
+        attrs = {**op.desired, **{k: v for k, v in result.items() if k != "id"}}
+        record(
+            session,
+            ResourceState(address=op.address, kind=op.kind, provider=op.provider, id=str(result["id"]),
+                          attributes=attrs, template=op.template, image_hash=op.image_hash, status=status,
+                          created_at=_now(), duration_s=round(time.monotonic() - t0, 3)),
+            ids,
+        )
+        session.end_operation(op.address, op.image_hash)
+        if hooks:
+            hooks.finished(node, result, time.monotonic() - t0)
+    return failures
+
+
+def _progress_for(node: Node, hooks: Hooks | None) -> Progress:
+    def progress(message: str, *, phase: str | None = None) -> None:
+        if hooks is not None:
+            hooks.progress(node, message, phase)
+
+    return progress
 
 
 def _failure(n: Node, err: BaseException) -> Failure:

@@ -434,6 +434,13 @@ def _apply(
                     )
                 the_plan = saved
             else:
+                if session.state.operations:
+                    from reconciler.apply import adopt_operations
+
+                    project.load()
+                    _out("Finishing operations an interrupted apply left in progress:\n")
+                    adopt_operations(session, project.providers(), LineHooks())  # type: ignore[arg-type]
+                    _out("\n")
                 the_plan = _make_plan(
                     project,
                     session.state,

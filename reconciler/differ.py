@@ -26,7 +26,7 @@ from reconciler.config import unknown
 from reconciler.diagnostics import Diagnostics
 from reconciler.graph import Desired, ResourceGraph
 from reconciler.plan import Action, Change
-from state.model import ResourceState, State
+from state.model import DEPOSED, ResourceState, State
 
 COMPARED = {
     Kind.COMPONENT: ("name", "version", "type", "system_type", "description", "content", "tags"),
@@ -392,6 +392,9 @@ class _Differ:
         for r in self.state.resources:
             if r.key in self.changes:
                 continue
+            if r.status == DEPOSED:
+                to_delete.append((r, "superseded by its replacement; an interrupted apply left it behind"))
+                continue
             if r.kind in (Kind.COMPONENT, Kind.TEMPLATE):
                 if r.address not in desired:
                     to_delete.append((r, "no longer in the configuration" if not self.opts.destroy else "destroy"))
@@ -414,7 +417,7 @@ class _Differ:
                 continue
 
         for r, why in to_delete:
-            retained = r.image_hash is not None and r.image_hash != self.state.current.get(r.template or "")
+            retained = r.status != DEPOSED and r.image_hash is not None and r.image_hash != self.state.current.get(r.template or "")
             if r.key in self.changes:
                 continue
             self._add(

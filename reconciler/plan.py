@@ -80,6 +80,8 @@ class Change(_Model):
 
     @property
     def display_address(self) -> str:
+        if self.image_hash and self.image_hash.startswith("deposed:"):
+            return f"{self.address} (deposed {self.prior_id})"
         if self.retained and self.image_hash:
             return str(self.addr.as_retained(self.image_hash[:8]))
         return self.address

@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler.addresses import Address, Kind
 
 STATE_VERSION = 1
+DEPOSED = "deposed"
+
+
+def deposed_key(object_id: str) -> str:
+    """The image_hash slot of a deposed object: keeps it apart from its successor at one address."""
+    return f"deposed:{object_id}"
 
 
 class _Model(BaseModel):
@@ -36,7 +42,8 @@ class ResourceState(_Model):
     image_hash: str | None = None
     """image, copy, share: the content hash of the image they belong to."""
     status: str = "ok"
-    """ok, or test_failed for an image whose test content failed (kept, never distributed)."""
+    """ok; test_failed for an image whose test content failed (kept, never distributed); deposed
+    for an object a replacement superseded before its delete finished (it is deleted next)."""
     created_at: str | None = None
     duration_s: float | None = None
 
@@ -87,10 +94,14 @@ class State(_Model):
         return None
 
     def is_current(self, r: ResourceState) -> bool:
+        if r.status == DEPOSED:
+            return False
         return r.image_hash is None or (r.template is not None and self.current.get(r.template) == r.image_hash)
 
     def display_address(self, r: ResourceState) -> str:
         """image.web, or image.web (retained 3f2a9c1d) for an image that is no longer current."""
+        if r.status == DEPOSED:
+            return f"{r.address} (deposed {r.id})"
         if self.is_current(r):
             return r.address
         assert r.image_hash is not None

@@ -205,6 +205,9 @@ class MemorySession:
         self.state = state or State()
         self.writes = 0
 
+    def get(self, address: str, image_hash: str | None = None) -> Any:
+        return self.state.get(address, image_hash)
+
     def put(self, resource: Any) -> None:
         self.state.put(resource)
         self.writes += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reconciler.apply import Engine, RetryPolicy
+from reconciler.apply import Engine, RetryPolicy, adopt_operations
 from reconciler.graph import build_graph
 from reconciler.planner import PlanOptions, make_plan
 from state.local import LocalBackend
@@ -26,9 +26,10 @@ VARIANTS = {
 def main(directory: str, variant: str) -> int:
     d = Path(directory)
     cfg = VARIANTS[variant]
-    fp = FakeProvider("local-1", path=d / "cloud.json", latency={"image": 0.15, "copy": 0.05, "share": 0.01, "component": 0.01})
+    fp = FakeProvider("local-1", path=d / "cloud.json", latency={"image": 0.25, "copy": 0.08, "share": 0.03, "component": 0.03, "template": 0.03})
     manager = StateManager(LocalBackend(d / "imgb.state.json"))
     with manager.session("apply") as session:
+        adopt_operations(session, {"local": fp})
         plan, diags = make_plan(cfg, session.state, {"local": fp}, PlanOptions(), state_existed=manager.exists())
         assert plan is not None, [x.summary for x in diags]
         graph, _ = build_graph(cfg, {p.template: p.image_id for p in plan.pinned_bases})

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from reconciler.apply import Engine, Hooks, Node, RetryPolicy, build_steps
+from reconciler.apply import Engine, Hooks, Node, build_steps
 from reconciler.plan import Action
 from tests.fakes import FakeProvider, MemorySession
 from tests.planner.harness import apply_config, plan_for, run_scenario

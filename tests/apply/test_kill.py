@@ -58,22 +58,22 @@ def _unfinished(d: Path, variant: str) -> bool:
 def test_kill_during_apply(tmp_path: Path) -> None:
     rng = random.Random(1234)
     interrupted = 0
-    once = tmp_path / "once"
-    once.mkdir()
-    # Phase 1: one configuration, killed over and over: every object is created exactly once.
-    for _ in range(RUNS // 2):
-        _run(once, "a", rng.uniform(0.25, 0.9))
+    # Phase 1: a fresh start killed at a random moment, then finished: every object exactly once.
+    for i in range(RUNS // 2):
+        once = tmp_path / f"once{i}"
+        once.mkdir()
+        _run(once, "a", rng.uniform(0.3, 1.0))
         interrupted += _unfinished(once, "a")
-    _run(once, "a", None)
-    _check(once, "a")
-    labels = Counter(c["label"] for c in FakeProvider("local-1", path=once / "cloud.json").created())
-    assert max(labels.values()) == 1, [k for k, v in labels.items() if v > 1]
+        _run(once, "a", None)
+        _check(once, "a")
+        labels = Counter(c["label"] for c in FakeProvider("local-1", path=once / "cloud.json").created())
+        assert max(labels.values()) == 1, [k for k, v in labels.items() if v > 1]
 
     # Phase 2: alternating configurations (replacements, deletes, new regions), killed at random.
     alt = tmp_path / "alt"
     alt.mkdir()
     for i in range(RUNS - RUNS // 2):
-        _run(alt, "ab"[i % 2], rng.uniform(0.25, 0.9))
+        _run(alt, "ab"[i % 2], rng.uniform(0.3, 1.0))
         interrupted += _unfinished(alt, "ab"[i % 2])
     for variant in "ab":
         _run(alt, variant, None)
