@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.planner import PlanOptions
-from tests.planner.harness import plan_for, run_scenario
+from tests.planner.harness import run_scenario
 from tests.planner.scenarios import Scenario, component, config, template
 
 C, T = component, template
@@ -78,9 +78,9 @@ def test_case_count() -> None:
 
 
 def test_pinned_version_without_bump_is_an_error(monkeypatch):  # type: ignore[no-untyped-def]
+    from reconciler.planner import make_plan
     from tests.fakes import FakeProvider, MemorySession
     from tests.planner.harness import apply_config
-    from reconciler.planner import make_plan
 
     fp, session = FakeProvider("local-1"), MemorySession()
     assert apply_config(config(C("nginx", version="1.0.0")), session, fp).ok
