@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import Provider, ProviderError
-from reconciler import __version__
+from reconciler import __version__, hashing
 from reconciler.addresses import Kind
 from reconciler.config import unknown
 from reconciler.config.model import Config
@@ -49,6 +49,10 @@ def config_digest(config: Config) -> str:
             pass
     for path, sha in sorted(config.file_digests.items()):
         h.update(f"{path}={sha}\n".encode())
+    texts = [t.build for t in config.templates.values()] + [t.test for t in config.templates.values()]
+    texts += [c.content for c in config.components.values()]
+    for path, sha in hashing.copied_files(directory, texts).items():  # the files COPY reads
+        h.update(f"copy {path}={sha}\n".encode())
     for name, var in sorted(config.variables.items()):
         h.update(f"var.{name}=".encode() + json.dumps(var.value, sort_keys=True, default=str).encode() + b"\n")
     return h.hexdigest()
