@@ -99,7 +99,7 @@ def build_graph(
         first = nodes[cycle[0]]
         diags.error(
             "Dependency cycle",
-            "These resources depend on each other in a loop: "
+            "These resources depend on each other in a loop (each one depends on the next): "
             + " → ".join(cycle + [cycle[0]])
             + ". Remove one of the references or depends_on entries that close the loop.",
             first.pos,
@@ -119,7 +119,7 @@ def _find_cycle(g: nx.DiGraph) -> list[str]:
     if nx.is_directed_acyclic_graph(g):
         return []
     cycles = sorted((list(c) for c in nx.simple_cycles(g)), key=lambda c: (len(c), sorted(c)))
-    cycle = cycles[0]
+    cycle = list(reversed(cycles[0]))  # edges run dependency -> dependent; people read "depends on"
     # Rotate so the same cycle always prints from the same place (Terraform does the same).
     start = cycle.index(min(cycle))
     return cycle[start:] + cycle[:start]
