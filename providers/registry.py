@@ -37,5 +37,7 @@ def open_provider(cfg: ProviderConfig, config_dir: Path) -> Provider:
             region=cfg.region,
             profile=cfg.attrs.get("profile"),
             endpoint=cfg.attrs.get("endpoint"),
+            # Builds take minutes; tests against the emulator poll faster.
+            poll_interval=float(os.environ.get("IMGB_ALICLOUD_POLL_SECONDS", "10")),
         )
     raise ValueError(f"unknown provider type {cfg.type!r}")
