@@ -702,6 +702,31 @@ def state_push(
     _out("State pushed.\n")
 
 
+@state_app.command("migrate")
+def state_migrate(
+    from_local: Annotated[str | None, typer.Option("--from-local", help="Copy this local state file into the configured backend.")] = None,
+    to_local: Annotated[str | None, typer.Option("--to-local", help="Copy the configured backend's state into this local file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a destination of another lineage or a newer serial.")] = False,
+) -> None:
+    """Move state between the local file backend and the configured backend (e.g. PostgreSQL),
+    keeping its lineage and serial."""
+    from state.local import LocalBackend
+    from state.workspace import migrate
+
+    if bool(from_local) == bool(to_local):
+        _err("Error: give exactly one of --from-local FILE or --to-local FILE.\n")
+        raise Exit(1)
+    project = _project()
+    configured = project.backend()
+    local = LocalBackend(Path(from_local or to_local or ""))
+    src, dst = (local, configured) if from_local else (configured, local)
+    state = migrate(src, dst, project.workspace, force=force)
+    if state is None:
+        _err("Error: the source has no state to migrate.\n")
+        raise Exit(1)
+    _out(f"Migrated {len(state.resources)} resource(s), lineage {state.lineage}, serial {state.serial}.\n")
+
+
 # -- workspaces ------------------------------------------------------------------------------------------
 @workspace_app.command("list")
 def workspace_list() -> None:
