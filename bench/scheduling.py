@@ -72,7 +72,10 @@ def measure(cfg: Config, latency: float, parallelism: int | None, seed: int = 1)
         with manager.session("apply") as session:
             plan, diags = make_plan(cfg, session.state, {"local": probe}, PlanOptions(refresh=False), state_existed=False)
             assert plan is not None, [x.summary for x in diags]
-            delays = {c.address: rng.uniform(latency * 0.5, latency * 1.5) for c in plan.changes}
+            # Shares carry no address the provider could key a delay on; they take no time here.
+            delays = {
+                c.address: 0.0 if c.kind == "share" else rng.uniform(latency * 0.5, latency * 1.5) for c in plan.changes
+            }
             provider = SleepProvider("r1", delays)
             g = build_steps(plan)
             weights = {n: delays[n.change.address] for n in g.nodes}
