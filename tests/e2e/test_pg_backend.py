@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pgserver import pg_dsn, pg_schema  # noqa: F401  (fixtures)
 
 from reconciler.cli import main
 
