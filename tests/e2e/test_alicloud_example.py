@@ -49,8 +49,13 @@ def test_alicloud_example_lifecycle(tmp_path: Path, emulator: Emulator) -> None:
     builds = [c for c in emulator.world.created if c[0] == "execution"]
     assert len(builds) == 2
 
-    r = run(d, "plan", "--detailed-exitcode")
+    r = run(d, "plan", "--detailed-exitcode", "--out", str(d / "p.imgbplan"))
     assert r.returncode == 0, r.stdout + r.stderr
+    r_json = run(d, "show", str(d / "p.imgbplan"), "--json")
+    # No credential, and no sensitive variable value, in state, plan files, plan JSON or output.
+    for text in (r.stdout + r.stderr, r_json.stdout, (d / "p.imgbplan").read_text(), (d / "imgb.state.json").read_text()):
+        assert TEST_ACCESS_KEY_ID not in text and TEST_ACCESS_KEY_SECRET not in text
+        assert "replace-me" not in text  # var.monitoring_token's default is sensitive
 
     # A region added: copies and shares, no build.
     main.write_text(main.read_text().replace('regions  = ["cn-shanghai"]', 'regions  = ["cn-shanghai", "ap-southeast-1"]'))
