@@ -421,8 +421,11 @@ class Engine:
         handle = dict(op.handle)
         if not handle:
             handle = self._with_retry(n, lambda: provider.start(c.kind, attrs, op.token))
-            op = op.model_copy(update={"handle": handle})
-            self.session.begin_operation(op)
+            if self._long_running(provider, c.kind):
+                # The handle (an execution id) is what a later apply polls; short operations are
+                # adopted by re-issuing start with the same token instead.
+                op = op.model_copy(update={"handle": handle})
+                self.session.begin_operation(op)
         self._handles[n.id] = (provider, c.kind, handle)
         try:
             result = self._with_retry(
@@ -449,8 +452,7 @@ class Engine:
             duration_s=round(time.monotonic() - t0, 3),
         )
         with self._lock:
-            record(self.session, resource, self._ids)
-            self.session.end_operation(c.address, c.image_hash)
+            record(self.session, resource, self._ids)  # also ends the operation
             if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
                 self.session.set_current(c.template, c.image_hash or "")
         if status == "test_failed":
@@ -477,6 +479,11 @@ class Engine:
             if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template, "") is None:
                 if self.session.state.current.get(c.template) == c.image_hash:
                     self.session.drop_current(c.template)
+
+    @staticmethod
+    def _long_running(provider: Provider, kind: Kind) -> bool:
+        ks = provider.schema().kinds.get(kind)
+        return ks is None or ks.long_running
 
     def _with_retry(self, n: Node, call: Callable[[], Any]) -> Any:
         policy = self.retry
@@ -547,7 +554,6 @@ def adopt_operations(session: Session, providers: Mapping[str, Provider], hooks:
                           created_at=_now(), duration_s=round(time.monotonic() - t0, 3)),
             ids,
         )
-        session.end_operation(op.address, op.image_hash)
         if hooks:
             hooks.finished(node, result, time.monotonic() - t0)
     return failures

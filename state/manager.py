@@ -83,6 +83,9 @@ class _Index:
         return None if i is None else self.state.resources[i]
 
     def put(self, r: ResourceState) -> None:
+        # A recorded result ends the operation that made it: one journal entry, not two.
+        if self.state.operations:
+            self.end(r.address, r.image_hash)
         i = self._pos.get(r.key)
         if i is None:
             self._pos[r.key] = len(self.state.resources)

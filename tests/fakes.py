@@ -209,6 +209,7 @@ class MemorySession:
         return self.state.get(address, image_hash)
 
     def put(self, resource: Any) -> None:
+        self.end_operation(resource.address, resource.image_hash)
         self.state.put(resource)
         self.writes += 1
 
