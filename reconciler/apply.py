@@ -293,6 +293,8 @@ class Engine:
                                     heapq.heappush(ready, (order[succ], succ))
                         else:
                             result.failed.append(_failure(n, err))
+                            if isinstance(err, ProviderError):
+                                self.hooks.failed(n, err)
                             for succ in nx.descendants(g, n):
                                 if succ not in failed_or_skipped:
                                     failed_or_skipped.add(succ)

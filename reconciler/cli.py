@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -265,81 +264,33 @@ def plan(
         raise Exit(2)
 
 
-class LineHooks:
-    """Progress as timestamped lines: readable in CI logs and terminals alike."""
-
-    def __init__(self) -> None:
-        self.t0 = time.monotonic()
-        self.done = 0
-
-    def _line(self, text: str) -> None:
-        stamp = datetime.now(UTC).strftime("%H:%M:%S")
-        _out(f"{stamp} {text}\n")
-
-    def started(self, node: Any) -> None:
-        self._line(f"{node.label}: {_verb(node)}...")
-
-    def progress(self, node: Any, message: str, phase: str | None) -> None:
-        self._line(f"{node.label}: {phase + ': ' if phase else ''}{message}")
-
-    def finished(self, node: Any, result: Any, seconds: float) -> None:
-        self.done += 1
-        rid = f" [id={result['id']}]" if result and "id" in result else ""
-        self._line(f"{node.label}: {_verb(node, done=True)} after {seconds:.1f}s{rid}")
-
-    def failed(self, node: Any, error: Any) -> None:
-        self._line(f"{node.label}: failed: {error.code}: {error.message}")
-
-    def skipped(self, node: Any, because: str) -> None:
-        self._line(f"{node.label}: skipped ({because})")
-
-    def retrying(self, node: Any, error: Any, delay: float, attempt: int) -> None:
-        self._line(f"{node.label}: {error.code}, retrying in {delay:.1f}s (attempt {attempt + 1})")
-
-    def interrupted(self, second: bool) -> None:
-        if second:
-            _err("\nInterrupted again: cancelling running builds.\n")
-        else:
-            _err("\nInterrupt received: starting nothing new and waiting for running actions to finish. "
-                 "Press Ctrl-C again to cancel running builds.\n")
-
-
-def _verb(node: Any, done: bool = False) -> str:
-    from reconciler.addresses import Kind
-
-    step, kind = str(node.step), node.change.kind
-    if step == "create":
-        v = {Kind.IMAGE: ("Building", "Built"), Kind.COPY: ("Copying", "Copied"), Kind.SHARE: ("Sharing", "Shared")}.get(
-            kind, ("Creating", "Created")
-        )
-    elif step == "delete":
-        v = ("Unsharing", "Unshared") if kind is Kind.SHARE else ("Deleting", "Deleted")
-    elif step == "reuse":
-        v = ("Making current", "Made current")
-    else:
-        v = ("Forgetting", "Forgot")
-    return v[1] if done else v[0]
-
-
 def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, parallelism: int) -> ApplyResult:
+    from contextlib import nullcontext
+
     from reconciler.apply import Engine
+    from reconciler.views.progress import LineHooks, LiveHooks
 
     bases = {p.template: p.image_id for p in the_plan.pinned_bases}
     desired = project.desired_attrs(bases) if the_plan.mode == "normal" else {}
-    hooks = LineHooks()
+    actionable = the_plan.actionable()
+    hooks: LineHooks
+    if sys.stdout.isatty():
+        hooks = LiveHooks(len(actionable), sum(c.eta_s or 0 for c in actionable if c.kind in ("image", "copy")))
+        live: Any = hooks
+    else:
+        hooks, live = LineHooks(_out), nullcontext()
     engine = Engine(
         the_plan,
         session,
         project.providers(),
         desired=desired,
         parallelism=parallelism,
-        hooks=hooks,  # type: ignore[arg-type]
+        hooks=hooks,
         context_dir=str(project.directory.resolve()),
         mask=project.masker(),
     )
-    result = engine.run(install_signal_handlers=True)
-    for f in result.failed:
-        hooks.failed(type("N", (), {"label": f.address})(), f)
+    with live:
+        result = engine.run(install_signal_handlers=True)
     _record_outputs(project, session)
     session.checkpoint()
     return result
@@ -438,8 +389,10 @@ def _apply(
                     from reconciler.apply import adopt_operations
 
                     project.load()
+                    from reconciler.views.progress import LineHooks
+
                     _out("Finishing operations an interrupted apply left in progress:\n")
-                    adopt_operations(session, project.providers(), LineHooks())  # type: ignore[arg-type]
+                    adopt_operations(session, project.providers(), LineHooks(_out))
                     _out("\n")
                 the_plan = _make_plan(
                     project,
