@@ -422,7 +422,12 @@ class Engine:
         t0 = time.monotonic()
         handle = dict(op.handle)
         if not handle:
-            handle = self._with_retry(n, lambda: provider.start(c.kind, attrs, op.token))
+            try:
+                handle = self._with_retry(n, lambda: provider.start(c.kind, attrs, op.token))
+            except ProviderError as e:
+                if not e.retryable:  # refused: nothing was started
+                    self.session.end_operation(c.address, c.image_hash)
+                raise
             if self._long_running(provider, c.kind):
                 # The handle (an execution id) is what a later apply polls; short operations are
                 # adopted by re-issuing start with the same token instead.
@@ -430,9 +435,13 @@ class Engine:
                 self.session.begin_operation(op)
         self._handles[n.id] = (provider, c.kind, handle)
         try:
-            result = self._with_retry(
-                n, lambda: provider.wait(c.kind, handle, lambda msg, phase=None: self.hooks.progress(n, msg, phase))
-            )
+            result = self._with_retry(n, lambda: provider.wait(c.kind, handle, _progress_for(n, self.hooks)))
+        except ProviderError as e:
+            # Failed or cancelled for good: nothing to adopt, the next apply starts afresh. A
+            # transient error keeps the marker: the operation may still be running.
+            if not e.retryable:
+                self.session.end_operation(c.address, c.image_hash)
+            raise
         finally:
             self._handles.pop(n.id, None)
         status = "test_failed" if c.kind is Kind.IMAGE and result.get("status") == "TEST_FAILED" else "ok"

@@ -166,3 +166,26 @@ def test_interrupt_starts_nothing_new_and_keeps_state_loadable():  # type: ignor
     assert not [r for r in session.state.resources if r.kind == "copy"]
     assert apply_config(base(), session, fp).ok
     assert not plan_for(base(), session, fp).actionable()
+
+
+def test_second_interrupt_cancels_running_builds():  # type: ignore[no-untyped-def]
+    fp = FakeProvider("local-1", latency={"image": 0.3})
+    session = MemorySession()
+    plan = plan_for(base(), session, fp)
+    engine = Engine(plan, session, {"local": fp})
+
+    def twice() -> None:
+        engine.interrupt()
+        engine.interrupt()
+
+    while True:  # wait until the build is in flight, then press Ctrl-C twice
+        timer = threading.Timer(0.1, twice)
+        timer.start()
+        result = engine.run()
+        break
+    assert result.interrupted
+    assert [f.code for f in result.failed] == ["Cancelled"]
+    assert not [r for r in session.state.resources if r.kind == "image"]
+    # the cancelled build is recorded as such; the next apply builds again and converges
+    assert apply_config(base(), session, fp).ok
+    assert not plan_for(base(), session, fp).actionable()
