@@ -237,6 +237,8 @@ class Engine:
         self._stop = threading.Event()
         self._cancel = threading.Event()
         self._handles: dict[str, tuple[Provider, Kind, dict[str, Any]]] = {}
+        self._next_call: dict[str, float] = {}
+        """Provider key -> earliest time of its next request, for providers with a request rate."""
         self._ids: dict[tuple[str, str | None], str] = {}
         """(address, image hash) -> id, kept beside state so lookups stay O(1) at any size."""
 
@@ -423,7 +425,11 @@ class Engine:
         handle = dict(op.handle)
         if not handle:
             try:
-                handle = self._with_retry(n, lambda: provider.start(c.kind, attrs, op.token))
+                def start() -> dict[str, Any]:
+                    self._pace(c.provider)
+                    return provider.start(c.kind, attrs, op.token)
+
+                handle = self._with_retry(n, start)
             except ProviderError as e:
                 if not e.retryable:  # refused: nothing was started
                     self.session.end_operation(c.address, c.image_hash)
@@ -478,7 +484,12 @@ class Engine:
         provider = self._provider(c)
         if c.prior_id is not None:
             prior_id = c.prior_id
-            self._with_retry(n, lambda: provider.delete(c.kind, prior_id, c.before or {}))
+
+            def delete() -> None:
+                self._pace(c.provider)
+                provider.delete(c.kind, prior_id, c.before or {})
+
+            self._with_retry(n, delete)
         with self._lock:
             deposed = (c.address, deposed_key(c.prior_id or ""))
             if deposed in self._ids:
@@ -490,6 +501,19 @@ class Engine:
             if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template, "") is None:
                 if self.session.state.current.get(c.template) == c.image_hash:
                     self.session.drop_current(c.template)
+
+    def _pace(self, provider_key: str) -> None:
+        """Keep to the provider's declared request rate (Limits.requests_per_second)."""
+        p = self.providers.get(provider_key)
+        rate = p.schema().limits.requests_per_second if p is not None else None
+        if not rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next_call.get(provider_key, now))
+            self._next_call[provider_key] = at + 1.0 / rate
+        if at > now:
+            time.sleep(at - now)
 
     @staticmethod
     def _long_running(provider: Provider, kind: Kind) -> bool:

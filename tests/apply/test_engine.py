@@ -189,3 +189,18 @@ def test_second_interrupt_cancels_running_builds():  # type: ignore[no-untyped-d
     # the cancelled build is recorded as such; the next apply builds again and converges
     assert apply_config(base(), session, fp).ok
     assert not plan_for(base(), session, fp).actionable()
+
+
+def test_provider_request_rate_is_kept():  # type: ignore[no-untyped-def]
+    from providers.base import Limits, ProviderSchema
+
+    class Paced(FakeProvider):
+        def schema(self) -> ProviderSchema:
+            return ProviderSchema(kinds=super().schema().kinds, limits=Limits(requests_per_second=20))
+
+    fp = Paced("local-1")
+    session = MemorySession()
+    cfg = config(*(component(f"c{i}x") for i in range(10)))
+    t0 = time.monotonic()
+    assert apply_config(cfg, session, fp).ok
+    assert time.monotonic() - t0 >= 9 / 20  # ten starts at 20 per second
