@@ -101,3 +101,37 @@ def test_alicloud_example_converges_under_throttling_and_5xx(tmp_path: Path, emu
     made = [c for c in emulator.world.created if c[0] in ("component", "template", "execution")]
     assert len(made) == 3 + 2 + 2, made  # three components, two templates, two builds: nothing twice
     assert any(log.fault for log in emulator.log), "no fault was injected"
+
+
+def test_killed_apply_resumes_the_same_execution(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    with Emulator(seed=3, phase_seconds=0.4, copy_seconds=0.05) as em:
+        for region in ("cn-hangzhou", "cn-shanghai", "ap-southeast-1"):
+            em.world.add_image(region, ALINUX, name=ALINUX, family="acs:aliyun_3_x64", owner_alias="system", created=1716800000.0)
+        d = tmp_path / "ali"
+        shutil.copytree(ROOT / "examples" / "alicloud", d)
+        main = d / "main.imgb.hcl"
+        main.write_text(main.read_text().replace('  region = "cn-hangzhou"\n', f'  region   = "cn-hangzhou"\n  endpoint = "http://{em.endpoint}"\n', 1))
+        env = {
+            **os.environ,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": TEST_ACCESS_KEY_ID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": TEST_ACCESS_KEY_SECRET,
+            "IMGB_ALICLOUD_POLL_SECONDS": "0.05",
+        }
+        proc = subprocess.Popen([sys.executable, "-m", "reconciler.cli", "-C", str(d), "apply", "--auto-approve"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not [c for c in em.world.created if c[0] == "execution"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        started = len([c for c in em.world.created if c[0] == "execution"])
+        assert started >= 1
+        r = run(d, "apply", "--auto-approve")
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+        assert "interrupted apply left in progress" in r.stdout
+        assert len([c for c in em.world.created if c[0] == "execution"]) == 2  # one per template, none restarted
+        assert run(d, "plan", "--detailed-exitcode").returncode == 0
