@@ -342,7 +342,6 @@ class _Differ:
             change.action = Action.CREATE
             note = self.opts.drift.get((node.address, h))
             had_before = bool(self.generations.get(node.address, set()) - {h})
-            image_addr = node.deps[0] if node.kind is Kind.COPY else None
             if note:
                 change.reasons = [note]
             elif had_before:
@@ -351,7 +350,6 @@ class _Differ:
                 change.reasons = [f"region {attrs['region']} is a distribution target of {node.template}"]
             else:
                 change.reasons = [f"account {attrs['account']} in {attrs['region']} is a distribution target"]
-            del image_addr
         if change.action is not Action.NOOP:
             self.new_ids.add(node.address)
         self._add(change)
@@ -452,9 +450,6 @@ class _Differ:
                 if m in g:
                     wanted |= set(nx.ancestors(g, m))
         kept = [c for c in changes if c.address in wanted]
-        for c in kept:
-            if c.template and c.kind is Kind.IMAGE:
-                continue
         # current_after only moves for targeted images
         targeted_templates = {c.template for c in kept if c.kind is Kind.IMAGE}
         self.current_after = {t: h for t, h in self.current_after.items() if t in targeted_templates}

@@ -90,10 +90,8 @@ def build_graph(
     g.add_nodes_from(nodes)
     for addr, node in nodes.items():
         for dep in node.deps:
-            dep_addr = _resolve_dep(dep, nodes)
-            if dep_addr is None:
-                continue
-            g.add_edge(dep_addr, addr)
+            if dep in nodes:  # depends_on a distribution orders nothing: distributions make no objects
+                g.add_edge(dep, addr)
     cycle = _find_cycle(g)
     if cycle:
         first = nodes[cycle[0]]
@@ -105,14 +103,6 @@ def build_graph(
             first.pos,
         )
     return ResourceGraph(nodes, g, homes), diags
-
-
-def _resolve_dep(dep: str, nodes: Mapping[str, Desired]) -> str | None:
-    if dep in nodes:
-        return dep
-    # depends_on = [template.web] means "after its image exists" for distribution purposes
-    # too, but the template node is what the user named.
-    return None
 
 
 def _find_cycle(g: nx.DiGraph) -> list[str]:

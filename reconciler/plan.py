@@ -128,12 +128,6 @@ class Plan(_Model):
     def actionable(self) -> list[Change]:
         return [c for c in self.changes if c.is_change()]
 
-    def has_changes(self) -> bool:
-        return bool(self.actionable()) or any(self.current_after_differs())
-
-    def current_after_differs(self) -> list[str]:
-        return []
-
     def counts(self) -> dict[str, int]:
         add = sum(1 for c in self.changes if c.action in (Action.CREATE, Action.REPLACE, Action.RESUME))
         change = sum(1 for c in self.changes if c.action is Action.REUSE)

@@ -16,7 +16,6 @@ from typing import Any
 from providers.base import Provider, ProviderError
 from reconciler import __version__, hashing
 from reconciler.addresses import Kind
-from reconciler.config import unknown
 from reconciler.config.model import Config
 from reconciler.diagnostics import Diagnostics
 from reconciler.differ import DiffOptions, diff
@@ -214,21 +213,3 @@ def _masker(secrets: tuple[str, ...]) -> Callable[[Any], Any]:
     from reconciler.project import make_masker
 
     return make_masker(secrets)
-
-
-def current_moves(plan: Plan, state: State) -> list[str]:
-    """Templates whose current image changes with this plan."""
-    return [t for t, h in plan.current_after.items() if state.current.get(t) != h]
-
-
-def mask_sensitive(text: str, sensitive: tuple[str, ...]) -> str:
-    for s in sorted(sensitive, key=len, reverse=True):
-        if s:
-            text = text.replace(s, MASK)
-    return text
-
-
-def unknown_display(value: object) -> object:
-    if isinstance(value, str):
-        return unknown.display(value)
-    return value
