@@ -860,14 +860,24 @@ def _internal_error(e: BaseException) -> int:
         return 1
     log = Path(os.environ.get("IMGB_DEBUG_LOG", Path.cwd() / "imgb-debug.log"))
     try:
-        with open(log, "a") as f:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as f:
             f.write(f"--- {datetime.now(UTC).isoformat()} imgb {' '.join(sys.argv[1:2])}\n")
-            f.write("".join(traceback.format_exception(e)))
+            f.write(_scrub("".join(traceback.format_exception(e))))
         where = f" The details are in {log}."
     except OSError:
         where = ""
     _err(f"Error: internal error in imgb ({type(e).__name__}).{where} Please report it as a bug.\n")
     return 1
+
+
+def _scrub(text: str) -> str:
+    """Tracebacks can quote values: mask every secret-looking environment value and variable."""
+    words = ("SECRET", "TOKEN", "PASSWORD", "CONN_STR", "ACCESS_KEY", "DSN")
+    for key, value in os.environ.items():
+        if len(value) >= 4 and (key.startswith("IMGB_VAR_") or any(w in key.upper() for w in words)):
+            text = text.replace(value, "(sensitive)")
+    return text
 
 
 if __name__ == "__main__":
