@@ -10,6 +10,7 @@ SIGTERM (``cancel``) stops the running step and records the cancellation.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import signal
@@ -116,7 +117,9 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
     except Exception as e:  # an imgb bug: keep the trace in the log, not on the user's screen
         log("internal error:\n" + traceback.format_exc())
         store.update_op(key, state="failed", finished=now_iso(),
-                        error={"code": "InternalError", "retryable": True,
+                        # Only a full or busy disk may clear up by itself; a retry repeats anything else.
+                        error={"code": "InternalError",
+                               "retryable": isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EAGAIN, errno.EBUSY),
                                "message": f"the local build failed unexpectedly ({type(e).__name__}); "
                                           f"see the build log {log_path}"})
     finally:
