@@ -144,6 +144,26 @@ class _Differ:
     def _eta(self, address: str) -> float | None:
         return self.durations.get(address)
 
+    def _noop(self, node: Desired, attrs: dict[str, Any], unknown_attrs: list[str]) -> Change:
+        """The change for ``node`` before any decision: a no-op with the desired side filled in."""
+        return Change(
+            address=node.address,
+            kind=node.kind,
+            action=Action.NOOP,
+            provider=node.provider,
+            template=node.template,
+            image_hash=node.image_hash,
+            after=attrs,
+            after_unknown=sorted(unknown_attrs),
+            depends_on=list(node.deps),
+            eta_s=self._eta(node.address),
+        )
+
+    @staticmethod
+    def _resume(change: Change, what: str = "this in progress") -> None:
+        change.action = Action.RESUME
+        change.reasons = [f"an interrupted apply left {what}: it will be adopted, not started again"]
+
     def _add(self, change: Change) -> None:
         self.changes[change.key] = change
 
@@ -221,19 +241,9 @@ class _Differ:
         diffs: list[str],
         reasons: Iterable[str] = (),
     ) -> None:
-        change = Change(
-            address=node.address,
-            kind=node.kind,
-            action=Action.NOOP,
-            provider=node.provider,
-            after=attrs,
-            after_unknown=sorted(unknown_attrs),
-            depends_on=list(node.deps),
-            eta_s=self._eta(node.address),
-        )
+        change = self._noop(node, attrs, unknown_attrs)
         if (node.address, None) in self.ops:
-            change.action = Action.RESUME
-            change.reasons = ["an interrupted apply left this in progress: it will be adopted, not started again"]
+            self._resume(change)
             self.new_ids.add(node.address)
         elif prior is None:
             change.action = Action.CREATE
@@ -262,24 +272,12 @@ class _Differ:
         prior = self.by_key.get((node.address, h))
         attrs, unknown_attrs = self._resolved_attrs(node)
         attrs["hash_inputs"] = dict(node.hash_inputs)
-        change = Change(
-            address=node.address,
-            kind=Kind.IMAGE,
-            action=Action.NOOP,
-            provider=node.provider,
-            template=tmpl,
-            image_hash=h,
-            after=attrs,
-            after_unknown=sorted(unknown_attrs),
-            depends_on=list(node.deps),
-            eta_s=self._eta(node.address),
-        )
+        change = self._noop(node, attrs, unknown_attrs)
         if prior is not None:
             change.before = dict(prior.attributes)
             change.prior_id = prior.id
         if (node.address, h) in self.ops:
-            change.action = Action.RESUME
-            change.reasons = ["an interrupted apply left this build running: it will be adopted, not started again"]
+            self._resume(change, "this build running")
             self.new_ids.add(node.address)
         elif prior is not None and node.address in self.opts.replace:
             change.action = Action.REPLACE
@@ -320,21 +318,9 @@ class _Differ:
         h = node.image_hash
         prior = self.by_key.get((node.address, h))
         attrs, unknown_attrs = self._resolved_attrs(node)
-        change = Change(
-            address=node.address,
-            kind=node.kind,
-            action=Action.NOOP,
-            provider=node.provider,
-            template=node.template,
-            image_hash=h,
-            after=attrs,
-            after_unknown=sorted(unknown_attrs),
-            depends_on=list(node.deps),
-            eta_s=self._eta(node.address),
-        )
+        change = self._noop(node, attrs, unknown_attrs)
         if (node.address, h) in self.ops:
-            change.action = Action.RESUME
-            change.reasons = ["an interrupted apply left this in progress: it will be adopted, not started again"]
+            self._resume(change)
         elif prior is not None:
             change.before = dict(prior.attributes)
             change.prior_id = prior.id
