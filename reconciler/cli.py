@@ -1,7 +1,7 @@
 """The imgb command line: parse flags, call the engine, pick a view, map the result to an exit code.
 
 Exit codes (Terraform's): 0 success or no changes, 1 error, 2 changes present (only with
---detailed-exitcode). Anything a user can fix prints as a diagnostic; an unexpected internal
+--detailed-exitcode), 3 drift found by plan --refresh-only --detailed-exitcode. Anything a user can fix prints as a diagnostic; an unexpected internal
 error prints one line and writes the traceback to a debug log.
 """
 
@@ -44,6 +44,10 @@ TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Plan only
 ReplaceOpt = Annotated[list[str] | None, typer.Option("--replace", help="Force replacement of this address.")]
 
 
+EXIT_DRIFT = 3
+"""imgb plan --refresh-only --detailed-exitcode: objects changed outside imgb."""
+
+
 class Exit(Exception):
     def __init__(self, code: int):
         self.code = code
@@ -58,7 +62,10 @@ def _root(
         if not p.is_dir():
             _err(f"Error: -C {chdir}: no such directory.\n")
             raise Exit(1)
-        _DIR["path"] = p
+        # Like terraform -chdir: every relative path on the command line (plan files, var files)
+        # is then relative to DIR too. main() changes back when the command ends.
+        _DIR["path"] = p.resolve()
+        os.chdir(p)
 
 
 # -- output helpers ------------------------------------------------------------------------------
@@ -87,6 +94,27 @@ def _project(var: list[str] | None = None, var_file: list[str] | None = None) ->
     from reconciler.project import Project, VarInputs
 
     return Project(_DIR["path"], VarInputs(tuple(var or ()), tuple(var_file or ())))
+
+
+# -- init / import-dockerfile ------------------------------------------------------------------------
+@app.command()
+def init(
+    directory: Annotated[str | None, typer.Argument(help="Where to create the repository (default: here).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
+) -> None:
+    """Start a repository: a configuration for the local provider, .gitignore and CI workflows
+    (GitHub Actions, GitLab CI) that plan on pull requests and apply the reviewed plan on merge."""
+    from reconciler.scaffold import scaffold
+
+    target = _DIR["path"] / directory if directory else _DIR["path"]
+    result = scaffold(target, force=force)
+    _show_diags(result.diagnostics)
+    if result.diagnostics.has_errors():
+        raise Exit(1)
+    for name in result.written:
+        _out(f"Created {target / name}\n")
+    where = f"cd {target} && " if directory else ""
+    _out(f"\nNext: {where}imgb apply --auto-approve builds the image with the local provider.\n")
 
 
 # -- validate / fmt / version -----------------------------------------------------------------------
@@ -223,11 +251,18 @@ def plan(
     out: Annotated[str | None, typer.Option("--out", help="Save the plan to FILE for imgb apply FILE.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     format_: Annotated[str, typer.Option("--format", help="human, json or markdown.")] = "human",
-    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")] = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 when there is nothing to do, 1 on errors, 2 when there are changes; "
+            "with --refresh-only, 3 when objects changed outside imgb (drift).",
+        ),
+    ] = False,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
     destroy: Annotated[bool, typer.Option("--destroy", help="Plan to delete everything imgb made.")] = False,
-    refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only record drift in state.")] = False,
+    refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only check for objects changed outside imgb (drift); builds nothing.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh/--no-refresh", help="Read every object from the provider first.")] = True,
     var: VarOpt = None,
     var_file: VarFileOpt = None,
@@ -260,8 +295,13 @@ def plan(
         write_private(Path(out), the_plan.to_file_bytes())
         if fmt_ == "human":
             _out(f"\nSaved the plan to {out}. To apply exactly this plan, run: imgb apply {out}\n")
-    if detailed_exitcode and (the_plan.actionable() or the_plan.drift):
-        raise Exit(2)
+    if detailed_exitcode:
+        if refresh_only:
+            # Its own code, so a scheduled drift check tells drift from an ordinary pending change.
+            if the_plan.drift or the_plan.actionable():
+                raise Exit(EXIT_DRIFT)
+        elif the_plan.actionable() or the_plan.drift:
+            raise Exit(2)
 
 
 def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, parallelism: int) -> ApplyResult:
@@ -453,13 +493,17 @@ def refresh(
 def show(
     planfile: Annotated[str | None, typer.Argument()] = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
+    format_: Annotated[str, typer.Option("--format", help="For a plan file: human, json or markdown.")] = "human",
 ) -> None:
     """Show a saved plan, or the state."""
     from reconciler.project import dump_json, read_plan_file
 
     if planfile:
+        if format_ not in ("human", "json", "markdown"):
+            _err(f'Error: --format must be human, json or markdown, not "{format_}".\n')
+            raise Exit(1)
         the_plan = read_plan_file(Path(planfile))
-        _out(_render(the_plan, "json" if json_ else "human"))
+        _out(_render(the_plan, "json" if json_ else format_))
         return
     state = _project().state_manager().load()
     if json_:
@@ -816,14 +860,34 @@ def _normalize_argv(argv: list[str]) -> list[str]:
             a = "--no-refresh"
         elif a in ("--refresh=true", "-refresh=true"):
             a = "--refresh"
+        elif a.startswith("-") and not a.startswith("--") and a[1:].partition("=")[0] in _TERRAFORM_FLAGS:
+            a = "-" + a
         out.append(a)
     return out
 
 
+# Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
+_TERRAFORM_FLAGS = frozenset(
+    {
+        "auto-approve", "destroy", "detailed-exitcode", "json", "lock-timeout", "out", "parallelism",
+        "refresh", "refresh-only", "replace", "target", "var", "var-file",
+    }
+)
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    cwd = os.getcwd()
+    try:
+        return _run(args)
+    finally:
+        _DIR["path"] = Path(".")
+        os.chdir(cwd)
+
+
+def _run(args: list[str]) -> int:
     from reconciler.diagnostics import DiagnosticError
 
-    args = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     try:
         app(args=args, prog_name="imgb", standalone_mode=False)
         return 0

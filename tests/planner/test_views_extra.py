@@ -40,4 +40,4 @@ def test_markdown_of_500_changes_fits_a_comment_and_keeps_summary_and_warnings()
     md = render_markdown(plan)
     assert len(md) < 65_536
     assert "Plan: " in md and "| `template.web` |" in md
-    assert "full plan is in the JSON artifact" in md
+    assert "Cut to fit the comment size limit" in md
