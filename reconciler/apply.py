@@ -395,6 +395,9 @@ class Engine:
         c = n.change
         provider = self._provider(c)
         raw = dict(self.desired.get(c.key) or c.after or {})
+        if c.kind is Kind.COMPONENT and raw.get("version") is None:
+            # The configuration leaves the version to imgb: the plan numbered it.
+            raw["version"] = (c.after or {}).get("version")
         attrs = {k: self._resolve(v, c.image_hash) for k, v in raw.items()}
         attrs.pop("hash_inputs", None)
         if c.kind is Kind.IMAGE:

@@ -25,11 +25,12 @@ from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
 from reconciler.diagnostics import Diagnostics
 from reconciler.graph import Desired, ResourceGraph
+from reconciler.masking import SECRETS_DIGEST
 from reconciler.plan import Action, Change
 from state.model import DEPOSED, ResourceState, State
 
 COMPARED = {
-    Kind.COMPONENT: ("name", "version", "type", "system_type", "description", "content", "tags"),
+    Kind.COMPONENT: ("name", "version", "type", "system_type", "description", "content", "tags", SECRETS_DIGEST),
     Kind.TEMPLATE: (
         "name",
         "description",
@@ -46,6 +47,7 @@ COMPARED = {
         "image_description",
         "image_tags",
         "tags",
+        SECRETS_DIGEST,
     ),
 }
 
@@ -78,6 +80,10 @@ def bump_patch(version: str | None) -> str:
         return "1.0.0"
     major, minor, patch = (int(p) for p in version.split("."))
     return f"{major}.{minor}.{patch + 1}"
+
+
+def _changed(attr: str) -> str:
+    return "a sensitive value changed" if attr == SECRETS_DIGEST else f"{attr} changed"
 
 
 def _differs(a: Any, b: Any) -> bool:
@@ -199,10 +205,13 @@ class _Differ:
                 prior.attributes.get("version") if prior else None
             )
         mask = self.opts.mask
+        # A version imgb numbers itself changes because something else did: not a reason of its own.
         diffs = [
-            k for k in COMPARED[Kind.COMPONENT] if prior is not None and _differs(prior.attributes.get(k), mask(attrs.get(k)))
+            k
+            for k in COMPARED[Kind.COMPONENT]
+            if prior is not None and not (managed and k == "version") and _differs(prior.attributes.get(k), mask(attrs.get(k)))
         ]
-        if prior is not None and not managed and "content" in diffs and "version" not in diffs:
+        if prior is not None and not managed and {"content", SECRETS_DIGEST} & set(diffs) and "version" not in diffs:
             self.diags.error(
                 "Component content changed without a new version",
                 f"The content of {node.address} changed but its version is still {attrs['version']}. "
@@ -257,7 +266,7 @@ class _Differ:
             if diffs or forced:
                 change.action = Action.REPLACE
                 change.replace_paths = sorted(diffs)
-                change.reasons = list(reasons) + [f"{k} changed" for k in sorted(diffs) if k not in unknown_attrs]
+                change.reasons = list(reasons) + [_changed(k) for k in sorted(diffs) if k not in unknown_attrs]
                 if forced:
                     change.reasons.append("replacement requested with --replace")
                 self.new_ids.add(node.address)

@@ -8,7 +8,7 @@ known only after apply (ids of things this plan creates) stand as ``unknown`` ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
 from reconciler.config.model import Config, Template
 from reconciler.diagnostics import Diagnostics, SourcePos
+from reconciler.masking import SECRETS_DIGEST, make_masker
 
 
 @dataclass
@@ -64,6 +65,7 @@ def build_graph(
     nodes: dict[str, Desired] = {}
     homes = {key: p.region for key, p in config.providers.items()}
     ptypes = dict(provider_types or {key: p.type for key, p in config.providers.items()})
+    mask = make_masker(config.sensitive_values)
 
     for addr, comp in config.components.items():
         nodes[addr] = Desired(
@@ -82,9 +84,11 @@ def build_graph(
             deps=[d for d in comp.depends_on if not d.startswith("distribution.")],
             pos=comp.pos,
         )
+        _note_secrets(nodes[addr].attrs, mask)
 
     for addr, tmpl in config.templates.items():
         _add_template(config, addr, tmpl, base_images, homes, ptypes, nodes)
+        _note_secrets(nodes[addr].attrs, mask)
 
     g: nx.DiGraph = nx.DiGraph()
     g.add_nodes_from(nodes)
@@ -103,6 +107,13 @@ def build_graph(
             first.pos,
         )
     return ResourceGraph(nodes, g, homes), diags
+
+
+def _note_secrets(attrs: dict[str, Any], mask: Callable[[Any], Any]) -> None:
+    """Plans and state hold sensitive values masked, so a change of a secret alone would be
+    invisible to the differ: a digest of the unmasked attributes makes it visible."""
+    if mask(attrs) != attrs:
+        attrs[SECRETS_DIGEST] = hashing.digest(attrs)
 
 
 def _find_cycle(g: nx.DiGraph) -> list[str]:

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from providers.base import Provider, ProviderError
 from reconciler import __version__, hashing
@@ -20,10 +19,9 @@ from reconciler.config.model import Config
 from reconciler.diagnostics import Diagnostics
 from reconciler.differ import DiffOptions, diff
 from reconciler.graph import build_graph
+from reconciler.masking import MASK, make_masker
 from reconciler.plan import Action, Change, PinnedBase, Plan
 from state.model import ResourceState, State
-
-MASK = "(sensitive)"
 
 
 @dataclass
@@ -153,7 +151,7 @@ def make_plan(
         retain={a: t.retain for a, t in (config.templates.items() if config else [])},
         base_labels={a: (t.base_image_family or t.base_image or "") for a, t in (config.templates.items() if config else [])},
         drift=drift,
-        mask=_masker(config.sensitive_values if config else ()),
+        mask=make_masker(config.sensitive_values if config else ()),
     )
     result = diff(graph, refreshed, opts)
     diags.extend(result.diagnostics)
@@ -209,7 +207,3 @@ def make_plan(
     return plan, diags
 
 
-def _masker(secrets: tuple[str, ...]) -> Callable[[Any], Any]:
-    from reconciler.project import make_masker
-
-    return make_masker(secrets)

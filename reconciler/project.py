@@ -16,8 +16,8 @@ from providers.base import Provider
 from reconciler.config.model import Config
 from reconciler.diagnostics import DiagnosticError, Diagnostics, error
 from reconciler.graph import build_graph
+from reconciler.masking import make_masker
 from reconciler.plan import Plan
-from reconciler.planner import MASK
 from state.model import State
 
 ENV_FILE = Path(".imgb") / "environment"
@@ -116,25 +116,7 @@ class Project:
         return {(a, n.image_hash): dict(n.attrs) for a, n in graph.nodes.items()}
 
     def masker(self) -> Callable[[Any], Any]:
-        secrets = sorted((s for s in self.config.sensitive_values if s), key=len, reverse=True)
-        return make_masker(secrets)
-
-
-def make_masker(secrets: Sequence[str]) -> Callable[[Any], Any]:
-    def mask(value: Any) -> Any:
-        if not secrets:
-            return value
-        if isinstance(value, str):
-            for s in secrets:
-                value = value.replace(s, MASK)
-            return value
-        if isinstance(value, dict):
-            return {k: mask(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [mask(v) for v in value]
-        return value
-
-    return mask
+        return make_masker(self.config.sensitive_values)
 
 
 def _backend_only(directory: Path) -> Any:

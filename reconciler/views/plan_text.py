@@ -8,9 +8,11 @@ from typing import Any
 
 from reconciler.addresses import Kind
 from reconciler.config import unknown
+from reconciler.masking import SECRETS_DIGEST
 from reconciler.plan import Action, Change, Plan
 
-HIDDEN = {"hash_inputs", "context_dir"}
+# A secrets digest only says *that* a secret changed; the reasons line says it in words.
+HIDDEN = {"hash_inputs", "context_dir", SECRETS_DIGEST}
 
 
 def headline(c: Change) -> str:

@@ -9,9 +9,9 @@ import pytest
 from reconciler import apply as apply_mod
 from reconciler.apply import ApplyResult, Engine, RetryPolicy
 from reconciler.config.model import Config
+from reconciler.masking import make_masker
 from reconciler.plan import Plan
 from reconciler.planner import PlanOptions, make_plan
-from reconciler.project import make_masker
 from state.model import State
 from tests.fakes import FakeProvider, MemorySession
 from tests.planner.scenarios import Scenario, fixed_clock

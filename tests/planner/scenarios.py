@@ -82,6 +82,15 @@ class Scenario:
     expect_error: bool = False
 
 
+def _with_token(token: str) -> Config:
+    return config(
+        component("nginx", f"RUN echo token={token} > /etc/agent"),
+        template(),
+        variables={"token": Variable(name="token", sensitive=True, value=token)},
+        sensitive=(token,),
+    )
+
+
 def _drift(fp: Any, session: Any) -> None:
     r = session.state.get('share.web["local-2/100000000001"]', session.state.current["template.web"])
     fp.remove_outside(r.id)
@@ -130,6 +139,11 @@ SCENARIOS = [
             variables={"token": Variable(name="token", sensitive=True, value="s3cr3t-value")},
             sensitive=("s3cr3t-value",),
         ),
+    ),
+    Scenario(
+        "sensitive_value_rotated",
+        [_with_token("s3cr3t-value")],
+        _with_token("r0tated-value"),
     ),
     Scenario(
         "target",
