@@ -91,8 +91,8 @@ def copied_files(directory: Path, texts: list[str]) -> dict[str, str]:
 
     out: dict[str, str] = {}
     for text in texts:
-        if not text or is_yaml(text):
-            continue
+        if not text or "copy" not in text.lower() or is_yaml(text):
+            continue  # no COPY instruction can be in a text without the word
         instructions, _ = parse_dockerfile(text)
         for ins in instructions:
             if ins.name != "COPY":

@@ -35,17 +35,21 @@ class Project:
     vars: VarInputs = field(default_factory=VarInputs)
     _config: Config | None = None
     _providers: dict[str, Provider] = field(default_factory=dict)
+    _loaded: tuple[Config, Diagnostics] | None = None
 
     # -- configuration -----------------------------------------------------------------------
     def load(self, *, check_content: bool = True) -> tuple[Config, Diagnostics]:
         from reconciler.validate import validate_directory
 
+        if self._loaded is not None:  # one command loads the configuration once (backend, then plan)
+            return self._loaded
         config, diags = validate_directory(
             self.directory, var_args=self.vars.var_args, var_files=self.vars.var_files, env=os.environ
         )
         if config is None or diags.has_errors():
             raise DiagnosticError(diags)
         self._config = config
+        self._loaded = config, diags
         return config, diags
 
     @property
@@ -73,6 +77,11 @@ class Project:
         from reconciler.config.model import BackendConfig
         from state.open import open_backend
 
+        if self._config is None:
+            try:
+                self.load()  # the plan needs it next; loading twice doubles a plan's cost
+            except DiagnosticError:
+                pass  # state commands work even when the configuration has errors
         cfg = self._config.backend if self._config is not None else _backend_only(self.directory)
         return open_backend(self.directory, cfg or BackendConfig())
 

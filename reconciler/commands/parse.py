@@ -409,6 +409,8 @@ def _compose(text: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
 
 def is_yaml(text: str) -> bool:
     """A component's content is YAML when it parses as a mapping with ``Tasks``."""
+    if "Tasks" not in text and "\\" not in text:
+        return False  # no such key, not even escaped: skip the YAML parse (most contents are commands)
     protected, _ = _protect_refs(text)
     try:
         value = yaml.safe_load(protected)

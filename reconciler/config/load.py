@@ -23,7 +23,7 @@ from reconciler.config.cache import parse_cached
 from reconciler.config.eval import Context, EvalError, Evaluator
 from reconciler.config.hcl import gc_paused
 from reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
-from reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec
+from reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec, provider_spec
 from reconciler.config.unknown import Unknown
 from reconciler.config.values import INVALID, ConversionError, is_invalid, leaf_strings, to_bool, to_string
 from reconciler.config.variables import Declared, assign_values, check_validations, declare
@@ -420,7 +420,7 @@ class _Loader:
 
     def provider(self, block: ast.Block) -> None:
         ptype = block.labels[0]
-        spec = PROVIDERS.get(ptype)
+        spec = provider_spec(ptype, self.env)
         if spec is None:
             self.diags.error(
                 "Unsupported provider",
@@ -439,7 +439,7 @@ class _Loader:
         if region is None:
             return  # a missing region was reported by check_body
         attrs = {n: v for n, v in strings.items() if n not in ("region", "alias") and v is not None}
-        config = ProviderConfig(type=ptype, alias=alias, region=region, attrs=attrs, pos=block.pos)  # type: ignore[arg-type]
+        config = ProviderConfig(type=ptype, alias=alias, region=region, attrs=attrs, pos=block.pos)
         existing = self.providers.get(config.key)
         if existing is not None:
             self.diags.error(

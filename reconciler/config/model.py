@@ -44,7 +44,8 @@ class BackendConfig(Model):
 
 
 class ProviderConfig(Model):
-    type: Literal["local", "alicloud"]
+    type: str
+    """local or alicloud (or a type registered through IMGB_PROVIDERS_EXTRA)."""
     alias: str | None = None
     region: str
     """The home region: components and templates live here, builds run here."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,6 +48,29 @@ PROVIDERS = {
         }
     ),
 }
+
+EXTRA_PROVIDERS_ENV = "IMGB_PROVIDERS_EXTRA"
+"""Out-of-tree provider types, for benchmarks and tests: ``type=module:Class`` entries separated by
+commas (``sleep=bench.sleep_provider:SleepProvider``). Not a plugin system for users."""
+
+_EXTRA_SPEC = BlockSpec(attrs={"region": Attr("string", required=True), "alias": Attr("string")})
+
+
+def extra_providers(env: Mapping[str, str]) -> dict[str, str]:
+    """Provider type -> ``module:Class`` from ``IMGB_PROVIDERS_EXTRA`` (malformed entries are skipped)."""
+    out: dict[str, str] = {}
+    for entry in env.get(EXTRA_PROVIDERS_ENV, "").split(","):
+        ptype, sep, target = entry.strip().partition("=")
+        if sep and ptype and ":" in target:
+            out[ptype.strip()] = target.strip()
+    return out
+
+
+def provider_spec(ptype: str, env: Mapping[str, str]) -> BlockSpec | None:
+    if ptype in PROVIDERS:
+        return PROVIDERS[ptype]
+    return _EXTRA_SPEC if ptype in extra_providers(env) else None
+
 
 TOP = {
     "imgb": BlockSpec(
