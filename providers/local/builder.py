@@ -10,6 +10,8 @@ image TEST_FAILED.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -115,7 +117,13 @@ class Builder:
         self.log = log
         self.cancelled = cancelled
         self.on_process = on_process
+        sweep_stale_work(store.tmp)
         self.work = Path(tempfile.mkdtemp(dir=store.tmp, prefix="build-"))
+        # Held while the build lives (a free lock marks the directory of a killed build), and
+        # locked before it gets its name, so a sweep never sees it free.
+        self._lock_fd = os.open(self.work / "lock.new", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        os.rename(self.work / "lock.new", self.work / "lock")
         self.rootfs = str(self.work / "rootfs")
         self.blobs = self.work / "blobs"
         os.mkdir(self.rootfs, 0o755)
@@ -125,16 +133,18 @@ class Builder:
         self.history: list[dict[str, Any]] = []
         self.snap: layers.Snapshot = {}
         self.committing = True
-        uid = os.geteuid()
-        # Rootless with one mapped uid: the caller's files are the image's root-owned files.
-        self.owner_map: Callable[[int], int] | None = None if uid == 0 else (lambda i: 0 if i == uid else i)
 
     def close(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+        os.close(self._lock_fd)
 
     # -- the whole build ---------------------------------------------------------------------
     def run(self) -> BuildResult:
         t0 = time.monotonic()
+        if os.geteuid() != 0:
+            # Host-side file work must see the image's owners: as root, or as root of the
+            # worker's user namespace (worker.py). As anyone else, the owners would be wrong.
+            raise BuildFailed("SandboxUnavailable", "builds run as root or in the build worker's user namespace")
         base_cfg = self._extract_base()
         cfg = base_cfg.get("config") or {}
         state = _ImageState(
@@ -419,12 +429,31 @@ class Builder:
             return
         fd, tmp = tempfile.mkstemp(dir=self.work, prefix="layer-")
         with os.fdopen(fd, "wb") as f:
-            info = layers.write_layer(self.rootfs, changed, deleted, f, epoch=self.spec.epoch, uid_map=self.owner_map)
+            info = layers.write_layer(self.rootfs, changed, deleted, f, epoch=self.spec.epoch)
         os.replace(tmp, self.blobs / info.digest[7:])
         self.layers.append((info.digest, info.size, MEDIA_LAYER))
         self.diff_ids.append(info.digest)
         self.history.append({"created": EPOCH_ISO, "created_by": created_by[:1024]})
         self.log(f"  layer {info.digest[:19]} ({info.entries} entries, {info.size} bytes)")
+
+
+def sweep_stale_work(tmp: Path) -> None:
+    """Remove the work directories of builds that were killed (their lock is free).
+
+    Rootless, such a tree holds files of subordinate uids that its user cannot delete from
+    outside the build's user namespace; the next build, inside it, can.
+    """
+    for d in sorted(tmp.glob("build-*")):
+        try:
+            fd = os.open(d / "lock", os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            continue  # no lock yet: a build that is starting
+        try:
+            with contextlib.suppress(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(d, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def finish_pin(layout: Layout, manifest_digest: str) -> None:

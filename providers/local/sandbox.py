@@ -8,15 +8,19 @@ and imgb's apply engine calls providers from threads.
 Inside the helper (process P):
 
 * P forks C; C unshares user, mount, pid, uts, ipc and (unless the network is wanted) net
-  namespaces; P, still in the host's user namespace, writes C's uid/gid maps: the identity map
-  as root, the /etc/subuid range through newuidmap/newgidmap otherwise, or only the caller's own
-  uid (with a warning) when neither is available.
+  namespaces; P, still in the parent user namespace, writes C's uid/gid maps (``fork_mapped``):
+  the identity map over P's own ids as root, else the caller's uid as 0 and its /etc/subuid
+  range as 1..65535 through newuidmap/newgidmap. There is no single-uid fallback: it would
+  silently turn every owner of the image into root. When no namespace can be made or mapped, the
+  error lists what was tried and how to fix each (``isolation_report``).
 * C forks G, pid 1 of the new pid namespace. G bind-mounts the root onto itself, mounts a fresh
   /proc (a bind of the host's with a warning when the kernel refuses), a minimal /dev (tmpfs plus
   binds of null zero full random urandom tty), binds resolv.conf read-only when networking, then
   ``pivot_root`` and detaches the old root, so the host's tree is unreachable (plain chroot is
   escapable). USER is resolved from the image's own /etc/passwd after pivot_root. G drops the
-  capability bounding set to Docker's defaults, sets no_new_privs, and execs the command.
+  capability bounding set to Docker's defaults, lowers resource limits (no core dumps, capped
+  open files and processes: a fork bomb stops at the cap), sets no_new_privs and umask 022, and
+  execs the command.
 * Parent-death signals chain P → C → G, and G is pid 1: killing P on a timeout kills every
   process of the sandbox.
 
@@ -31,6 +35,7 @@ import errno
 import fcntl
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -66,6 +71,9 @@ PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390
 KEEP_CAPS = frozenset({0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31})
 SETUP_FAILED = 125
 DEV_NODES = ("null", "zero", "full", "random", "urandom", "tty")
+# Caps (soft, hard) on RUN processes' resource limits; a lower current limit is kept. No core
+# dumps into the image; enough files and processes for package managers and parallel builds.
+DEFAULT_RLIMITS: dict[str, tuple[int, int]] = {"CORE": (0, 0), "NOFILE": (65536, 65536), "NPROC": (4096, 4096)}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -104,21 +112,25 @@ def _status(fd: int, **msg: Any) -> None:
         pass
 
 
-# -- the helper process (runs as __main__) ------------------------------------------------------
+# -- user namespaces and id maps ------------------------------------------------------------------
 
 
-def _userns_fixes(err: str) -> str:
-    return (
-        f"Creating the build sandbox failed: {err}. imgb isolates RUN steps with Linux user "
-        "namespaces (plain chroot is escapable, so there is no weaker fallback). Tried: "
-        "unshare(user, mount, pid, uts, ipc, net). Fixes: "
-        "(1) if user.max_user_namespaces is 0, run `sysctl -w user.max_user_namespaces=15000`; "
-        "(2) on Debian 10 or older, `sysctl -w kernel.unprivileged_userns_clone=1`; "
-        "(3) on Ubuntu 23.10 or newer, `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` "
-        "or add an AppArmor profile allowing userns for this Python; "
-        "(4) inside a container, run it with --privileged (or --security-opt seccomp=unconfined "
-        "--security-opt apparmor=unconfined); (5) or run imgb as root."
-    )
+def _sysctl(name: str) -> str | None:
+    try:
+        with open(f"/proc/sys/{name}") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _who() -> tuple[int, str]:
+    uid = os.geteuid()
+    try:
+        import pwd
+
+        return uid, pwd.getpwuid(uid).pw_name
+    except (KeyError, ImportError):
+        return uid, str(uid)
 
 
 def _subid_range(path: str, user: str, uid: int) -> tuple[int, int] | None:
@@ -126,54 +138,179 @@ def _subid_range(path: str, user: str, uid: int) -> tuple[int, int] | None:
         with open(path) as f:
             for line in f:
                 parts = line.strip().split(":")
-                if len(parts) == 3 and parts[0] in (user, str(uid)):
+                if len(parts) == 3 and parts[0] in (user, str(uid)) and parts[1].isdigit() and parts[2].isdigit():
                     return int(parts[1]), int(parts[2])
     except OSError:
         return None
     return None
 
 
-def _write_maps(pid: int, status_fd: int) -> str:
-    """Write the child's uid/gid maps from outside its namespace; returns the mode used."""
-    uid, gid = os.geteuid(), os.getegid()
-    if uid == 0:
-        with open(f"/proc/{pid}/uid_map", "w") as f:
-            f.write("0 0 4294967295\n")
-        with open(f"/proc/{pid}/gid_map", "w") as f:
-            f.write("0 0 4294967295\n")
-        return "identity"
-    try:
-        import pwd
+def _userns_fixes(uid: int) -> list[str]:
+    """How to allow user namespaces here: the sysctls that forbid them, else the usual causes."""
+    fixes = []
+    if _sysctl("user/max_user_namespaces") == "0":
+        fixes.append("user.max_user_namespaces is 0: `sysctl -w user.max_user_namespaces=15000` "
+                     "(and persist it in /etc/sysctl.d/)")
+    if uid != 0 and _sysctl("kernel/unprivileged_userns_clone") == "0":
+        fixes.append("kernel.unprivileged_userns_clone is 0: `sysctl -w kernel.unprivileged_userns_clone=1`")
+    if uid != 0 and _sysctl("kernel/apparmor_restrict_unprivileged_userns") == "1":
+        fixes.append("kernel.apparmor_restrict_unprivileged_userns is 1: "
+                     "`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or an AppArmor profile "
+                     "that allows user namespaces for this Python")
+    if not fixes:
+        fixes = ["if user.max_user_namespaces is 0, `sysctl -w user.max_user_namespaces=15000`",
+                 "on Debian 10 or older, `sysctl -w kernel.unprivileged_userns_clone=1`",
+                 "on Ubuntu 23.10 or newer, `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`",
+                 "inside a container, run it with --privileged (or --security-opt seccomp=unconfined "
+                 "--security-opt apparmor=unconfined)"]
+    return fixes
 
-        user = pwd.getpwuid(uid).pw_name
-    except (KeyError, ImportError):
-        user = str(uid)
-    sub_u = _subid_range("/etc/subuid", user, uid)
-    sub_g = _subid_range("/etc/subgid", user, uid)
+
+def isolation_report(unshare_error: str | None, map_error: str | None = None) -> str:
+    """Why build steps cannot be isolated here: each thing tried, its result, and how to fix it.
+
+    Lines after the first are indented to sit under a diagnostic's bullet.
+    """
+    uid, user = _who()
+    lines = [
+        "No isolation is available for build steps, so the build cannot run: imgb runs RUN steps in "
+        "Linux namespaces and has no weaker fallback (plain chroot is escapable).",
+        f"Tried, as {'root' if uid == 0 else f'uid {uid}' if user == str(uid) else f'user {user} (uid {uid})'}:",
+    ]
+    if unshare_error is None:
+        lines.append("- a new user namespace: ok.")
+    else:
+        lines.append(f"- a new user namespace: {unshare_error}.")
+        lines += [f"  Fix: {fix}." for fix in _userns_fixes(uid)]
+    if uid != 0:
+        sub_u, sub_g = _subid_range("/etc/subuid", user, uid), _subid_range("/etc/subgid", user, uid)
+        if sub_u and sub_g:
+            lines.append(f"- subordinate ids for {user}: {sub_u[0]}+{sub_u[1]} in /etc/subuid and "
+                         f"{sub_g[0]}+{sub_g[1]} in /etc/subgid: ok.")
+        else:
+            missing = " and ".join(p for p, r in (("/etc/subuid", sub_u), ("/etc/subgid", sub_g)) if not r)
+            lines.append(f"- subordinate ids for {user}: none in {missing}, so the image's users other than "
+                         "root cannot be mapped.")
+            lines.append(f"  Fix: `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}` as root."
+                         if user != str(uid) else
+                         f"  Fix: add the line `{uid}:100000:65536` to /etc/subuid and /etc/subgid as root.")
+        nu, ng = shutil.which("newuidmap"), shutil.which("newgidmap")
+        if not (nu and ng):
+            lines.append("- newuidmap and newgidmap (they map subordinate ids): not found in PATH.")
+            lines.append("  Fix: `apt-get install uidmap` (Debian, Ubuntu) or `dnf install shadow-utils` (Fedora).")
+        elif map_error:
+            lines.append(f"- mapping the ids with {nu} and {ng}: {map_error}.")
+            lines.append("  Fix: both must be setuid root (`chmod u+s` them), and the ranges above this user's.")
+        else:
+            lines.append(f"- newuidmap and newgidmap: {nu} and {ng}: ok.")
+        lines.append("Or run imgb as root, which needs no subordinate ids and no newuidmap.")
+    return "\n    ".join(lines)
+
+
+def _own_ranges(kind: str) -> list[tuple[int, int]]:
+    """(first id, count) of each range mapped into this process's user namespace."""
+    out = []
+    with open(f"/proc/self/{kind}_map") as f:
+        for line in f:
+            inside, _outside, count = (int(x) for x in line.split())
+            out.append((inside, count))
+    return out
+
+
+def _write_maps(pid: int) -> None:
+    """Write the uid/gid maps of ``pid`` (in a new user namespace) from this, its parent namespace."""
+    uid, user = _who()
+    if uid == 0:
+        # The identity over our own ids: all of them on the host, the mapped ranges when imgb
+        # itself runs in a user namespace (the rootless build worker, or a container).
+        try:
+            for kind in ("uid", "gid"):
+                with open(f"/proc/{pid}/{kind}_map", "w") as f:
+                    f.write("".join(f"{first} {first} {count}\n" for first, count in _own_ranges(kind)))
+        except OSError as e:
+            raise SetupError(isolation_report(f"writing its id map failed: {e.strerror}")) from e
+        return
+    sub_u, sub_g = _subid_range("/etc/subuid", user, uid), _subid_range("/etc/subgid", user, uid)
     nu, ng = shutil.which("newuidmap"), shutil.which("newgidmap")
-    if sub_u and sub_g and nu and ng:
-        ru = subprocess.run([nu, str(pid), "0", str(uid), "1", "1", str(sub_u[0]), str(min(sub_u[1], 65535))],
-                            capture_output=True, text=True)
-        rg = subprocess.run([ng, str(pid), "0", str(gid), "1", "1", str(sub_g[0]), str(min(sub_g[1], 65535))],
-                            capture_output=True, text=True)
-        if ru.returncode == 0 and rg.returncode == 0:
-            return "subuid"
-        _status(status_fd, warning=f"newuidmap failed ({(ru.stderr or rg.stderr).strip()}); mapping only your own uid")
-    with open(f"/proc/{pid}/setgroups", "w") as f:
-        f.write("deny")
-    with open(f"/proc/{pid}/uid_map", "w") as f:
-        f.write(f"0 {uid} 1\n")
-    with open(f"/proc/{pid}/gid_map", "w") as f:
-        f.write(f"0 {gid} 1\n")
-    _status(
-        status_fd,
-        warning=(
-            "only your own uid is mapped into the build sandbox, so steps that chown or switch "
-            "users will fail; fix: `apt-get install uidmap` and "
-            f"`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`"
-        ),
-    )
-    return "single"
+    if not (sub_u and sub_g and nu and ng):
+        raise SetupError(isolation_report(None))
+    # Our uid becomes 0 and 65535 subordinate ids become 1..65535, like rootless podman.
+    ru = subprocess.run([nu, str(pid), "0", str(uid), "1", "1", str(sub_u[0]), str(min(sub_u[1], 65535))],
+                        capture_output=True, text=True)
+    rg = subprocess.run([ng, str(pid), "0", str(os.getegid()), "1", "1", str(sub_g[0]), str(min(sub_g[1], 65535))],
+                        capture_output=True, text=True)
+    if ru.returncode != 0 or rg.returncode != 0:
+        raise SetupError(isolation_report(None, (ru.stderr or rg.stderr).strip() or "it failed"))
+
+
+def fork_mapped(flags: int) -> int:
+    """Fork a child that unshares ``flags`` (CLONE_NEWUSER among them); map its ids from here.
+
+    Returns 0 in the child once it is mapped (root of the new user namespace), and the child's
+    pid in the parent. When the namespace cannot be made or mapped, raises SetupError in the
+    parent, listing what was tried and how to fix each; the child is gone by then. The caller
+    must be single-threaded: unshare(CLONE_NEWUSER) fails in a threaded process.
+    """
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_r)
+        os.close(go_w)
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(SETUP_FAILED)
+        if _libc.unshare(flags) != 0:
+            os.write(ready_w, str(ctypes.get_errno()).encode())
+            os._exit(SETUP_FAILED)
+        os.write(ready_w, b"u")
+        os.close(ready_w)
+        mapped = os.read(go_r, 2) == b"ok"
+        os.close(go_r)
+        if not mapped:
+            os._exit(SETUP_FAILED)
+        return 0
+    os.close(ready_w)
+    os.close(go_r)
+    try:
+        got = os.read(ready_r, 16)
+        if got != b"u":
+            e = int(got) if got.isdigit() else 0
+            why = (f"unshare failed with {os.strerror(e)} ({errno.errorcode.get(e, e)})" if e
+                   else "the namespace's first process exited early")
+            raise SetupError(isolation_report(why))
+        _write_maps(pid)
+        os.write(go_w, b"ok")
+    except BaseException:
+        os.close(go_w)  # end-of-file: the child exits
+        _wait_code(pid)
+        raise
+    finally:
+        os.close(ready_r)
+    os.close(go_w)
+    return pid
+
+
+def _lower(current: int, cap: int) -> int:
+    if cap == resource.RLIM_INFINITY:
+        return current
+    return cap if current == resource.RLIM_INFINITY or current > cap else current
+
+
+def _set_rlimits(limits: dict[str, list[int]]) -> None:
+    for name, (soft, hard) in sorted(limits.items()):
+        which = getattr(resource, f"RLIMIT_{name}")
+        cur_soft, cur_hard = resource.getrlimit(which)
+        new_hard = _lower(cur_hard, hard)
+        new_soft = _lower(_lower(cur_soft, soft), new_hard)
+        try:
+            resource.setrlimit(which, (new_soft, new_hard))
+        except (OSError, ValueError) as e:
+            raise SetupError(f"setting RLIMIT_{name} to {new_soft}/{new_hard}: {e}") from e
+
+
+# -- the helper process (runs as __main__) ------------------------------------------------------
 
 
 def _lo_up() -> None:
@@ -250,8 +387,14 @@ def _lookup_user(user: str) -> tuple[int, int, list[int], str]:
     return uid, gid, sorted({gid, *groups}), home
 
 
-def _pid1(spec: dict[str, Any], status_fd: int, map_mode: str) -> None:
+def _pid1(spec: dict[str, Any], status_fd: int) -> None:
     root = os.path.abspath(spec["root"])
+    # A user namespace made inside one whose setgroups is denied cannot set groups either.
+    try:
+        with open("/proc/self/setgroups") as f:
+            may_set_groups = f.read().strip() == "allow"
+    except OSError:
+        may_set_groups = True
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount(root, root, None, MS_BIND | MS_REC)
     proc = os.path.join(root, "proc")
@@ -287,14 +430,16 @@ def _pid1(spec: dict[str, Any], status_fd: int, map_mode: str) -> None:
     for cap in range(64):
         if cap not in KEEP_CAPS and _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             break  # past the last capability this kernel knows
-    if map_mode != "single":
+    _set_rlimits(spec.get("rlimits") or {})
+    if may_set_groups:
         os.setgroups(groups)
     try:
         os.setgid(gid)
         os.setuid(uid)
     except OSError as e:
-        hint = " (only your own uid is mapped; see the warning above)" if map_mode == "single" else ""
+        hint = " (rootless builds map ids 0 to 65535 only)" if e.errno == errno.EINVAL else ""
         raise SetupError(f"switching to USER {spec.get('user')} (uid {uid}, gid {gid}): {e.strerror}{hint}") from e
+    os.umask(0o022)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     env = dict(spec.get("env", {}))
     env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
@@ -315,23 +460,8 @@ def _pid1(spec: dict[str, Any], status_fd: int, map_mode: str) -> None:
         raise SetupError(f"exec {argv[0]}: {e.strerror}") from e
 
 
-def _child(spec: dict[str, Any], status_fd: int, ready_w: int, go_r: int, parent: int) -> int:
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        return SETUP_FAILED
-    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
-    if not spec.get("network"):
-        flags |= CLONE_NEWNET
-    if _libc.unshare(flags) != 0:
-        e = ctypes.get_errno()
-        _status(status_fd, error=_userns_fixes(f"unshare: {os.strerror(e)}"))
-        return SETUP_FAILED
-    os.write(ready_w, b"u")
-    os.close(ready_w)
-    reply = os.read(go_r, 64).decode()
-    if not reply.startswith("ok:"):
-        return SETUP_FAILED
-    map_mode = reply[3:]
+def _child(spec: dict[str, Any], status_fd: int) -> int:
+    """C: root of the new namespaces, already mapped; forks G (pid 1) and waits for it."""
     # G cannot see C's pid (it is outside G's pid namespace): C holds the write end of this
     # pipe, so end-of-file tells G that C is gone.
     alive_r, alive_w = os.pipe()
@@ -343,7 +473,7 @@ def _child(spec: dict[str, Any], status_fd: int, ready_w: int, go_r: int, parent
             if select.select([alive_r], [], [], 0)[0]:
                 os._exit(SETUP_FAILED)
             os.close(alive_r)
-            _pid1(spec, status_fd, map_mode)
+            _pid1(spec, status_fd)
         except SetupError as e:
             _status(status_fd, error=f"setting up the build sandbox failed: {e}")
         except BaseException as e:  # any failure before exec must not run the host's Python on
@@ -371,27 +501,16 @@ def main() -> int:
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    ready_r, ready_w = os.pipe()
-    go_r, go_w = os.pipe()
-    me = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        os.close(ready_r)
-        os.close(go_w)
-        os._exit(_child(spec, status_fd, ready_w, go_r, me))
-    os.close(ready_w)
-    os.close(go_r)
-    if os.read(ready_r, 1) != b"u":
-        return _wait_code(pid)
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
+    if not spec.get("network"):
+        flags |= CLONE_NEWNET
     try:
-        mode = _write_maps(pid, status_fd)
-    except (OSError, SetupError) as e:
-        _status(status_fd, error=_userns_fixes(f"writing the uid/gid map: {e}"))
-        os.write(go_w, b"no")
-        _wait_code(pid)
+        pid = fork_mapped(flags)
+    except SetupError as e:
+        _status(status_fd, error=str(e))
         return SETUP_FAILED
-    os.write(go_w, f"ok:{mode}".encode())
-    os.close(go_w)
+    if pid == 0:
+        os._exit(_child(spec, status_fd))
     return _wait_code(pid)
 
 
@@ -422,10 +541,12 @@ def run(
     timeout: float | None = None,
     on_start: Any = None,
     probe: bool = False,
+    rlimits: dict[str, tuple[int, int]] | None = None,
 ) -> RunResult:
     """Run ``argv`` inside ``root`` (an image tree) and capture its output.
 
     Safe to call from any thread. ``on_start`` receives the helper's Popen (to kill it on cancel).
+    ``rlimits`` caps resource limits by name ("NPROC": (soft, hard)); DEFAULT_RLIMITS otherwise.
     """
     t0 = time.monotonic()
     status_r, status_w = os.pipe()
@@ -438,6 +559,7 @@ def run(
         "network": network,
         "status_fd": status_w,
         "probe": probe,
+        "rlimits": {k: list(v) for k, v in (DEFAULT_RLIMITS if rlimits is None else rlimits).items()},
     }
     proc = subprocess.Popen(
         [sys.executable, "-I", "-S", os.path.abspath(__file__), str(os.getpid())],

@@ -5,6 +5,13 @@ forks once and the launcher exits at once (so no zombie is left in the imgb proc
 grandchild, in its own session, builds, writes progress and the result into the store's op
 record, and outlives a killed ``imgb apply``, whose successor adopts it through ``wait``.
 SIGTERM (``cancel``) stops the running step and records the cancellation.
+
+Run by an ordinary user, the worker builds in a child that is root of a new user namespace:
+the user's uid is 0 there and its /etc/subuid range is 1..65535 (``sandbox.fork_mapped``), so
+extraction, COPY, chown, the layers' stat walks and cleanup all see the image's own owners (the
+uid of ``app``, not 100000+ on the host), and root and rootless builds give the same digests.
+The worker itself stays outside to map the child, to report when that is impossible (with what
+was tried and how to fix it), and to pass SIGTERM on.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import sys
 import traceback
 from typing import Any
 
-from providers.local import builder
+from providers.local import builder, sandbox
 from providers.local.store import Store, now_iso
 
 
@@ -34,14 +41,24 @@ def process_start_time(pid: int) -> str | None:
     return fields[19]
 
 
-_STATE: dict[str, Any] = {"cancelled": False, "proc": None}
+_STATE: dict[str, Any] = {"cancelled": False, "proc": None, "child": None}
 
 
 def _on_term(signum: int, frame: Any) -> None:
     _STATE["cancelled"] = True
+    child = _STATE["child"]
+    if child is not None:
+        try:
+            os.kill(child, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
     proc = _STATE["proc"]
     if proc is not None and proc.poll() is None:
         proc.kill()
+
+
+def _stamp(line: str) -> str:
+    return f"{dt.datetime.now(dt.UTC).strftime('%H:%M:%S.%f')[:-3]} {line}\n"
 
 
 def _run(store: Store, key: str, context_dir: str | None) -> None:
@@ -54,7 +71,7 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
     state = _STATE
 
     def log(line: str) -> None:
-        log_file.write(f"{dt.datetime.now(dt.UTC).strftime('%H:%M:%S.%f')[:-3]} {line}\n")
+        log_file.write(_stamp(line))
         if line.startswith("step "):
             store.update_op(key, progress=line[5:][:200])
 
@@ -127,6 +144,36 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
         log_file.close()
 
 
+def _run_rootless(store: Store, key: str, context_dir: str | None) -> None:
+    try:
+        pid = sandbox.fork_mapped(sandbox.CLONE_NEWUSER)
+    except sandbox.SetupError as e:
+        with open(store.log_path(key), "a") as f:
+            f.write(_stamp(f"build FAILED: SandboxUnavailable: {e}"))
+        store.update_op(key, state="failed", finished=now_iso(),
+                        error={"code": "SandboxUnavailable", "message": str(e), "retryable": False})
+        return
+    if pid == 0:  # the child, root of its user namespace: build, and never return into main
+        code = 1
+        try:
+            _run(store, key, context_dir)
+            code = 0
+        finally:
+            os._exit(code)
+    _STATE["child"] = pid
+    if _STATE["cancelled"]:  # SIGTERM came before the child's pid was known
+        os.kill(pid, signal.SIGTERM)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    with store.lock():
+        op = store.get_op(key) or {"key": key}
+        if op.get("state") == "running":
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+            op.update(state="failed", finished=now_iso(), error={
+                "code": "BuildWorkerLost", "retryable": True,
+                "message": f"the build process {how} without a result; starting it again will rebuild."})
+            store.put_op(op)
+
+
 def _attrs(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: rec.get(k) for k in ("id", "region", "status", "size", "execution_id", "name", "family",
                                     "content_hash", "template_id", "tags", "created")}
@@ -141,6 +188,8 @@ def main(argv: list[str]) -> int:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    # New files and RUN steps get the same modes whoever runs imgb, so images are reproducible.
+    os.umask(0o022)
     store = Store(root)
     me = os.getpid()
     with store.lock():
@@ -152,7 +201,10 @@ def main(argv: list[str]) -> int:
     if _STATE["cancelled"]:
         store.update_op(key, state="cancelled", finished=now_iso())
         return 0
-    _run(store, key, request.get("context_dir"))
+    if os.geteuid() == 0:
+        _run(store, key, request.get("context_dir"))
+    else:
+        _run_rootless(store, key, request.get("context_dir"))
     return 0
 
 

@@ -167,3 +167,17 @@ def test_resolve_in_root_clamps_dotdot_and_absolute_links(tmp_path: Path) -> Non
     assert resolve_in_root(str(root), "a/up/etc") == str(root / "etc")
     assert resolve_in_root(str(root), "abs/x") == str(root / "a/x")
     assert resolve_in_root(str(root), "abs", follow_final=False) == str(root / "abs")
+
+
+@needs_sandbox
+def test_run_steps_get_capped_resource_limits_and_a_fork_bomb_stops_at_the_cap(busybox_root: Path) -> None:
+    res = sandbox.run(str(busybox_root), ["/bin/sh", "-c", "ulimit -c; ulimit -n; ulimit -u; umask"])
+    core, nofile, nproc, umask = res.stdout.decode().split()
+    assert core == "0" and umask == "0022"
+    assert 0 < int(nofile) <= 65536 and 0 < int(nproc) <= 4096
+    # The kernel exempts host uid 0 from RLIMIT_NPROC, so the bomb runs as another user (rootless,
+    # the image's root is an ordinary host uid and is capped too).
+    bomb = "i=0; while [ $i -lt 50 ]; do sleep 5 & i=$((i+1)); done; echo all-started"
+    res = sandbox.run(str(busybox_root), ["/bin/sh", "-c", bomb], user="nobody", workdir="/tmp",
+                      rlimits={"NPROC": (8, 8)}, timeout=30)
+    assert b"all-started" not in res.stdout and b"can't fork" in res.stderr, res
