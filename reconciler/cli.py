@@ -117,6 +117,41 @@ def init(
     _out(f"\nNext: {where}imgb apply --auto-approve builds the image with the local provider.\n")
 
 
+@app.command("import-dockerfile")
+def import_dockerfile(
+    file: Annotated[str, typer.Argument(help="The Dockerfile.")],
+    name: Annotated[str | None, typer.Option("--name", help="Block name (default: from the file or its directory).")] = None,
+    template: Annotated[bool, typer.Option("--template", help="Also write a template whose base_image is the FROM.")] = False,
+    out: Annotated[str | None, typer.Option("-o", "--out", help="Write the HCL to OUT instead of standard output.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
+) -> None:
+    """Turn a Dockerfile into a component (and a template with --template). What cannot be carried
+    over is reported with its line and listed in a comment above the component."""
+    from reconciler.diagnostics import DiagnosticError, error
+    from reconciler.dockerfile_import import default_name
+    from reconciler.dockerfile_import import import_dockerfile as convert
+    from reconciler.views.diagnostics import render_human
+
+    path = Path(file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) else "it is not UTF-8 text"
+        raise DiagnosticError(error("Cannot read the Dockerfile", f"{file}: {reason}.")) from None
+    if out and Path(out).exists() and not force:
+        raise DiagnosticError(error("Output file exists", f"{out} already exists; use --force to overwrite it."))
+    result = convert(text, file, name=name or default_name(path), template=template, context=path.parent)
+    if result.diagnostics:
+        _err(render_human(result.diagnostics, "."))
+    if result.hcl is None:
+        raise Exit(1)
+    if out:
+        Path(out).write_text(result.hcl, encoding="utf-8")
+        _err(f"Wrote {out}. Check it with imgb validate.\n")
+    else:
+        _out(result.hcl)
+
+
 # -- validate / fmt / version -----------------------------------------------------------------------
 @app.command()
 def version() -> None:
@@ -432,8 +467,21 @@ def _apply(
                     from reconciler.views.progress import LineHooks
 
                     _out("Finishing operations an interrupted apply left in progress:\n")
-                    adopt_operations(session, project.providers(), LineHooks(_out))
+                    providers = project.providers()
+                    adopt_operations(session, providers, LineHooks(_out), context_dir=str(project.directory.resolve()))
                     _out("\n")
+                    stuck = [o.address for o in session.state.operations if o.provider in providers]
+                    if stuck:
+                        # Planning now could start them again under new tokens: a second object.
+                        left = ", ".join(stuck)
+                        raise DiagnosticError(
+                            error(
+                                "Operations left in progress could not be finished",
+                                f"A transient error (above) kept imgb from finishing {left}, which an "
+                                "interrupted apply started. They stay recorded in state so that nothing is "
+                                "started twice; nothing else was done. Run imgb apply again.",
+                            )
+                        )
                 the_plan = _make_plan(
                     project,
                     session.state,

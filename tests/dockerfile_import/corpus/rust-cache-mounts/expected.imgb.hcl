@@ -1,0 +1,23 @@
+# Imported from Dockerfile by imgb import-dockerfile.
+# Not carried over (the import's warnings explain each):
+#   line 1: FROM rust:1.77 AS chef
+#   line 5: FROM chef AS planner
+#   line 9: FROM chef AS builder
+#   line 21: COPY --from=builder /app/target/release/app /usr/local/bin/app
+
+component "rust-cache-mounts" {
+  description = "Imported from Dockerfile"
+  content     = <<-EOT
+    RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+        && rm -rf /var/lib/apt/lists/*
+    ENTRYPOINT ["/usr/local/bin/app"]
+  EOT
+}
+
+template "rust-cache-mounts" {
+  description = "Imported from Dockerfile"
+  base_image  = "debian:bookworm-slim"
+  build       = <<-EOT
+    COMPONENT ${component.rust-cache-mounts.id}
+  EOT
+}
