@@ -25,12 +25,14 @@ from reconciler.commands.model import (
     Task,
     YamlComponent,
 )
+from reconciler.config.unknown import CLOSE, OPEN
 from reconciler.diagnostics import did_you_mean
 
 # A trailing backslash (optionally followed by blanks, as Docker allows) continues the command.
 _CONTINUATION_RE = re.compile(r"\\[ \t]*$")
 _ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYWORD_RE = re.compile(r"^(\S+)(?:[ \t]+(.*))?$", re.DOTALL)
+_MARKER_RE = re.compile(OPEN + "[^" + CLOSE + "]*" + CLOSE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,8 +105,17 @@ def _problem(ins: Instruction, summary: str, detail: str) -> ParseProblem:
 
 
 def _split_words(ins: Instruction, problems: list[ParseProblem]) -> list[str] | None:
+    # A value known after apply stands as a marker holding its reference, which may hold quotes
+    # (component.agent["x"].id): shlex must not take them for shell quoting.
+    markers: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        markers.append(m.group(0))
+        return f"\0{len(markers) - 1}\0"
+
+    args = _MARKER_RE.sub(hide, ins.args)
     try:
-        return shlex.split(ins.args, posix=True)
+        words = shlex.split(args, posix=True)
     except ValueError:
         problems.append(
             _problem(
@@ -115,6 +126,7 @@ def _split_words(ins: Instruction, problems: list[ParseProblem]) -> list[str] | 
             )
         )
         return None
+    return [re.sub("\0([0-9]+)\0", lambda m: markers[int(m.group(1))], w) for w in words]
 
 
 def _parse_pairs(ins: Instruction, problems: list[ParseProblem], *, env: bool) -> Instruction:

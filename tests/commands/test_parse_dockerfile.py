@@ -77,6 +77,17 @@ def test_component_reference_and_parameters() -> None:
     assert ins[1].component_ref == "ic-abc123" and ins[1].component_params == ()
 
 
+def test_references_with_quotes_survive_word_splitting() -> None:
+    """An instance of a for_each component is referenced as component.agent["x"].id: its quotes
+    are part of the reference, not shell quoting."""
+    ref = marker('component.agent["the x"].id')
+    ins, problems = parse_dockerfile(f"COMPONENT {ref} --endpoint {ref}\nENV AGENT={ref} B='c d'\n")
+    assert problems == []
+    assert ins[0].component_ref == ref
+    assert ins[0].component_params == (("endpoint", ref),)
+    assert ins[1].pairs == (("AGENT", ref), ("B", "c d"))
+
+
 def test_component_parameter_problems() -> None:
     _, problems = parse_dockerfile("COMPONENT ic-a stray\nCOMPONENT ic-a --x\n")
     assert [(p.line, p.summary) for p in problems] == [
