@@ -45,6 +45,7 @@ pytestmark = [
 
 @dataclass
 class Rootless:
+    src: Path
     user: str
     uid: int
     python: str
@@ -134,8 +135,8 @@ def _requirement_names(dist: md.Distribution) -> list[str]:
 
 
 def _copy_runtime_deps(dest: Path) -> None:
-    """Copy the files of imgb's runtime dependencies (not the test or cloud extras) to ``dest``."""
-    todo, seen = _requirement_names(md.distribution("imgb")), set()
+    """Copy the files of imgb's runtime dependencies (not the cloud extras), and pytest's, to ``dest``."""
+    todo, seen = [*_requirement_names(md.distribution("imgb")), "pytest"], set()
     while todo:
         name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
         if name in seen:
@@ -177,6 +178,9 @@ def rootless() -> Iterator[Rootless]:
         os.chmod(top, 0o755)  # the runtime copy is read by the user; its work directory is its own
         for pkg in ("reconciler", "providers", "state"):
             shutil.copytree(ROOT / pkg, top / "src" / pkg)
+        for name in ("pyproject.toml", "tests/conftest.py", "tests/local/conftest.py", "tests/local/test_security.py"):
+            (top / "src" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, top / "src" / name)
         _copy_runtime_deps(top / "deps")
         pythonpath = f"{top / 'src'}:{top / 'deps'}"
         python = _python_for(USER, pythonpath)
@@ -186,7 +190,7 @@ def rootless() -> Iterator[Rootless]:
         work = top / "work"
         (work / "home").mkdir(parents=True)
         _chown_tree(work, uid)
-        yield Rootless(USER, uid, python, pythonpath, work)
+        yield Rootless(top / "src", USER, uid, python, pythonpath, work)
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
@@ -253,6 +257,17 @@ def test_quickstart_applies_rootless_with_the_images_owners_and_roots_digests(
     assert leftovers == []
     rm = subprocess.run(["runuser", "-u", rootless.user, "--", "rm", "-rf", str(d / ".imgb")], capture_output=True)
     assert rm.returncode == 0, rm.stderr
+
+
+def test_the_containment_tests_pass_rootless(rootless: Rootless) -> None:
+    """COPY still refuses sources outside the configuration directory and cannot write outside
+    the image through a hostile base's symlinks; RUN stays contained; rlimits hold."""
+    res = subprocess.run(["runuser", "-u", rootless.user, "--", *rootless.env(), rootless.python, "-m", "pytest",
+                          "-q", "-p", "no:cacheprovider", "--basetemp", str(rootless.work / "pytest"),
+                          "tests/local/test_security.py"],
+                         cwd=rootless.src, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert " passed" in res.stdout and "skipped" not in res.stdout, res.stdout[-2000:]
 
 
 def _failure(res: subprocess.CompletedProcess[str]) -> str:
