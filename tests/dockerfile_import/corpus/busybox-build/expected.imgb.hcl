@@ -28,6 +28,12 @@ component "busybox-build" {
     RUN printf '%s\n' 'home=$APP_HOME' > /srv/app/literal.txt
     RUN mkdir -p /srv/app && printf '%s\n' 'Welcome to /srv/app' > /srv/app/motd
     USER app
+    COPY files/notes.txt /home/app/
+    USER root
+    RUN chown app:app /home/app/notes.txt
+    USER app
+    RUN printf '%s\n' 'echo "shell $0 for $(id -un)" > /home/app/who' | sh
+    RUN test "$(stat -c %U /home/app/notes.txt)" = app && grep -qx "shell sh for app" /home/app/who
     RUN test "$(stat -c %U /srv/app/app.conf)" = app && \
         test "$(stat -c %a /srv/app/bin/run.sh)" = 750 && \
         grep -qx "hello from imgb" /srv/app/greeting && grep -qx "v1.2.3" /srv/app/greeting && \
