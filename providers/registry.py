@@ -41,6 +41,8 @@ def open_provider(cfg: ProviderConfig, config_dir: Path) -> Provider:
             endpoint=cfg.attrs.get("endpoint"),
             # Builds take minutes; tests against the emulator poll faster.
             poll_interval=float(os.environ.get("IMGB_ALICLOUD_POLL_SECONDS", "10")),
+            # How long one API call may take to answer; the fault suites shorten it to provoke timeouts.
+            read_timeout_ms=int(float(os.environ.get("IMGB_ALICLOUD_READ_TIMEOUT_SECONDS", "30")) * 1000),
         )
     extra = extra_providers(os.environ).get(cfg.type)
     if extra is not None:

@@ -560,10 +560,22 @@ def record(session: Session, resource: ResourceState, ids: dict[tuple[str, str |
     ids[resource.key] = resource.id
 
 
-def adopt_operations(session: Session, providers: Mapping[str, Provider], hooks: Hooks | None = None) -> list[Failure]:
+def adopt_operations(
+    session: Session,
+    providers: Mapping[str, Provider],
+    hooks: Hooks | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    context_dir: str | None = None,
+) -> list[Failure]:
     """Finish what an interrupted apply left in flight, before planning: wait on each operation
     (re-issuing its start with the same token where the handle never got saved) and record the
-    result. The plan then sees real objects, so a changed configuration is a normal diff."""
+    result. The plan then sees real objects, so a changed configuration is a normal diff.
+
+    Transient errors are retried; one that persists keeps the operation's marker, because the
+    operation may have taken effect and only its token finds it again without making a second
+    object. The caller must then stop before planning (``state.operations`` is not empty)."""
+    policy = retry or RetryPolicy()
     failures: list[Failure] = []
     ids = {r.key: r.id for r in session.state.resources}
     for op in sorted(session.state.operations, key=lambda o: (o.address, o.image_hash or "")):
@@ -576,11 +588,15 @@ def adopt_operations(session: Session, providers: Mapping[str, Provider], hooks:
         if hooks:
             hooks.started(node)
         t0 = time.monotonic()
+        # A build started afresh needs the directory COPY reads from, which is never persisted.
+        desired = {**op.desired, "context_dir": context_dir} if op.kind is Kind.IMAGE and context_dir else op.desired
         try:
-            handle = dict(op.handle) or provider.start(op.kind, op.desired, op.token)
-            result = provider.wait(op.kind, handle, _progress_for(node, hooks))
+            result = _finish(provider, op, desired, policy, _progress_for(node, hooks))
         except ProviderError as e:
-            session.end_operation(op.address, op.image_hash)
+            if not e.retryable:  # failed or cancelled for good: nothing to adopt
+                session.end_operation(op.address, op.image_hash)
+            if hooks:
+                hooks.failed(node, e)
             failures.append(_failure(node, e))
             continue
         status = "test_failed" if result.get("status") == "TEST_FAILED" else "ok"
@@ -595,6 +611,31 @@ def adopt_operations(session: Session, providers: Mapping[str, Provider], hooks:
         if hooks:
             hooks.finished(node, result, time.monotonic() - t0)
     return failures
+
+
+def _finish(provider: Provider, op: Operation, desired: Mapping[str, Any], policy: RetryPolicy,
+            progress: Progress) -> dict[str, Any]:
+    handle = dict(op.handle) or _retry_transient(policy, lambda: provider.start(op.kind, desired, op.token))
+    result: dict[str, Any] = _retry_transient(policy, lambda: provider.wait(op.kind, handle, progress))
+    return result
+
+
+def _retry_transient(policy: RetryPolicy, call: Callable[[], Any]) -> Any:
+    """``call()``, retried like the engine retries an action while it fails with a retryable error."""
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call()
+        except Cancelled:
+            raise
+        except ProviderError as e:
+            if not e.retryable or attempt >= policy.attempts or time.monotonic() - started >= policy.max_total:
+                raise
+            delay = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+            delay = delay / 2 + random.uniform(0, delay / 2)
+            policy.sleep(max(delay, e.retry_after or 0.0))
 
 
 def _progress_for(node: Node, hooks: Hooks | None) -> Progress:

@@ -109,6 +109,9 @@ class World:
         self.executions: dict[str, Execution] = {}
         self.created: list[tuple[str, str, str]] = []
         """(kind, id, region) of every object created, in order: the proof that nothing was made twice."""
+        self.origins: dict[str, str] = {}
+        """Execution id -> its pipeline id, copy image id -> its source image id; kept after either is
+        deleted, so a test can count builds per template and copies per source."""
         self.outcomes: list[str] = []
         """Forced outcomes for the next executions (consumed first), e.g. ["TEST_FAILED"]."""
         self.rates = {"FAILED": 0.0, "TEST_FAILED": 0.0, "PARTITION_SUCCESS": 0.0, "COPY_FAILED": 0.0}
@@ -151,6 +154,7 @@ class World:
                        steps=steps[1:], outcome=outcome, next_at=now + self.timings.phase_seconds, modified=now,
                        tags=tags, message="Create transition vpc success!")
         self.executions[ex.id] = ex
+        self.origins[ex.id] = pipeline.id
         return ex
 
     def _draw_outcome(self) -> str:
@@ -223,6 +227,7 @@ class World:
         img = self.add_image(region, name=name or src.name, family=src.family, created=now, size=src.size,
                              description=description, tags=tags, status="Waiting", progress="0%")
         img.copy_source = src.id
+        self.origins[img.id] = src.id
         img.copy_fails = self.rng.random() < self.rates["COPY_FAILED"]
         self.record("copy", img.id, region)
         self._advance_copies(now)

@@ -1,0 +1,84 @@
+"""kill -9 of the real ``imgb apply`` at random points, across both examples and both state backends.
+
+Each trial changes the configuration (a new version: template replaced, build, copies, shares and
+old images deleted; a region or an account added or removed; a component changed), starts
+``imgb apply`` and kills it: at a random durable state write (just before it, so the provider has
+acted and state has not recorded it, or just after it) or after a random delay (mid-build,
+mid-copy). Then: the state loads (``imgb state list``), the next ``imgb apply`` converges (a plan
+after it has no changes), and state is true to the cloud: no orphans, nothing missing, nothing
+created twice (``Site.check_true_to_cloud``).
+
+Trials per case: ``IMGB_RELIABILITY_TRIALS`` (default 3; the full run in docs/reliability.md uses 100).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pgserver import pg_dsn, pg_schema  # noqa: F401  (fixtures)
+
+from tests.reliability.crash_sites import TRACEBACK, Site, report, start_emulator, trials
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def emulator() -> Iterator[object]:
+    # Slow builds (five phases of 0.25 s) and copies (0.4 s), so kills land inside them.
+    em = start_emulator(seed=21, phase_seconds=0.25, copy_seconds=0.4)
+    try:
+        yield em
+    finally:
+        em.stop()
+
+
+def _site(request: pytest.FixtureRequest, tmp_path: Path, example: str, backend: str) -> Site:
+    kw: dict[str, object] = {}
+    if backend == "pg":
+        kw.update(pg_dsn=request.getfixturevalue("pg_dsn"), pg_schema=request.getfixturevalue("pg_schema"))
+    if example == "alicloud":
+        kw["emulator"] = request.getfixturevalue("emulator")
+    return Site.create(tmp_path / example, example, backend, **kw)
+
+
+@pytest.mark.parametrize("backend", ["local", "pg"])
+@pytest.mark.parametrize("example", ["quickstart", "alicloud"])
+def test_kill_apply_at_random_points(request: pytest.FixtureRequest, tmp_path: Path, example: str, backend: str) -> None:
+    site = _site(request, tmp_path, example, backend)
+    site.converge()
+    site.check_true_to_cloud()
+    rng = random.Random(f"{example}-{backend}")
+    n = trials(3)
+    landed = 0
+    started = time.monotonic()
+    for i in range(n):
+        what = site.mutate(rng)
+        mode = rng.choice(["before-write", "after-write", "timer"])
+        if mode == "timer":
+            delay = rng.uniform(0.3, max(0.6, site.slowest))
+            killed = site.apply(kill_after=delay)
+            point = f"after {delay:.2f}s"
+        else:
+            at = rng.randint(1, max(2, site.most_writes))
+            when = mode.split("-")[0]
+            killed = site.apply(env={"IMGB_CRASH_AT": str(at), "IMGB_CRASH_WHEN": when})
+            point = f"{when} durable write {at}"
+        assert killed.killed or killed.code == 0, f"trial {i} ({what}, {point}): {killed.text()}"
+        landed += killed.killed
+        assert TRACEBACK not in killed.err
+
+        listing = site.cli("state", "list")
+        assert listing.code == 0 and TRACEBACK not in listing.err, f"trial {i}: state does not load: {listing.text()}"
+        site.converge()
+        site.check_true_to_cloud()
+        report({"suite": "crash", "example": example, "backend": backend, "trial": i, "change": what,
+                "point": point, "killed": killed.killed, "lost": 0})
+    seconds = time.monotonic() - started
+    report({"suite": "crash-summary", "example": example, "backend": backend, "trials": n, "killed": landed,
+            "seconds": round(seconds, 1)})
+    print(f"{example}/{backend}: {landed} of {n} kills landed mid-apply in {seconds:.0f}s")
+    assert landed >= n // 2, f"only {landed} of {n} kills landed mid-apply: the test is not testing"
