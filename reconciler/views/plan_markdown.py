@@ -10,6 +10,7 @@ with a note saying so.
 from __future__ import annotations
 
 import difflib
+import html
 import re
 from collections import defaultdict
 
@@ -132,7 +133,7 @@ def _table(groups: dict[str, list[Change]]) -> list[str]:
         counts = _counts(cs)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         if i < TABLE_MAX_ROWS:
-            out.append(f"| `{g}` | " + " | ".join(str(n) for n in counts) + " |")
+            out.append(f"| {_code(g)} | " + " | ".join(str(n) for n in counts) + " |")
     if len(rows) > TABLE_MAX_ROWS:
         out.append(f"| _{len(rows) - TABLE_MAX_ROWS} more_ | | | | | | |")
     if len(rows) > 1:
@@ -165,8 +166,8 @@ def _warnings_section(plan: Plan) -> list[str]:
         return []
     out = []
     for w in plan.warnings[:LIST_MAX]:
-        detail = f" {w['detail']}" if w.get("detail") else ""
-        out.append(f"> [!WARNING]\n> {w['summary']}.{detail}".replace("..", "."))
+        text = str(w["summary"]).rstrip(".") + "." + (f" {w['detail']}" if w.get("detail") else "")
+        out.append("> [!WARNING]\n> " + text.strip().replace("\n", "\n> "))
         out.append("")
     if len(plan.warnings) > LIST_MAX:
         out += [f"_and {len(plan.warnings) - LIST_MAX} more warning(s)._", ""]
@@ -196,7 +197,7 @@ def _commands_diff(plan: Plan, budget: int) -> str:
         shown = lines[:DIFF_MAX_LINES]
         more = f"\n_{len(lines) - DIFF_MAX_LINES} more diff line(s) not shown._\n" if len(lines) > DIFF_MAX_LINES else ""
         block = (
-            f"\n<details><summary><code>{what}</code></summary>\n\n```diff\n"
+            f"\n<details><summary><code>{html.escape(what, quote=False)}</code></summary>\n\n```diff\n"
             + _fence_safe("\n".join(shown))
             + f"\n```\n{more}</details>\n"
         )
@@ -269,7 +270,7 @@ def _details(groups: dict[str, list[Change]], budget: int) -> tuple[str, bool]:
             body.extend(render_change(c))
             body.append("")
         text = (
-            f"\n<details><summary><code>{g}</code>: {len(cs)} change(s)</summary>\n\n```diff\n"
+            f"\n<details><summary><code>{html.escape(g, quote=False)}</code>: {len(cs)} change(s)</summary>\n\n```diff\n"
             + _fence_safe("\n".join(body))
             + "\n```\n</details>\n"
         )
@@ -308,10 +309,9 @@ def render_drift_report(plan: Plan, *, limit: int = LIMIT) -> str:
         "| resource | id | what happened |",
         "| --- | --- | --- |",
     ]
-    rows = [
-        f"| `{c.display_address}` | `{c.prior_id}` | {_what(c)} |"
-        for c in gone
-    ] or [f"| | | {d} |" for d in plan.drift]
+    rows = [f"| {_code(c.display_address)} | {_code(str(c.prior_id))} | {_what(c)} |" for c in gone] or [
+        f"| | | {d.replace('|', chr(92) + '|')} |" for d in plan.drift
+    ]
     out = "\n".join(head) + "\n"
     tail_lines = [
         "",
@@ -338,6 +338,11 @@ def _what(c: Change) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _code(text: str) -> str:
+    """A code span for a table cell: a pipe would end the cell even inside backticks."""
+    return "`" + text.replace("|", "\\|") + "`"
+
+
 def _some(items: list[str], n: int = LIST_MAX) -> str:
     if len(items) <= n:
         return ", ".join(items)
