@@ -280,7 +280,7 @@ class _Converter:
         words, sub = docker_words(ins.args, values, self.escape)
         self.used_args |= sub.used & set(self.args)
         if "PATH" in sub.used and "PATH" not in self.env:
-            words, sub2 = docker_words(ins.args, {**values, "PATH": DEFAULT_PATH}, self.escape)
+            words, _ = docker_words(ins.args, {**values, "PATH": DEFAULT_PATH}, self.escape)
             self.changed(
                 "$PATH written out",
                 f"{what} uses $PATH, which the base image sets. imgb and Image Builder do not expand variables "
@@ -721,11 +721,10 @@ def _indent_continuations(text: str) -> str:
     """Continuation lines indented by four spaces more than the command, keeping their indentation
     relative to each other; lines that continue a quoted string stay as written (spaces are content)."""
     lines = text.split("\n")
-    states = quote_states(text)
     inside: list[bool] = []
-    offset = len(lines[0]) + 1
+    offset = len(lines[0])
     for ln in lines[1:]:
-        inside.append(offset - 1 < len(states) and states[offset - 1] in ("'", '"'))
+        inside.append(not balanced(text[:offset]))
         offset += len(ln) + 1
     widths = [len(ln.expandtabs(4)) - len(ln.expandtabs(4).lstrip()) for ln in lines[1:]]
     free = [w for w, q, ln in zip(widths, inside, lines[1:], strict=True) if not q and ln.strip()]
