@@ -13,13 +13,13 @@ replacement creates the new object, moves dependents to it, then deletes the old
 from __future__ import annotations
 
 import heapq
+import queue
 import random
 import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,6 +31,7 @@ from providers.base import Cancelled, Progress, Provider, ProviderError
 from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
 from reconciler.plan import Action, Change, Plan
+from reconciler.workers import Workers
 from state.model import DEPOSED, Operation, ResourceState, deposed_key
 
 
@@ -63,7 +64,7 @@ class Session(Protocol):
 
     def get(self, address: str, image_hash: str | None = None) -> ResourceState | None: ...
 
-    def put(self, resource: ResourceState) -> None: ...
+    def put(self, resource: ResourceState, *, wait: bool = True) -> None: ...
 
     def remove(self, address: str, image_hash: str | None) -> None: ...
 
@@ -71,7 +72,10 @@ class Session(Protocol):
 
     def end_operation(self, address: str, image_hash: str | None) -> None: ...
 
-    def set_current(self, template: str, image_hash: str) -> None: ...
+    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None: ...
+
+    def sync(self, grace: float = 0.0) -> None:
+        """Return once everything recorded (also with ``wait=False``) is durable."""
 
     def drop_current(self, template: str) -> None: ...
 
@@ -123,6 +127,10 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.interrupted
+
+
+_SHARE_FSYNC_S = 0.003
+"""How long a recorded result waits for a dependent's start record to share its fsync."""
 
 
 def _now() -> str:
@@ -241,6 +249,9 @@ class Engine:
         """Provider key -> earliest time of its next request, for providers with a request rate."""
         self._ids: dict[tuple[str, str | None], str] = {}
         """(address, image hash) -> id, kept beside state so lookups stay O(1) at any size."""
+        self._events: queue.SimpleQueue[tuple[Node, bool, BaseException | None]] = queue.SimpleQueue()
+        """Workers -> scheduler: (node, finished, error). ``finished=False``: the node's provider work
+        is over and its result recorded, so its slot is free and what depends on it may begin."""
 
     # -- scheduling ------------------------------------------------------------------------
     def run(self, install_signal_handlers: bool = False) -> ApplyResult:
@@ -250,7 +261,10 @@ class Engine:
         result = ApplyResult()
         remaining = {n: g.in_degree(n) for n in g.nodes}
         failed_or_skipped: set[Node] = set()
-        running: dict[Future[None], Node] = {}
+        slots: set[Node] = set()
+        """Started nodes still doing provider work: at most ``parallelism``."""
+        released: set[Node] = set()
+        outstanding = 0
         builds: dict[str, int] = {}
         copies: dict[tuple[str, str], int] = {}
         order = {n: i for i, n in enumerate(sorted(g.nodes, key=lambda n: (n.change.addr.sort_key(), n.id)))}
@@ -261,18 +275,22 @@ class Engine:
         if install_signal_handlers and threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
-            with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="imgb-apply") as pool:
-                while ready or running:
+            # Threads beyond the slots: a worker whose slot is free still waits for its result to be
+            # durable (sharing that fsync with the next action's start record) before it reports.
+            with Workers(2 * self.parallelism) as pool:
+                while ready or outstanding:
                     if not self._stop.is_set():
                         blocked: list[tuple[int, Node]] = []
-                        while ready and len(running) < self.parallelism:
+                        while ready and len(slots) < self.parallelism:
                             item = heapq.heappop(ready)
                             n = item[1]
                             if not self._admit(n, builds, copies):
                                 blocked.append(item)  # waits for a build or copy slot
                                 continue
                             self._take(n, builds, copies, +1)
-                            running[pool.submit(self._execute, n)] = n
+                            slots.add(n)
+                            outstanding += 1
+                            pool.submit(self._work, n)
                         for item in blocked:
                             heapq.heappush(ready, item)
                     elif ready:
@@ -280,28 +298,42 @@ class Engine:
                             result.skipped.append(n.label)
                             self.hooks.skipped(n, "the apply was interrupted")
                         ready = []
-                    if not running:
+                    if not outstanding:
                         break
-                    done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        n = running.pop(fut)
-                        self._take(n, builds, copies, -1)
-                        err = fut.exception()
-                        if err is None:
-                            result.done.append(n.label)
+                    try:
+                        events = [self._events.get(timeout=0.2)]  # wakes up to notice an interrupt
+                    except queue.Empty:
+                        continue
+                    while not self._events.empty():
+                        events.append(self._events.get())
+                    for n, finished, err in events:
+                        if n in slots:
+                            slots.discard(n)
+                            self._take(n, builds, copies, -1)
+                        if err is None and n not in released:
+                            # Recorded (or done): dependents may start. Their start records go to the
+                            # journal after this result, so none starts before it is durable.
+                            released.add(n)
                             for succ in g.successors(n):
                                 remaining[succ] -= 1
                                 if not remaining[succ] and succ not in failed_or_skipped:
                                     heapq.heappush(ready, (order[succ], succ))
-                        else:
-                            result.failed.append(_failure(n, err))
-                            if isinstance(err, ProviderError):
-                                self.hooks.failed(n, err)
-                            for succ in nx.descendants(g, n):
-                                if succ not in failed_or_skipped:
-                                    failed_or_skipped.add(succ)
-                                    result.skipped.append(succ.label)
-                                    self.hooks.skipped(succ, f"{n.label} failed")
+                        if not finished:
+                            continue
+                        outstanding -= 1
+                        if err is None:
+                            result.done.append(n.label)
+                            continue
+                        result.failed.append(_failure(n, err))
+                        if isinstance(err, ProviderError):
+                            self.hooks.failed(n, err)
+                        if n in released:
+                            continue  # its result was recorded; what depends on it has started already
+                        for succ in nx.descendants(g, n):
+                            if succ not in failed_or_skipped:
+                                failed_or_skipped.add(succ)
+                                result.skipped.append(succ.label)
+                                self.hooks.skipped(succ, f"{n.label} failed")
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -353,6 +385,14 @@ class Engine:
         self._on_sigint(signal.SIGINT, None)
 
     # -- one action ------------------------------------------------------------------------
+    def _work(self, n: Node) -> None:
+        try:
+            self._execute(n)
+        except BaseException as e:  # noqa: BLE001 - reported to the scheduler, which fails the node
+            self._events.put((n, True, e))
+            return
+        self._events.put((n, True, None))
+
     def _execute(self, n: Node) -> None:
         self.hooks.started(n)
         t0 = time.monotonic()
@@ -471,10 +511,15 @@ class Engine:
             created_at=_now(),
             duration_s=round(time.monotonic() - t0, 3),
         )
-        with self._lock:
-            record(self.session, resource, self._ids)  # also ends the operation
-            if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
-                self.session.set_current(c.template, c.image_hash or "")
+        # Not under the engine's lock (no other action records this key), and not waited for here:
+        # the slot is freed and dependents start at once. Their start records follow this result in
+        # the journal, so one fsync makes both durable; sync() below covers a result nothing follows.
+        record(self.session, resource, self._ids, wait=False)  # also ends the operation
+        if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
+            self.session.set_current(c.template, c.image_hash or "", wait=False)
+        if status == "ok":
+            self._events.put((n, False, None))
+        self.session.sync(grace=_SHARE_FSYNC_S)
         if status == "test_failed":
             raise ProviderError(
                 "TEST_FAILED",
@@ -545,7 +590,9 @@ class Engine:
                 policy.sleep(delay)
 
 
-def record(session: Session, resource: ResourceState, ids: dict[tuple[str, str | None], str]) -> None:
+def record(
+    session: Session, resource: ResourceState, ids: dict[tuple[str, str | None], str], *, wait: bool = True
+) -> None:
     """Put ``resource`` in state. An object it supersedes at the same key (a replacement whose
     old object is not deleted yet) is kept as deposed, so a crash before that delete loses
     nothing: the next plan deletes it."""
@@ -554,9 +601,9 @@ def record(session: Session, resource: ResourceState, ids: dict[tuple[str, str |
         old = session.get(*resource.key)
         if old is not None:
             moved = old.model_copy(update={"image_hash": deposed_key(old.id), "status": DEPOSED})
-            session.put(moved)
+            session.put(moved, wait=wait)
             ids[moved.key] = moved.id
-    session.put(resource)
+    session.put(resource, wait=wait)
     ids[resource.key] = resource.id
 
 

@@ -15,8 +15,9 @@ def known_values(config: Config, state: State) -> dict[str, Any]:
     """``{addr}.id`` for components and templates in state, ``{addr}.image_ids`` (region -> id of
     the current image there) for every template."""
     known: dict[str, Any] = {}
+    index = state.index()  # state.get scans the list: once per block would be quadratic
     for addr in config.components:
-        if (r := state.get(addr)) is not None:
+        if (r := index.get((addr, None))) is not None:
             known[f"{addr}.id"] = r.id
     image_ids: dict[str, dict[str, str]] = {addr: {} for addr in config.templates}
     for r in state.resources:
@@ -27,7 +28,7 @@ def known_values(config: Config, state: State) -> dict[str, Any]:
             elif r.kind is Kind.COPY:
                 image_ids[r.template][str(r.attributes.get("region"))] = r.id
     for addr, ids in image_ids.items():
-        if (t := state.get(addr)) is not None:
+        if (t := index.get((addr, None))) is not None:
             known[f"{addr}.id"] = t.id
         known[f"{addr}.image_ids"] = dict(sorted(ids.items()))
     return known

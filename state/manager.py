@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -286,9 +287,10 @@ class StateSession:
             return bool(self._pending) or self._journal_bytes > 0 or self._broken is not None
 
     # -- mutations -----------------------------------------------------------------------------
-    def put(self, resource: ResourceState) -> None:
+    def put(self, resource: ResourceState, *, wait: bool = True) -> None:
+        """Record ``resource``; with ``wait=False`` return before it is durable (call ``sync``)."""
         self._record(
-            {"op": "put", "resource": resource.model_dump(mode="json")}, lambda: self._index.put(resource)
+            {"op": "put", "resource": resource.model_dump(mode="json")}, lambda: self._index.put(resource), wait
         )
 
     def remove(self, address: str, image_hash: str | None = None) -> None:
@@ -306,11 +308,11 @@ class StateSession:
             lambda: self._index.end(address, image_hash),
         )
 
-    def set_current(self, template: str, image_hash: str) -> None:
+    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None:
         def mutate() -> None:
             self.state.current[template] = image_hash
 
-        self._record({"op": "set_current", "template": template, "hash": image_hash}, mutate)
+        self._record({"op": "set_current", "template": template, "hash": image_hash}, mutate, wait)
 
     def drop_current(self, template: str) -> None:
         def mutate() -> None:
@@ -337,7 +339,7 @@ class StateSession:
                 "the state session is not open (use it as `with manager.session(...)`); this is a bug in imgb"
             )
 
-    def _record(self, entry: Mapping[str, Any], mutate: Callable[[], None]) -> None:
+    def _record(self, entry: Mapping[str, Any], mutate: Callable[[], None], wait: bool = True) -> None:
         data = _dumps(entry)
         with self._cv:
             self._check_open()
@@ -345,6 +347,19 @@ class StateSession:
             self._seq += 1
             mine = self._seq
             self._pending.append(data)
+        if wait:
+            self._wait_durable(mine, 0.0)
+
+    def sync(self, grace: float = 0.0) -> None:
+        """Return once every mutation recorded so far is durable. ``grace``: how long to leave the
+        flush to another writer first, so that its entries and these share one append (one fsync)."""
+        with self._cv:
+            mine = self._seq
+        self._wait_durable(mine, grace)
+
+    def _wait_durable(self, mine: int, grace: float) -> None:
+        deadline = time.monotonic() + grace
+        with self._cv:
             while True:
                 if self._durable >= mine:
                     return
@@ -354,7 +369,11 @@ class StateSession:
                         "the change is kept in memory and is saved by the next successful checkpoint."
                     ) from self._broken
                 if not self._flushing:
-                    break
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cv.wait(left)  # another writer may start the flush that covers this entry
+                    continue
                 self._cv.wait()
             # This thread flushes everything pending, its own entry included.
             self._flushing = True

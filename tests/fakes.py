@@ -208,7 +208,7 @@ class MemorySession:
     def get(self, address: str, image_hash: str | None = None) -> Any:
         return self.state.get(address, image_hash)
 
-    def put(self, resource: Any) -> None:
+    def put(self, resource: Any, *, wait: bool = True) -> None:
         self.end_operation(resource.address, resource.image_hash)
         self.state.put(resource)
         self.writes += 1
@@ -226,9 +226,12 @@ class MemorySession:
         self.state.operations = [o for o in self.state.operations if (o.address, o.image_hash) != (address, image_hash)]
         self.writes += 1
 
-    def set_current(self, template: str, image_hash: str) -> None:
+    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None:
         self.state.current[template] = image_hash
         self.writes += 1
+
+    def sync(self, grace: float = 0.0) -> None:
+        return None  # every write above is immediate
 
     def drop_current(self, template: str) -> None:
         self.state.current.pop(template, None)
