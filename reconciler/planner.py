@@ -114,6 +114,16 @@ def make_plan(
                 image_id = p.resolve_base_image(tmpl.base_image, tmpl.base_image_family)
             except ProviderError as e:
                 which = "base_image_family" if tmpl.base_image_family else "base_image"
+                if e.retryable:  # throttling, 5xx, a lost connection: not a wrong name
+                    diags.error(
+                        "Base image could not be looked up",
+                        f'{addr} builds from {which} "{tmpl.base_image_family or tmpl.base_image}", and the '
+                        f"{tmpl.provider} provider could not look it up in {p.region} ({e.code}: {e.message}): a "
+                        "transient error that outlasted imgb's retries. Nothing was changed; run the command again.",
+                        tmpl.attr_pos.get(which, tmpl.pos),
+                        addr,
+                    )
+                    continue
                 diags.error(
                     "Base image not found",
                     f'{addr} builds from {which} "{tmpl.base_image_family or tmpl.base_image}", which the '
@@ -135,11 +145,10 @@ def make_plan(
             if p is not None and node.kind in (Kind.COMPONENT, Kind.TEMPLATE):
                 diags.extend(p.check(node.kind, node.attrs, node.address))
     else:
-        import networkx as nx
-
+        from reconciler.dag import Dag
         from reconciler.graph import ResourceGraph
 
-        graph = ResourceGraph({}, nx.DiGraph())
+        graph = ResourceGraph({}, Dag())
     if diags.has_errors():
         return None, diags
 

@@ -82,6 +82,8 @@ class AlicloudProvider:
         self._poller = Poller(poll_interval, max_transient_errors, max_backoff)
         self._copy_poller = Poller(copy_poll_interval if copy_poll_interval is not None else poll_interval,
                                    max_transient_errors, max_backoff)
+        # Reads (refresh, base images) are retried too: a throttled Describe must not fail a plan.
+        self._reader = Poller(min(poll_interval, 0.5), min(max_transient_errors, 8), max_backoff)
         self._preflight = Preflight(self._api, region, self.resolve_base_image)
         self._cancelled: set[str] = set()
 
@@ -125,6 +127,9 @@ class AlicloudProvider:
         return []
 
     def resolve_base_image(self, image: str | None, family: str | None) -> str:
+        return self._reader.call(lambda: self._resolve_base_image(image, family))
+
+    def _resolve_base_image(self, image: str | None, family: str | None) -> str:
         if image:
             found = self._images(self.region, image_id=image, status="Available,Deprecated")
             if found:
@@ -196,7 +201,9 @@ class AlicloudProvider:
         raise ValueError(f"unknown kind {kind}")
 
     def read(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> dict[str, Any] | None:
-        kind = Kind(kind)
+        return self._reader.call(lambda: self._read(Kind(kind), id, attrs))
+
+    def _read(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> dict[str, Any] | None:
         if kind is Kind.COMPONENT:
             comp = self._component(id)
             return component_attributes(comp) if comp is not None else None

@@ -174,3 +174,21 @@ def test_adopt_keeps_the_marker_of_an_operation_a_transient_error_left_unfinishe
     state = manager.load()
     assert not state.operations and [r.address for r in state.resources] == ["template.web"]
     assert [c["token"] for c in provider.created()] == ["t1"]
+
+
+@pytest.mark.slow
+def test_plans_under_throttling_retry_their_reads(site: Site, emulator: Any) -> None:
+    """Regression: base-image lookups and refresh reads were not retried, so a plan at 30%
+    throttling failed with "Base image not found" for an image that exists."""
+    site.converge()
+    fast = {"IMGB_ALICLOUD_POLL_SECONDS": "0.01"}
+    emulator.set_faults(Faults(seed=3, throttle_rate=0.3, retry_after=None))
+    for _ in range(3):
+        r = site.cli("plan", "--detailed-exitcode", env=fast)
+        assert r.code == 0, r.text()
+    # Past the retries, the error says what happened, not that the image is missing.
+    emulator.set_faults(Faults(throttle_rate=1.0, retry_after=None, actions=frozenset({"DescribeImages"})))
+    r = site.cli("plan", env=fast)
+    assert r.code == 1 and TRACEBACK not in r.err, r.text()
+    assert "Base image could not be looked up" in r.err and "Base image not found" not in r.err, r.text()
+    assert "run the command again" in r.err
