@@ -145,10 +145,11 @@ def make_plan(
             if p is not None and node.kind in (Kind.COMPONENT, Kind.TEMPLATE):
                 diags.extend(p.check(node.kind, node.attrs, node.address))
     else:
-        from reconciler.dag import Dag
+        import networkx as nx
+
         from reconciler.graph import ResourceGraph
 
-        graph = ResourceGraph({}, Dag())
+        graph = ResourceGraph({}, nx.DiGraph())
     if diags.has_errors():
         return None, diags
 
