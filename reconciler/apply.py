@@ -25,11 +25,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-import networkx as nx
-
 from providers.base import Cancelled, Progress, Provider, ProviderError
 from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
+from reconciler.dag import Dag
 from reconciler.plan import Action, Change, Plan
 from reconciler.workers import Workers
 from state.model import DEPOSED, Operation, ResourceState, deposed_key
@@ -137,9 +136,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def build_steps(plan: Plan) -> nx.DiGraph:
+def build_steps(plan: Plan) -> Dag[Node]:
     """The execution DAG: nodes are ``Node``s, an edge a→b means b waits for a."""
-    g: nx.DiGraph = nx.DiGraph()
+    g: Dag[Node] = Dag()
     creates: dict[str, Node] = {}
     deletes: dict[tuple[str, str | None], Node] = {}
     for c in plan.changes:
@@ -329,7 +328,7 @@ class Engine:
                             self.hooks.failed(n, err)
                         if n in released:
                             continue  # its result was recorded; what depends on it has started already
-                        for succ in nx.descendants(g, n):
+                        for succ in g.descendants(n):
                             if succ not in failed_or_skipped:
                                 failed_or_skipped.add(succ)
                                 result.skipped.append(succ.label)

@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from reconciler import hashing
 from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
@@ -443,7 +441,7 @@ class _Differ:
             for m in matches:
                 wanted.add(m)
                 if m in g:
-                    wanted |= set(nx.ancestors(g, m))
+                    wanted |= g.ancestors(m)
         kept = [c for c in changes if c.address in wanted]
         # current_after only moves for targeted images
         targeted_templates = {c.template for c in kept if c.kind is Kind.IMAGE}

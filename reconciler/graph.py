@@ -12,12 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from reconciler import hashing
 from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
 from reconciler.config.model import Config, Template
+from reconciler.dag import Dag
 from reconciler.diagnostics import Diagnostics, SourcePos
 from reconciler.masking import SECRETS_DIGEST, make_masker
 
@@ -38,13 +37,13 @@ class Desired:
 @dataclass
 class ResourceGraph:
     nodes: dict[str, Desired]
-    graph: nx.DiGraph
+    graph: Dag[str]
     """Edges point from a dependency to what depends on it."""
     home_regions: dict[str, str] = field(default_factory=dict)
     """Provider key -> home region."""
 
     def order(self) -> list[str]:
-        return list(nx.lexicographical_topological_sort(self.graph, key=lambda a: Address.parse(a).sort_key()))
+        return self.graph.topological_order(key=lambda a: Address.parse(a).sort_key())
 
 
 def _instance_suffix(key: str | None) -> str:
@@ -90,7 +89,7 @@ def build_graph(
         _add_template(config, addr, tmpl, base_images, homes, ptypes, nodes)
         _note_secrets(nodes[addr].attrs, mask)
 
-    g: nx.DiGraph = nx.DiGraph()
+    g: Dag[str] = Dag()
     g.add_nodes_from(nodes)
     for addr, node in nodes.items():
         for dep in node.deps:
@@ -116,10 +115,12 @@ def _note_secrets(attrs: dict[str, Any], mask: Callable[[Any], Any]) -> None:
         attrs[SECRETS_DIGEST] = hashing.digest(attrs)
 
 
-def _find_cycle(g: nx.DiGraph) -> list[str]:
-    if nx.is_directed_acyclic_graph(g):
+def _find_cycle(g: Dag[str]) -> list[str]:
+    if g.is_acyclic():
         return []
-    cycles = sorted((list(c) for c in nx.simple_cycles(g)), key=lambda c: (len(c), sorted(c)))
+    import networkx as nx  # only to report a cycle
+
+    cycles = sorted((list(c) for c in nx.simple_cycles(g.to_networkx())), key=lambda c: (len(c), sorted(c)))
     cycle = list(reversed(cycles[0]))  # edges run dependency -> dependent; people read "depends on"
     # Rotate so the same cycle always prints from the same place (Terraform does the same).
     start = cycle.index(min(cycle))

@@ -145,11 +145,10 @@ def make_plan(
             if p is not None and node.kind in (Kind.COMPONENT, Kind.TEMPLATE):
                 diags.extend(p.check(node.kind, node.attrs, node.address))
     else:
-        import networkx as nx
-
+        from reconciler.dag import Dag
         from reconciler.graph import ResourceGraph
 
-        graph = ResourceGraph({}, nx.DiGraph())
+        graph = ResourceGraph({}, Dag())
     if diags.has_errors():
         return None, diags
 

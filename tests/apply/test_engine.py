@@ -83,7 +83,7 @@ def test_deletes_run_in_reverse_dependency_order():  # type: ignore[no-untyped-d
     assert apply_config(base(), session, fp).ok
     plan = plan_for(config(), session, fp)
     g = build_steps(plan)
-    order = {n.change.address: i for i, n in enumerate(__import__("networkx").topological_sort(g))}
+    order = {n.change.address: i for i, n in enumerate(__import__("networkx").topological_sort(g.to_networkx()))}
     assert order['share.web["local-2/100000000001"]'] < order['copy.web["local-2"]'] < order["image.web"]
     assert order["template.web"] < order["component.nginx"]
 
@@ -93,7 +93,7 @@ def test_replacement_creates_before_deleting():  # type: ignore[no-untyped-def]
     session = MemorySession()
     assert apply_config(base(), session, fp).ok
     plan = plan_for(config(component("nginx", "RUN echo v2"), template()), session, fp)
-    g = build_steps(plan)
+    g = build_steps(plan).to_networkx()
     nodes = {(str(n.step), n.change.address): n for n in g.nodes}
     import networkx as nx
 

@@ -80,7 +80,7 @@ def test_every_address_appears_once(history: list[Config], final: Config) -> Non
 def test_creates_follow_and_deletes_precede_dependencies(history: list[Config], final: Config) -> None:
     fp, session = _history(history)
     plan = plan_for(final, session, fp)
-    g = build_steps(plan)
+    g = build_steps(plan).to_networkx()
     assert nx.is_directed_acyclic_graph(g)
     creates = {n.change.address: n for n in g.nodes if n.step is Step.CREATE}
     for n in creates.values():
