@@ -7,6 +7,7 @@ content hash of the image they belong to, in the way Terraform marks deposed obj
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -44,6 +45,10 @@ class Address:
 
     @classmethod
     def parse(cls, text: str) -> Address:
+        return _parse(text) if cls is Address else cls._parse_uncached(text)
+
+    @classmethod
+    def _parse_uncached(cls, text: str) -> Address:
         m = _ADDR_RE.match(text.strip())
         if not m:
             raise AddressError(
@@ -78,3 +83,9 @@ class Address:
 
     def as_retained(self, short_hash: str) -> Address:
         return Address(self.kind, self.name, self.key, short_hash)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse(text: str) -> Address:
+    """Addresses are parsed again and again (sorting, ordering, the differ); they are immutable."""
+    return Address._parse_uncached(text)

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.config import ast, hcl
+from reconciler.config import ast
+from reconciler.config.gc_pause import gc_paused
 from reconciler.diagnostics import Diagnostic
 
 _CACHE_FORMAT = "1"
@@ -59,17 +60,23 @@ def parse_cached(
     try:
         path = cache_dir(env) / "parsed" / (_key(data, filename) + ".pickle")
     except Exception:  # noqa: BLE001 - no home directory: parse without a cache
-        return hcl.parse(text, filename)
+        return _parse(text, filename)
     try:
-        with open(path, "rb") as f, hcl.gc_paused():
+        with open(path, "rb") as f, gc_paused():
             cached = pickle.load(f)
         if isinstance(cached, tuple) and len(cached) == 2:
             return cached[0], list(cached[1])
     except Exception:  # noqa: BLE001 - a missing or corrupt entry is a miss
         pass
-    result = hcl.parse(text, filename)
+    result = _parse(text, filename)
     _store(path, result)
     return result
+
+
+def _parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]:
+    from reconciler.config import hcl  # python-hcl2 and Lark cost 0.1 s to import; a cache hit needs neither
+
+    return hcl.parse(text, filename)
 
 
 def _store(path: Path, result: tuple[ast.Body | None, list[Diagnostic]]) -> None:

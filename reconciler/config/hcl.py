@@ -8,10 +8,8 @@ are scanned here, each interpolation parsed on its own and its positions shifted
 from __future__ import annotations
 
 import functools
-import gc
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import hcl2.parser as hcl2_parser
@@ -20,6 +18,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from reconciler.config import ast
+from reconciler.config.gc_pause import gc_paused
 from reconciler.config.unknown import CLOSE, OPEN
 from reconciler.diagnostics import Diagnostic, SourcePos, error
 
@@ -54,20 +53,6 @@ class _Shift:
         if line == 1:
             column += self.first_line_col_offset
         return SourcePos(self.filename, line + self.line_offset, max(column, 1))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: building many small objects (Lark trees, our AST, unpickling) triggers
-    it over and over and makes the work superlinear (performance-anchors §3). Nothing made here
-    holds cycles worth collecting early."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from reconciler.config import ast
 from reconciler.config.blocks import build_component, build_distribution, build_template, check_version
 from reconciler.config.cache import parse_cached
 from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.hcl import gc_paused
+from reconciler.config.gc_pause import gc_paused
 from reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
 from reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec, provider_spec
 from reconciler.config.unknown import Unknown

@@ -14,7 +14,6 @@ from typing import Any
 from reconciler.config import ast
 from reconciler.config.cache import parse_cached
 from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.hcl import SyntaxProblem, parse_expression
 from reconciler.config.types import ANY, Type, TypeSyntaxError, convert, parse_type
 from reconciler.config.unknown import CLOSE, OPEN, Unknown
 from reconciler.config.values import INVALID, ConversionError, to_bool, to_string
@@ -119,6 +118,8 @@ def assign_values(
         if d.type.kind in ("string", "any"):
             d.value, d.source = raw, source
             return
+        from reconciler.config.hcl import SyntaxProblem, parse_expression  # only values given as text
+
         try:
             expr = parse_expression(raw, f"<value for var.{d.name}>")
             value = ev.eval(expr)
