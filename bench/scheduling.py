@@ -77,7 +77,7 @@ def measure(cfg: Config, latency: float, parallelism: int | None, seed: int = 1)
                 c.address: 0.0 if c.kind == "share" else rng.uniform(latency * 0.5, latency * 1.5) for c in plan.changes
             }
             provider = SleepProvider("r1", delays)
-            g = build_steps(plan)
+            g = build_steps(plan).to_networkx()
             weights = {n: delays[n.change.address] for n in g.nodes}
             critical = max(
                 (sum(weights[n] for n in path) for path in [nx.dag_longest_path(_weighted(g, weights))]), default=0.0
