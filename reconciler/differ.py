@@ -21,6 +21,7 @@ from typing import Any
 from reconciler import hashing
 from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
+from reconciler.config.gc_pause import gc_paused
 from reconciler.diagnostics import Diagnostics
 from reconciler.graph import Desired, ResourceGraph
 from reconciler.masking import SECRETS_DIGEST
@@ -449,5 +450,6 @@ class _Differ:
         return kept
 
 
+@gc_paused()  # many small objects, no cycles: the collector would only rescan what is alive (a quarter of a plan)
 def diff(graph: ResourceGraph, state: State, options: DiffOptions | None = None) -> DiffResult:
     return _Differ(graph, state, options or DiffOptions()).run()

@@ -15,6 +15,7 @@ from typing import Any
 from reconciler import hashing
 from reconciler.addresses import Address, Kind
 from reconciler.config import unknown
+from reconciler.config.gc_pause import gc_paused
 from reconciler.config.model import Config, Template
 from reconciler.dag import Dag
 from reconciler.diagnostics import Diagnostics, SourcePos
@@ -54,6 +55,7 @@ def _sub_key(tmpl_key: str | None, rest: str) -> str:
     return rest if tmpl_key is None else f"{tmpl_key}/{rest}"
 
 
+@gc_paused()
 def build_graph(
     config: Config,
     base_images: Mapping[str, str],

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler.commands.check import check_content
+from reconciler.config.gc_pause import gc_paused
 from reconciler.config.load import load_config
 from reconciler.config.model import Config
 from reconciler.diagnostics import Diagnostics
@@ -20,5 +21,6 @@ def validate_directory(
 ) -> tuple[Config | None, Diagnostics]:
     config, diags = load_config(directory, var_args=var_args, var_files=var_files, env=env)
     if config is not None and not diags.has_errors():
-        diags.extend(check_content(config))
+        with gc_paused():
+            diags.extend(check_content(config))
     return (None if diags.has_errors() else config), diags
