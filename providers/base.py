@@ -15,7 +15,9 @@ Kinds and the attributes the engine passes to ``start`` (``desired``) and expect
     image_description, image_tags, tags. out: id (``ip-…``).
 ``image``
     a build of a template. in: template_id, content_hash, image_name, image_family, image_tags,
-    tags, context_dir (the configuration directory, for COPY sources; never persisted).
+    tags, context_dir (the configuration directory, for COPY sources; never persisted),
+    sensitive_values (strings the build's logs and messages must show as "(sensitive)"; never
+    persisted).
     out: id (``m-…``), region, status (``Available``, or ``TEST_FAILED`` when the template's test
     failed: the image exists but must not be distributed), size, execution_id.
 ``copy``

@@ -33,6 +33,9 @@ from reconciler.plan import Action, Change, Plan
 from reconciler.workers import Workers
 from state.model import DEPOSED, Operation, ResourceState, deposed_key
 
+TRANSIENT_INPUTS = ("context_dir", "sensitive_values")
+"""Inputs a provider gets for a build and that are never persisted (providers/base.py)."""
+
 
 class Step(StrEnum):
     CREATE = "create"
@@ -323,7 +326,11 @@ class Engine:
                         if err is None:
                             result.done.append(n.label)
                             continue
-                        result.failed.append(_failure(n, err))
+                        if isinstance(err, ProviderError):
+                            err.message = self.mask(err.message)  # a build's output may quote a secret
+                        failure = _failure(n, err)
+                        failure.message = self.mask(failure.message)
+                        result.failed.append(failure)
                         if isinstance(err, ProviderError):
                             self.hooks.failed(n, err)
                         if n in released:
@@ -457,7 +464,7 @@ class Engine:
                 handle={},
                 template=c.template,
                 image_hash=c.image_hash,
-                desired=self.mask({k: v for k, v in attrs.items() if k != "context_dir"}),
+                desired=self.mask({k: v for k, v in attrs.items() if k not in TRANSIENT_INPUTS}),
                 started_at=_now(),
             )
             # Durable before the provider is asked: a crash after this point is adopted by
@@ -483,7 +490,7 @@ class Engine:
                 self.session.begin_operation(op)
         self._handles[n.id] = (provider, c.kind, handle)
         try:
-            result = self._with_retry(n, lambda: provider.wait(c.kind, handle, _progress_for(n, self.hooks)))
+            result = self._with_retry(n, lambda: provider.wait(c.kind, handle, _progress_for(n, self.hooks, self.mask)))
         except ProviderError as e:
             # Failed or cancelled for good: nothing to adopt, the next apply starts afresh. A
             # transient error keeps the marker: the operation may still be running.
@@ -493,7 +500,7 @@ class Engine:
         finally:
             self._handles.pop(n.id, None)
         status = "test_failed" if c.kind is Kind.IMAGE and result.get("status") == "TEST_FAILED" else "ok"
-        stored = {k: v for k, v in attrs.items() if k not in ("context_dir",)}
+        stored = {k: v for k, v in attrs.items() if k not in TRANSIENT_INPUTS}
         stored.update({k: v for k, v in result.items() if k != "id"})
         if c.kind is Kind.IMAGE:
             stored["hash_inputs"] = (c.after or {}).get("hash_inputs", {})
@@ -684,10 +691,10 @@ def _retry_transient(policy: RetryPolicy, call: Callable[[], Any]) -> Any:
             policy.sleep(max(delay, e.retry_after or 0.0))
 
 
-def _progress_for(node: Node, hooks: Hooks | None) -> Progress:
+def _progress_for(node: Node, hooks: Hooks | None, mask: Callable[[Any], Any] = lambda v: v) -> Progress:
     def progress(message: str, *, phase: str | None = None) -> None:
         if hooks is not None:
-            hooks.progress(node, message, phase)
+            hooks.progress(node, mask(message), phase)
 
     return progress
 

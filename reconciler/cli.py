@@ -7,6 +7,7 @@ error prints one line and writes the traceback to a debug log.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -375,13 +376,15 @@ def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, par
     return result
 
 
-def _record_outputs(project: Project, session: Any) -> None:
-    try:
-        from reconciler.outputs import evaluate_outputs
-    except ImportError:
-        return
+def _record_outputs(project: Project, session: Any) -> bool:
+    """Record the outputs in state when they changed; True if they did."""
+    from reconciler.outputs import evaluate_outputs
+
     outputs = evaluate_outputs(project.config, session.state)
+    if outputs == session.state.outputs:
+        return False
     session.set_outputs(outputs)
+    return True
 
 
 def _summarize(result: ApplyResult, destroy: bool = False) -> None:
@@ -462,6 +465,7 @@ def _apply(
                             + ". Run imgb plan again to make a new plan.",
                         )
                     )
+                _check_saved_plan(project, session, manager, saved, parallelism)
                 the_plan = saved
             else:
                 if session.state.operations:
@@ -502,6 +506,10 @@ def _apply(
                     if the_plan.drift and refresh_only:
                         pass
                     else:
+                        # Outputs added or changed alone are recorded (as Terraform does), and a
+                        # value recorded before it was masked is replaced.
+                        if _record_outputs(project, session):
+                            session.checkpoint()
                         return
                 if not auto_approve:
                     if not sys.stdin.isatty():
@@ -516,6 +524,36 @@ def _apply(
     finally:
         project.close()
     _summarize(result)
+
+
+def _check_saved_plan(project: Project, session: Any, manager: Any, saved: Plan, parallelism: int) -> None:
+    """Refuse a saved plan that is not what this configuration and state make now.
+
+    The checksum catches damage, not intent: a plan edited and re-checksummed could delete, or
+    share with an account, what the configuration never asked for. Configuration, state and base
+    images are unchanged (checked just before), so planning again must give the same changes."""
+    from reconciler.diagnostics import DiagnosticError, error
+
+    fresh = _make_plan(
+        project,
+        session.state,
+        manager.exists(),
+        destroy=saved.mode == "destroy",
+        refresh=saved.refreshed,
+        refresh_only=saved.mode == "refresh-only",
+        targets=list(saved.targets),
+        replace=list(saved.replace),
+        parallelism=parallelism,
+    )
+    if fresh.model_dump(mode="json") != saved.model_dump(mode="json"):
+        raise DiagnosticError(
+            error(
+                "Saved plan does not match the configuration",
+                "Planning again from the same configuration and state gives different changes: the plan "
+                "file was edited after it was written, or objects changed outside imgb since. Run imgb plan "
+                "again to make a new plan.",
+            )
+        )
 
 
 @app.command()
@@ -579,6 +617,8 @@ def graph(
     config, _ = _project(var, var_file).load()
     g, diags = build_graph(config, {})
     _show_diags(diags)
+    if diags.has_errors():  # a cycle has no order to draw in
+        raise Exit(1)
     _out(render_mermaid(g) if format_ == "mermaid" else render_dot(g))
 
 
@@ -878,7 +918,7 @@ def logs(address: str) -> None:
         raise Exit(1)
     r = candidates[0]
     providers = project.providers()
-    _out(providers[r.provider].logs(r.kind, r.id, r.attributes))
+    _out(project.masker()(providers[r.provider].logs(r.kind, r.id, r.attributes)))  # logs may predate masking
 
 
 @image_app.command("import")
@@ -982,6 +1022,8 @@ def _internal_error(e: BaseException) -> int:
     log = Path(os.environ.get("IMGB_DEBUG_LOG", Path.cwd() / "imgb-debug.log"))
     try:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o600)  # an older log may have been created readable by others
         with os.fdopen(fd, "a") as f:
             f.write(f"--- {datetime.now(UTC).isoformat()} imgb {' '.join(sys.argv[1:2])}\n")
             f.write(_scrub("".join(traceback.format_exception(e))))

@@ -8,6 +8,7 @@ from reconciler.addresses import Kind
 from reconciler.config.model import Config
 from reconciler.config.outputs import evaluate_output
 from reconciler.config.unknown import Unknown, has_markers
+from reconciler.masking import make_masker
 from state.model import OutputState, State
 
 
@@ -36,6 +37,7 @@ def known_values(config: Config, state: State) -> dict[str, Any]:
 
 def evaluate_outputs(config: Config, state: State) -> dict[str, OutputState]:
     known = known_values(config, state)
+    mask = make_masker(config.sensitive_values)
     out: dict[str, OutputState] = {}
     for name, o in sorted(config.outputs.items()):
         if o.expression is None:
@@ -44,7 +46,10 @@ def evaluate_outputs(config: Config, state: State) -> dict[str, OutputState]:
             value, diags = evaluate_output(config, o, known)
             if diags.has_errors():
                 value = None
-        out[name] = OutputState(value=None if _has_unknown(value) else value, sensitive=o.sensitive)
+        value = None if _has_unknown(value) else value
+        # Outputs go to state: a sensitive value in one is masked there, and the output with it.
+        masked = mask(value)
+        out[name] = OutputState(value=masked, sensitive=o.sensitive or masked != value)
     return out
 
 

@@ -171,6 +171,8 @@ class Plan(_Model):
             doc = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ValueError(f"the file is not a saved imgb plan (not JSON: {e.msg if hasattr(e, 'msg') else e})") from None
+        except RecursionError:
+            raise ValueError("the file is not a saved imgb plan (it nests too deeply)") from None
         if not isinstance(doc, dict) or "imgb_plan" not in doc or "plan" not in doc:
             raise ValueError("the file is not a saved imgb plan")
         if doc["imgb_plan"] != PLAN_FORMAT_VERSION:
@@ -179,6 +181,9 @@ class Plan(_Model):
         if hashlib.sha256(payload.encode()).hexdigest() != doc.get("sha256"):
             raise ValueError("the plan file was modified after it was written (its checksum does not match)")
         try:
-            return cls.model_validate(doc["plan"])
+            plan = cls.model_validate(doc["plan"])
         except Exception as e:  # pydantic's ValidationError: the structure is not a plan
             raise ValueError(f"the plan file is malformed: {str(e).splitlines()[0]}") from None
+        if plan.format_version != PLAN_FORMAT_VERSION:
+            raise ValueError(f"the plan has format {plan.format_version!r}; this imgb reads {PLAN_FORMAT_VERSION!r}")
+        return plan

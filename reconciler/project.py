@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import Provider
+from reconciler.addresses import Kind
 from reconciler.config.model import Config
 from reconciler.diagnostics import DiagnosticError, Diagnostics, error
 from reconciler.graph import build_graph
@@ -122,7 +123,14 @@ class Project:
         """Unmasked desired attributes by (address, image hash), rebuilt from the configuration
         at apply time: plans and state hold sensitive values masked, providers get them whole."""
         graph, _ = build_graph(self.config, base_images)
-        return {(a, n.image_hash): dict(n.attrs) for a, n in graph.nodes.items()}
+        secrets = [s for s in self.config.sensitive_values if s]
+        out = {}
+        for a, n in graph.nodes.items():
+            attrs = dict(n.attrs)
+            if n.kind is Kind.IMAGE and secrets:
+                attrs["sensitive_values"] = secrets  # what the build's log must not show
+            out[(a, n.image_hash)] = attrs
+        return out
 
     def masker(self) -> Callable[[Any], Any]:
         return make_masker(self.config.sensitive_values)

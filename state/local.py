@@ -64,7 +64,7 @@ def _decode_journal_line(line: bytes) -> bytes | None:
         entry = obj["entry"].encode("utf-8")
         if obj["sha256"] == _checksum(entry):
             return entry
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         pass
     return None
 
@@ -101,6 +101,21 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _make_private_dirs(path: Path) -> None:
+    """``mkdir -p`` with owner-only new directories whatever the umask (a workspace's directory
+    holds its state: under a umask of 0 anyone could replace the files in it)."""
+    missing = []
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)
 
 
 def _fsync_dir(dirfd: int) -> None:
@@ -197,9 +212,10 @@ class LocalBackend:
             if not isinstance(serial, int):
                 raise TypeError("serial is not an integer")
             return serial
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
+            why = "it nests too deeply" if isinstance(e, RecursionError) else str(e)
             raise BackendError(
-                f"the state file {p} is not a valid imgb state ({e}). {self.recovery_hint()}"
+                f"the state file {p} is not a valid imgb state ({why}). {self.recovery_hint()}"
             ) from e
 
     def write(
@@ -213,7 +229,7 @@ class LocalBackend:
     ) -> None:
         p = self.state_path(workspace)
         try:
-            p.parent.mkdir(parents=True, exist_ok=True)
+            _make_private_dirs(p.parent)
             dirfd = os.open(p.parent, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as e:
             raise BackendError(f"cannot create the directory {p.parent}: {_describe_oserror(e)}.") from e
@@ -307,7 +323,7 @@ class LocalBackend:
         try:
             header = json.loads(lines[0]) if lines else None
             serials = [int(s) for s in header["serials"]] if isinstance(header, dict) else None
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             serials = None
         if serials is None:
             if not lines and tail == b"":
@@ -367,7 +383,7 @@ class LocalBackend:
                 pass
             self._drop_appender(workspace)
         p = self.state_path(workspace)
-        p.parent.mkdir(parents=True, exist_ok=True)
+        _make_private_dirs(p.parent)
         serial = self._stored_serial(p)
         parsed = self._read_journal(journal, serial)
         if not journal.exists() or serial not in parsed.serials:
@@ -449,7 +465,7 @@ class LocalBackend:
                 raise LockError(held.info, self._lock_message(held.info, workspace) + " (this process)")
             lock_path = self._sibling(workspace, ".lock")
             try:
-                lock_path.parent.mkdir(parents=True, exist_ok=True)
+                _make_private_dirs(lock_path.parent)
             except OSError as e:
                 raise BackendError(f"cannot create {lock_path.parent}: {_describe_oserror(e)}.") from e
             for _ in range(10):

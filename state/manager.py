@@ -22,9 +22,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.addresses import Address, AddressError
 from reconciler.config.gc_pause import gc_paused
 from state.backend import DEFAULT_WORKSPACE, Backend, BackendError, LockInfo
-from state.model import Operation, OutputState, ResourceState, State
+from state.model import STATE_VERSION, Operation, OutputState, ResourceState, State
 
 # The journal is compacted once it is larger than the snapshot (and at least this big), so the
 # bytes written for snapshots stay proportional to the bytes appended.
@@ -60,7 +61,7 @@ def _recovery_hint(backend: Backend, workspace: str) -> str:
 @gc_paused()  # decoding builds thousands of objects at once; collections would rescan the live ones
 def decode_state(data: bytes, backend: Backend, workspace: str) -> State:
     try:
-        return State.model_validate_json(data)
+        state = State.model_validate_json(data)
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'document'}: {err['msg']}" for err in e.errors()[:3]
@@ -69,6 +70,26 @@ def decode_state(data: bytes, backend: Backend, workspace: str) -> State:
             f"the state {_describe(backend, workspace)} cannot be read: {problems}. "
             f"{_recovery_hint(backend, workspace)}"
         ) from e
+    except RecursionError as e:  # hostile nesting: a message, not a crash
+        raise BackendError(
+            f"the state {_describe(backend, workspace)} cannot be read: it nests too deeply to be an imgb state. "
+            f"{_recovery_hint(backend, workspace)}"
+        ) from e
+    if state.version != STATE_VERSION:
+        # A newer format may mean things this imgb would misread and then overwrite.
+        raise BackendError(
+            f"the state {_describe(backend, workspace)} has format version {state.version}; this imgb reads "
+            f"version {STATE_VERSION}. Use the imgb version that wrote it (a newer one, if the number is higher)."
+        )
+    for r in state.resources:
+        try:
+            Address.parse(r.address)
+        except AddressError as e:  # else the first command to read it would blame the user's input
+            raise BackendError(
+                f"the state {_describe(backend, workspace)} cannot be read: a resource has an invalid address: {e} "
+                f"{_recovery_hint(backend, workspace)}"
+            ) from e
+    return state
 
 
 class _Index:
@@ -138,7 +159,7 @@ def replay(state: State, entries: list[bytes], backend: Backend, workspace: str)
     for n, raw in enumerate(entries, 1):
         try:
             index.apply_entry(json.loads(raw))
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
             raise BackendError(
                 f"journal entry {n} of {_describe(backend, workspace)} cannot be applied: {e}. "
                 f"{_recovery_hint(backend, workspace)}"
@@ -220,6 +241,7 @@ class StateSession:
         self._flushing = False
         self._broken: BaseException | None = None
         self._journal_bytes = 0
+        self._inherited_journal_bytes = 0
         self._snapshot_bytes = 0
         self.checkpoints = 0
         self.appends = 0
@@ -246,6 +268,10 @@ class StateSession:
         self._exists = data is not None
         self._snapshot_bytes = len(data) if data else 0
         self._journal_bytes = sum(len(e) for e in entries)
+        # A journal left by an earlier session (one that was killed) is compacted by the next
+        # session that changes something, not by a reader: a plan must not move the serial its
+        # saved plan file records.
+        self._inherited_journal_bytes = self._journal_bytes
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -287,7 +313,7 @@ class StateSession:
 
     def _dirty(self) -> bool:
         with self._cv:
-            return bool(self._pending) or self._journal_bytes > 0 or self._broken is not None
+            return bool(self._pending) or self._journal_bytes > self._inherited_journal_bytes or self._broken is not None
 
     # -- mutations -----------------------------------------------------------------------------
     def put(self, resource: ResourceState, *, wait: bool = True) -> None:
@@ -444,6 +470,7 @@ class StateSession:
             self._pending = self._pending[covered:]
             self._durable = max(self._durable, upto)
             self._journal_bytes = 0
+            self._inherited_journal_bytes = 0
             self._snapshot_bytes = len(data)
             self._broken = None
             self.checkpoints += 1
@@ -466,6 +493,11 @@ class StateSession:
 
     def push(self, state: State, *, force: bool = False) -> None:
         """Replace the state with an uploaded one, refusing another lineage or an older serial unless forced."""
+        if state.version != STATE_VERSION:  # not even forced: this imgb would write it back as version 1
+            raise PushRefused(
+                f"the pushed state has format version {state.version}; this imgb reads and writes version "
+                f"{STATE_VERSION}. Push it with the imgb version that wrote it."
+            )
         current = self.state
         if self._exists and not force:
             where = self._manager.describe()

@@ -29,7 +29,7 @@ from providers.local.oci import MEDIA_LAYER, Layout
 from providers.local.store import Store
 from reconciler.commands.model import Instruction, YamlComponent
 from reconciler.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
-from reconciler.commands.paths import ContextPathError, resolve_context_path
+from reconciler.commands.paths import ContextPathError, is_imgb_own, resolve_context_path
 
 EPOCH_ISO = "1970-01-01T00:00:00Z"
 UNSUPPORTED_ACTIONS = ("WebDownload", "OSSDownload", "OSSUpload", "InvokeCommand", "RunPowerShellCommand")
@@ -404,9 +404,16 @@ class Builder:
                 os.fchown(out.fileno(), 0, 0)
 
     def _copy_tree(self, src_dir: str, image_dir: str) -> None:
+        top = os.path.realpath(src_dir) == os.path.realpath(str(self.spec.context_dir))
         for name in sorted(os.listdir(src_dir)):
+            if self.cancelled():
+                raise BuildCancelled()
+            if top and is_imgb_own(name):
+                continue  # as copy_inputs hashes it: imgb's own files are not the user's content
             src = os.path.join(src_dir, name)
             target = f"{image_dir.rstrip('/')}/{name}"
+            if os.path.isdir(src) and not os.path.islink(src) and os.path.samefile(src, self.store.root):
+                continue  # a store inside the copied tree holds this very build: copying it never ends
             if os.path.isdir(src) and not os.path.islink(src):
                 self._mkdirs(target)
                 self._copy_tree(src, target)

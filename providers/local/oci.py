@@ -51,6 +51,24 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+def make_dirs(path: Path, mode: int, parents_mode: int = 0o755) -> None:
+    """``mkdir -p`` whose new directories get exactly ``mode`` (new parents ``parents_mode``)
+    whatever the umask: under a umask of 0 plain mkdir leaves them world-writable, and anyone
+    could then swap a store's records or blobs. Existing directories are left as they are."""
+    missing = []
+    p = path
+    while not os.path.lexists(p) and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        m = mode if d == path else parents_mode
+        try:
+            os.mkdir(d, m)
+        except FileExistsError:
+            continue  # made by a concurrent process: its own mkdir set the mode
+        os.chmod(d, m)
+
+
 class _suppress_missing:
     def __enter__(self) -> None:
         return None
@@ -70,7 +88,7 @@ class Layout:
         return self.path / "blobs" / "sha256"
 
     def ensure(self) -> None:
-        self.blobs.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.blobs, 0o755)
         marker = self.path / "oci-layout"
         if not marker.exists():
             write_atomic(marker, canonical_json({"imageLayoutVersion": "1.0.0"}))

@@ -164,10 +164,10 @@ class LocalProvider:
                     op.update(state="failed", error={"code": e.code, "message": e.message, "retryable": e.retryable})
             self.store.put_op(op)
         if spawn:
-            self._spawn_worker(key, desired.get("context_dir"))
+            self._spawn_worker(key, desired.get("context_dir"), desired.get("sensitive_values") or ())
         return handle
 
-    def _spawn_worker(self, key: str, context_dir: Any) -> None:
+    def _spawn_worker(self, key: str, context_dir: Any, secrets: Any = ()) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = _PROJECT_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         proc = subprocess.Popen(
@@ -177,7 +177,9 @@ class LocalProvider:
         )
         import json
 
-        proc.communicate(json.dumps({"context_dir": str(context_dir) if context_dir else None}).encode())
+        # Through stdin, never the store: the worker masks these in the build log and messages.
+        proc.communicate(json.dumps({"context_dir": str(context_dir) if context_dir else None,
+                                     "mask": [str(s) for s in secrets if s]}).encode())
 
     def _create_now(self, kind: Kind, desired: Mapping[str, Any], key: str) -> dict[str, Any]:
         """Create a quick object under the store lock; returns its attributes."""

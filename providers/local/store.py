@@ -35,6 +35,7 @@ from providers.local.oci import (
     MEDIA_MANIFEST,
     Layout,
     canonical_json,
+    make_dirs,
     write_atomic,
 )
 
@@ -71,9 +72,10 @@ def check_region(region: str) -> str:
 class Store:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()
+        make_dirs(self.root, 0o755)
         for sub, mode in (("regions", 0o755), ("records", 0o700), ("shares", 0o700), ("ops", 0o700),
                           ("logs", 0o700), ("tmp", 0o700)):
-            (self.root / sub).mkdir(parents=True, exist_ok=True, mode=mode)
+            make_dirs(self.root / sub, mode)
 
     # -- locking -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -113,7 +115,7 @@ class Store:
 
     def put(self, region: str, kind: str, record: dict[str, Any]) -> None:
         path = self._record_path(region, kind, record["id"])
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_dirs(path.parent, 0o700, parents_mode=0o700)
         write_atomic(path, canonical_json(record), 0o600)
 
     def remove(self, region: str, kind: str, id: str) -> bool:

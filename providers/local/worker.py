@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from providers.local import builder, sandbox
@@ -61,8 +62,20 @@ def _stamp(line: str) -> str:
     return f"{dt.datetime.now(dt.UTC).strftime('%H:%M:%S.%f')[:-3]} {line}\n"
 
 
-def _run(store: Store, key: str, context_dir: str | None) -> None:
+def _scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
+    ordered = sorted({s for s in secrets if s}, key=lambda s: (-len(s), s))  # a longer secret first
+
+    def scrub(text: str) -> str:
+        for secret in ordered:
+            text = text.replace(secret, "(sensitive)")
+        return text
+
+    return scrub
+
+
+def _run(store: Store, key: str, context_dir: str | None, secrets: Sequence[str] = ()) -> None:
     op = store.get_op(key) or {}
+    scrub = _scrubber(secrets)
     desired: dict[str, Any] = op.get("desired", {})
     region: str = op["region"]
     log_path = store.log_path(key)
@@ -71,6 +84,7 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
     state = _STATE
 
     def log(line: str) -> None:
+        line = scrub(line)  # commands and their output may hold sensitive variable values
         log_file.write(_stamp(line))
         if line.startswith("step "):
             store.update_op(key, progress=line[5:][:200])
@@ -130,7 +144,7 @@ def _run(store: Store, key: str, context_dir: str | None) -> None:
         else:
             log(f"build FAILED: {e.code}: {e}")
             store.update_op(key, state="failed", finished=now_iso(),
-                            error={"code": e.code, "message": str(e), "retryable": e.retryable})
+                            error={"code": e.code, "message": scrub(str(e)), "retryable": e.retryable})
     except Exception as e:  # an imgb bug: keep the trace in the log, not on the user's screen
         log("internal error:\n" + traceback.format_exc())
         store.update_op(key, state="failed", finished=now_iso(),
@@ -202,7 +216,7 @@ def main(argv: list[str]) -> int:
         store.update_op(key, state="cancelled", finished=now_iso())
         return 0
     if os.geteuid() == 0:
-        _run(store, key, request.get("context_dir"))
+        _run(store, key, request.get("context_dir"), list(request.get("mask") or []))
     else:
         _run_rootless(store, key, request.get("context_dir"))
     return 0

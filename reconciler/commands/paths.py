@@ -19,6 +19,18 @@ class ContextPathError(ValueError):
     """A COPY source that cannot be used; the message is a full sentence for the user."""
 
 
+# imgb's own files in a configuration directory (the .gitignore list of docs/gitops.md). They
+# change with every plan and apply, so copying them would rebuild the image every time, and the
+# local store may be the very directory a build writes into: a directory COPY leaves them out
+# and a COPY naming one is refused.
+IMGB_OWN_NAMES = frozenset({".imgb", "imgb.state.d", "imgb-debug.log", "imgb.plan"})
+
+
+def is_imgb_own(name: str) -> bool:
+    """Is ``name``, an entry at the top of the configuration directory, one of imgb's own files?"""
+    return name in IMGB_OWN_NAMES or name.startswith("imgb.state.json") or name.endswith(".imgbplan")
+
+
 def is_url(src: str) -> bool:
     """COPY of a network file: fetched by the build instance, not read from the directory."""
     return src.startswith(("http://", "https://"))
@@ -42,6 +54,11 @@ def resolve_context_path(context_dir: Path, src: str) -> Path:
         raise ContextPathError(
             f'COPY source "{src}" leaves the configuration directory. Sources must be inside it: '
             "move or copy the file into the directory and refer to it with a relative path."
+        )
+    if is_imgb_own(normal.split("/")[0]):
+        raise ContextPathError(
+            f'COPY source "{src}" is imgb\'s own working data (the local store, state, saved plans or the '
+            "debug log), which changes with every apply. Copy your own files instead."
         )
     root = context_dir.resolve()
     candidate = root / normal
@@ -83,6 +100,9 @@ def copy_inputs(context_dir: Path, sources: Iterable[str]) -> list[tuple[str, st
         real = resolve_context_path(context_dir, src)
         if real.is_dir():
             for dirpath, dirnames, filenames in os.walk(real, followlinks=False):
+                if Path(dirpath) == root:
+                    dirnames[:] = [d for d in dirnames if not is_imgb_own(d)]
+                    filenames = [f for f in filenames if not is_imgb_own(f)]
                 dirnames.sort()
                 for name in sorted(
                     filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]

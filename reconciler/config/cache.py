@@ -63,6 +63,8 @@ def parse_cached(
         return _parse(text, filename)
     try:
         with open(path, "rb") as f, gc_paused():
+            if not _trusted(path.parent, os.fstat(f.fileno())):
+                raise PermissionError(path)
             cached = pickle.load(f)
         if isinstance(cached, tuple) and len(cached) == 2:
             return cached[0], list(cached[1])
@@ -79,9 +81,26 @@ def _parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]
     return hcl.parse(text, filename)
 
 
+def _trusted(directory: Path, st: os.stat_result) -> bool:
+    """Unpickling runs code: only entries this user wrote, in a directory no one else can write."""
+    def private(s: os.stat_result) -> bool:
+        return s.st_uid == os.geteuid() and not s.st_mode & 0o022
+
+    try:
+        return private(st) and private(os.stat(directory))
+    except OSError:
+        return False
+
+
 def _store(path: Path, result: tuple[ast.Body | None, list[Diagnostic]]) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        missing, d = [], path.parent
+        while not d.exists():
+            missing.append(d)
+            d = d.parent
+        for d in reversed(missing):  # owner-only whatever the umask: entries are loaded with pickle
+            d.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(d, 0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as f:

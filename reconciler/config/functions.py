@@ -195,6 +195,8 @@ def _resolve_path(ev: Evaluator, args: list[Any], i: int) -> tuple[Path, str]:
     raw = _str(args, i)
     if not raw:
         raise FuncError("the path is empty", i)
+    if "\0" in raw:  # the OS would refuse it with a ValueError, not an OSError
+        raise FuncError("the path contains a NUL character, which no file name can hold", i)
     if os.path.isabs(raw) or raw.startswith("~"):
         raise FuncError(
             f'"{raw}" is an absolute path; file paths are relative to the configuration directory and '
