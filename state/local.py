@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -179,22 +178,63 @@ class LocalBackend:
         return str(self.state_path(workspace))
 
     def recovery_hint(self, workspace: str = DEFAULT_WORKSPACE) -> str:
-        p = self.state_path(workspace)
+        return self._recovery_hint(self.state_path(workspace))
+
+    @staticmethod
+    def _recovery_hint(p: Path) -> str:
+        backup = p.with_name(p.name + ".backup")
+        if backup.exists():
+            return (
+                f"{backup} is a second copy of the last snapshot: keep the damaged file aside and copy the "
+                f"backup over it (cp {backup} {p}). The journal applies to it as it did to the snapshot, so "
+                "nothing recorded is lost."
+            )
         return (
-            f"The previous snapshot is kept in {p}.backup: inspect both files and, if the state file is "
-            f"damaged, copy the backup over it (changes after that snapshot are then forgotten; run "
-            f"`imgb refresh` to find them again)."
+            f"There is no backup ({backup} is missing). Keep the damaged file aside; if you have a good copy "
+            "(the output of an earlier `imgb state pull`), restore it with `imgb state push FILE`, otherwise "
+            "record the objects again with `imgb import ADDRESS ID`. The objects themselves are unchanged "
+            "(docs/state.md)."
         )
 
     # -- snapshot ------------------------------------------------------------------------------
     def read(self, workspace: str = DEFAULT_WORKSPACE) -> bytes | None:
         p = self.state_path(workspace)
         try:
-            return p.read_bytes()
+            data = p.read_bytes()
+            self._check_against_backup(p, data)
+            return data
         except FileNotFoundError:
+            if p.with_name(p.name + ".backup").exists():
+                # Only damage removes a snapshot and leaves its backup: starting from an empty state
+                # would make everything again, untracking what exists.
+                raise BackendError(
+                    f"the state file {p} is missing but its backup is not. {self.recovery_hint(workspace)} "
+                    "To start afresh on purpose, delete the backup too."
+                ) from None
             return None
         except OSError as e:
             raise BackendError(f"cannot read the state file {p}: {_describe_oserror(e)}.") from e
+
+    def _check_against_backup(self, p: Path, data: bytes) -> None:
+        """The backup is written first, with the same bytes: a snapshot that differs from a backup
+        of its own serial was changed after imgb wrote it (a backup of a later serial is a write
+        in progress, or one a crash interrupted; an earlier one was written by an older imgb)."""
+        backup = p.with_name(p.name + ".backup")
+        try:
+            copy = backup.read_bytes()
+        except OSError:
+            return  # none (the next write makes one) or unreadable: nothing to compare with
+        if copy == data:
+            return
+        serial = _snapshot_serial(data)
+        if serial is None or serial != _snapshot_serial(copy):
+            return  # a snapshot too damaged to show its serial fails to load with its own message
+        raise BackendError(
+            f"the state file {p} and its backup {backup} both hold serial {serial} but differ: one was "
+            "changed after imgb wrote it (damaged, or edited by hand). Unless you edited the state file on "
+            f"purpose, keep it aside and copy the backup over it (cp {backup} {p}). To keep an edit, move "
+            f"the edited file aside, copy the backup over it, then `imgb state push --force EDITED_FILE`."
+        )
 
     def _stored_serial(self, p: Path) -> int:
         """The serial of the snapshot at ``p``; 0 when there is none (the contract's "absent")."""
@@ -215,7 +255,7 @@ class LocalBackend:
         except (ValueError, KeyError, TypeError, RecursionError) as e:
             why = "it nests too deeply" if isinstance(e, RecursionError) else str(e)
             raise BackendError(
-                f"the state file {p} is not a valid imgb state ({why}). {self.recovery_hint()}"
+                f"the state file {p} is not a valid imgb state ({why}). {self._recovery_hint(p)}"
             ) from e
 
     def write(
@@ -265,16 +305,14 @@ class LocalBackend:
                 parsed = self._read_journal(journal, current)
                 if current in parsed.serials:
                     self._write_journal(journal, [current, serial], parsed.entries)
-            if p.exists():
-                step = "keeping the previous snapshot as the backup"
-                with contextlib.suppress(FileNotFoundError):
-                    backup_tmp.unlink()
-                try:
-                    os.link(p, backup_tmp)
-                except OSError:  # no hard links here (some network and FUSE filesystems): copy
-                    shutil.copyfile(p, backup_tmp)
-                    os.chmod(backup_tmp, 0o600)
-                os.replace(backup_tmp, backup)
+            # The backup is a second copy of the new snapshot, not the previous one: restoring it
+            # with the journal that follows it loses nothing (the previous snapshot would forget
+            # the last apply, and what it made would be made again).
+            step = "writing the backup copy"
+            with contextlib.suppress(FileNotFoundError):
+                backup_tmp.unlink()
+            self._write_file(backup_tmp, data)
+            os.replace(backup_tmp, backup)
             step = "replacing the snapshot"
             os.replace(tmp, p)
             _fsync_dir(dirfd)
@@ -283,9 +321,8 @@ class LocalBackend:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
             raise BackendError(
-                f"could not write the state {p} ({step}): {_describe_oserror(e)}. Nothing was replaced: the "
-                f"previous state (serial {current}) and its journal are intact, and {backup} holds the one "
-                "before it. Free some space or fix the permissions and run the command again."
+                f"could not write the state {p} ({step}): {_describe_oserror(e)}. The state (serial {current}) "
+                "and its journal are intact. Free some space or fix the permissions and run the command again."
             ) from e
         if clear_journal:
             self._drop_appender(workspace)
@@ -592,7 +629,8 @@ class LocalBackend:
             self._drop_appender(workspace)
             held = self._locks.get(workspace)
             p = self.state_path(workspace)
-            for suffix in ("", ".backup", ".journal"):
+            # The snapshot last: a crash part way leaves a workspace that still loads.
+            for suffix in (".journal", ".backup", ""):
                 with contextlib.suppress(FileNotFoundError):
                     p.with_name(p.name + suffix).unlink()
             if held is not None:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,8 @@ class Site:
     pg_dsn: str | None = None
     pg_schema: str | None = None
     emulator: Any = None
+    state_path: Path | None = None
+    """local backend: where the state file lives (default: imgb.state.json beside the configuration)."""
     knobs: Knobs = field(default_factory=Knobs)
     template_configs: set[tuple[int, int]] = field(default_factory=set)
     """Every (version, hardening) applied: each needs exactly one template per template block."""
@@ -102,6 +105,8 @@ class Site:
             local_block = '  backend "local" {\n    path = "imgb.state.json"\n  }\n'
             assert local_block in text
             text = text.replace(local_block, f'  backend "pg" {{\n    schema_name = "{self.pg_schema}"\n  }}\n')
+        elif self.state_path is not None:
+            text = _sub(text, r'path = "imgb\.state\.json"', f'path = "{self.state_path}"')
         if self.example == "quickstart":
             text = _sub(text, r'default     = "1\.0\.0"', f'default     = "1.0.{k.version}"')
             regions = '["local-2", "local-3"]' if k.wide else '["local-2"]'
@@ -154,8 +159,9 @@ class Site:
 
     # -- running the CLI -------------------------------------------------------------------------
     def cli(self, *args: str, env: dict[str, str] | None = None, kill_after: float | None = None,
-            timeout: float = 600) -> Run:
-        """``imgb -C DIR ARGS`` in its own process; SIGKILLed after ``kill_after`` seconds if given."""
+            during: Callable[[], object] | None = None, timeout: float = 600) -> Run:
+        """``imgb -C DIR ARGS`` in its own process; SIGKILLed after ``kill_after`` seconds if given;
+        ``during`` runs once the process has started."""
         count_file = self.directory / ".writes"
         count_file.unlink(missing_ok=True)
         full_env = {**self.env(), **(env or {}), "IMGB_CRASH_COUNT_FILE": str(count_file)}
@@ -163,6 +169,8 @@ class Site:
         proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.crash_runner", "-C", str(self.directory), *args],
                                 cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
+            if during is not None:
+                during()
             if kill_after is None:
                 out, err = proc.communicate(timeout=timeout)
             else:
@@ -201,7 +209,11 @@ class Site:
             return PostgresBackend(self.pg_dsn, self.pg_schema or "imgb")
         from state.local import LocalBackend
 
-        return LocalBackend(self.directory / "imgb.state.json")
+        return LocalBackend(self.state_file)
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_path or self.directory / "imgb.state.json"
 
     def state(self) -> State:
         from state.manager import StateManager

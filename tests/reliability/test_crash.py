@@ -55,20 +55,25 @@ def test_kill_apply_at_random_points(request: pytest.FixtureRequest, tmp_path: P
     n = trials(3)
     landed = 0
     started = time.monotonic()
+    # Per kind of change: the most durable writes and seconds a whole apply took, to aim kills within.
+    sizes: dict[str, tuple[int, float]] = {}
     for i in range(n):
         what = site.mutate(rng)
+        writes, seconds = sizes.get(what, (site.most_writes, site.slowest))
         mode = rng.choice(["before-write", "after-write", "timer"])
         if mode == "timer":
-            delay = rng.uniform(0.3, max(0.6, site.slowest))
+            delay = rng.uniform(0.3, max(0.6, seconds))
             killed = site.apply(kill_after=delay)
             point = f"after {delay:.2f}s"
         else:
-            at = rng.randint(1, max(2, site.most_writes))
+            at = rng.randint(1, max(2, writes))
             when = mode.split("-")[0]
             killed = site.apply(env={"IMGB_CRASH_AT": str(at), "IMGB_CRASH_WHEN": when})
             point = f"{when} durable write {at}"
         assert killed.killed or killed.code == 0, f"trial {i} ({what}, {point}): {killed.text()}"
         landed += killed.killed
+        if not killed.killed:
+            sizes[what] = (killed.writes, killed.seconds)
         assert TRACEBACK not in killed.err
 
         listing = site.cli("state", "list")
