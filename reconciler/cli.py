@@ -92,10 +92,16 @@ def _show_diags(diags: Any, *, as_json: bool = False) -> None:
         _err(render_human(diags, str(_DIR["path"])))
 
 
+_PROJECTS: list[Project] = []
+"""Projects this command opened: the debug log masks their sensitive values."""
+
+
 def _project(var: list[str] | None = None, var_file: list[str] | None = None) -> Project:
     from reconciler.project import Project, VarInputs
 
-    return Project(_DIR["path"], VarInputs(tuple(var or ()), tuple(var_file or ())))
+    project = Project(_DIR["path"], VarInputs(tuple(var or ()), tuple(var_file or ())))
+    _PROJECTS.append(project)
+    return project
 
 
 # -- init / import-dockerfile ------------------------------------------------------------------------
@@ -865,13 +871,15 @@ def workspace_delete(name: str, force: Annotated[bool, typer.Option("--force")] 
 
 # -- local provider helpers --------------------------------------------------------------------------------
 @app.command()
-def images(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+def images(
+    json_: Annotated[bool, typer.Option("--json")] = False, var: VarOpt = None, var_file: VarFileOpt = None
+) -> None:
     """List the images in the local provider's store, per region."""
     from providers.local import list_images
     from providers.registry import local_root
     from reconciler.project import dump_json
 
-    project = _project()
+    project = _project(var, var_file)  # the configuration names the store: its variables must have values
     config, _ = project.load()
     roots = {local_root(p, project.directory) for p in config.providers.values() if p.type == "local"}
     rows = [row for root in sorted(roots) for row in list_images(root)]
@@ -899,11 +907,11 @@ def _cell(v: Any) -> str:
 
 
 @app.command()
-def logs(address: str) -> None:
+def logs(address: str, var: VarOpt = None, var_file: VarFileOpt = None) -> None:
     """Print the build log of an image."""
     from reconciler.addresses import Address, Kind
 
-    project = _project()
+    project = _project(var, var_file)  # the configuration names the provider: its variables must have values
     state = project.state_manager().load()
     addr = Address.parse(address)
     if addr.kind is not Kind.IMAGE:
@@ -973,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
         # it exits, so the cyclic GC would only rescan it, again and again (a quarter of a plan's
         # CPU). An apply turns the collector back on before its engine runs.
         gc.disable()
+    _PROJECTS.clear()  # one command's projects (tests call main many times in one process)
     args = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     cwd = os.getcwd()
     try:
@@ -1035,11 +1044,16 @@ def _internal_error(e: BaseException) -> int:
 
 
 def _scrub(text: str) -> str:
-    """Tracebacks can quote values: mask every secret-looking environment value and variable."""
+    """Tracebacks can quote values: mask every secret-looking environment value, every --var
+    value and every sensitive value of the configurations this command loaded."""
     words = ("SECRET", "TOKEN", "PASSWORD", "CONN_STR", "ACCESS_KEY", "DSN")
-    for key, value in os.environ.items():
-        if len(value) >= 4 and (key.startswith("IMGB_VAR_") or any(w in key.upper() for w in words)):
-            text = text.replace(value, "(sensitive)")
+    values = [v for k, v in os.environ.items() if k.startswith("IMGB_VAR_") or any(w in k.upper() for w in words)]
+    for project in _PROJECTS:
+        values += [arg.partition("=")[2] for arg in project.vars.var_args]
+        if project._config is not None:
+            values += list(project._config.sensitive_values)
+    for value in sorted({v for v in values if len(v) >= 4}, key=len, reverse=True):
+        text = text.replace(value, "(sensitive)")
     return text
 
 

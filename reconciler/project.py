@@ -70,9 +70,15 @@ class Project:
         return f.read_text().strip() if f.exists() else "default"
 
     def select_workspace(self, name: str) -> None:
+        # Explicit modes, whatever the umask: whoever can write this file picks the state you apply to.
         f = self.directory / ENV_FILE
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(name + "\n")
+        if not f.parent.is_dir():
+            f.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(f.parent, 0o755)
+        fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "w") as out:
+            os.fchmod(fd, 0o644)
+            out.write(name + "\n")
 
     def backend(self) -> Any:
         from reconciler.config.model import BackendConfig
@@ -139,10 +145,16 @@ class Project:
 def _backend_only(directory: Path) -> Any:
     """The backend block without evaluating the whole configuration (state commands must work
     even when the configuration has errors)."""
+    from reconciler.config.load import load_backend
     from reconciler.validate import validate_directory
 
     config, _ = validate_directory(directory)
-    return config.backend if config is not None else None
+    if config is not None:
+        return config.backend
+    backend, diags = load_backend(directory)  # never the default backend in place of a configured one
+    if backend is None:
+        raise DiagnosticError(diags)
+    return backend
 
 
 def read_plan_file(path: Path) -> Plan:

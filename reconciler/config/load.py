@@ -80,6 +80,27 @@ def load_config(
     return (None if loader.diags.has_errors() else config), _masked(loader.diags, loader.sensitive())
 
 
+def load_backend(directory: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> tuple[BackendConfig | None, Diagnostics]:
+    """Only the backend of the ``imgb`` block, for state commands while the rest of the
+    configuration has errors (missing variable values, say). None with diagnostics when the
+    block itself cannot be read: using the default backend instead would show, or overwrite,
+    another state."""
+    loader = _Loader(Path(directory), dict(os.environ if env is None else env))
+    for p in sorted(loader.directory.glob("*.imgb.hcl")):
+        try:
+            body, problems = parse_cached(p.read_bytes(), p.name, loader.env)
+        except OSError as exc:
+            loader.diags.error("Failed to read file", f'"{p.name}" cannot be read: {exc.strerror}.', SourcePos(p.name, 1))
+            return None, loader.diags
+        if body is None:
+            loader.diags.extend(problems)
+            return None, loader.diags
+        loader.collect(body)
+    loader.diags = Diagnostics()  # errors elsewhere in the files are not the backend's
+    _, backend = loader.imgb_block()
+    return (None if loader.diags.has_errors() else backend), loader.diags
+
+
 def _masked(diags: Diagnostics, secrets: set[str]) -> Diagnostics:
     """Diagnostics with sensitive values blanked: messages may quote a value that failed a check."""
     if not secrets:

@@ -29,6 +29,8 @@ class TemplateSpec:
     version: int = 0
     distribute: tuple[str, ...] = ()
     retain: int = 2
+    copy: str = ""
+    """"": no COPY; "file": COPY files/<name>.txt; "all": COPY . (the whole directory)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class World:
     """Component name -> version of its one RUN command."""
     templates: Mapping[str, TemplateSpec] = field(default_factory=dict)
     distributions: Mapping[str, DistributionSpec] = field(default_factory=dict)
+    files: Mapping[str, int] = field(default_factory=dict)
+    """files/<name>.txt -> version of its content."""
 
     def render(self) -> str:
         out = [f'provider "local" {{\n  root   = ".imgb/cloud"\n  region = "{HOME}"\n}}\n']
@@ -54,6 +58,10 @@ class World:
             out.append(f'distribution "{name}" {{\n  regions  = [{regions}]\n  accounts = [{accounts}]\n}}\n')
         for name, t in sorted(self.templates.items()):
             build = "".join(f"    COMPONENT ${{component.{c}.id}}\n" for c in t.components)
+            if t.copy == "file":
+                build += f"    COPY files/{name}.txt /data.txt\n"
+            elif t.copy == "all":
+                build += "    COPY . /ctx\n"
             dist = ", ".join(f"distribution.{d}" for d in t.distribute)
             out.append(
                 f'template "{name}" {{\n  base_image = "busybox"\n  build      = <<-EOT\n{build}'
@@ -64,6 +72,12 @@ class World:
 
     def write(self, directory: Path) -> None:
         (directory / "main.imgb.hcl").write_text(self.render())
+        (directory / "files").mkdir(exist_ok=True)
+        for old in (directory / "files").glob("*.txt"):
+            if old.stem not in self.templates:
+                old.unlink()
+        for name in self.templates:
+            (directory / "files" / f"{name}.txt").write_text(f"{name} data v{self.files.get(name, 0)}\n")
 
 
 def _pick(rng: random.Random, items: Any) -> Any:
@@ -80,8 +94,9 @@ def _fresh(rng: random.Random, prefix: str, taken: Mapping[str, Any]) -> str:
 def edit(world: World, rng: random.Random) -> tuple[World, str]:
     """One random edit: (new world, what it did). Always returns a valid configuration."""
     comps, tmpls, dists = dict(world.components), dict(world.templates), dict(world.distributions)
+    files = dict(world.files)
     choices = ["change-component", "change-template", "add-region", "remove-region", "add-account",
-               "remove-account", "retain", "link-component"]
+               "remove-account", "retain", "link-component", "copy-mode", "change-file"]
     if len(comps) < MAX_COMPONENTS:
         choices.append("add-component")
     if comps:
@@ -135,6 +150,14 @@ def edit(world: World, rng: random.Random) -> tuple[World, str]:
         name = _pick(rng, tmpls)
         tmpls[name] = dataclasses.replace(tmpls[name], retain=rng.randint(1, 3))
         what += f" {name}={tmpls[name].retain}"
+    elif what == "copy-mode" and tmpls:
+        name = _pick(rng, tmpls)
+        tmpls[name] = dataclasses.replace(tmpls[name], copy=rng.choice(["", "file", "file", "all"]))
+        what += f" {name}={tmpls[name].copy or 'none'}"
+    elif what == "change-file" and tmpls:
+        name = _pick(rng, tmpls)
+        files[name] = files.get(name, 0) + 1
+        what += f" {name}"
     elif what == "add-distribution":
         name = _fresh(rng, "dist", dists)
         dists[name] = DistributionSpec(regions=(rng.choice(REGIONS),), accounts=(rng.choice(ACCOUNTS),))
@@ -162,7 +185,7 @@ def edit(world: World, rng: random.Random) -> tuple[World, str]:
         what += f" {name}"
     else:
         what = "nothing"
-    return World(comps, tmpls, dists), what
+    return World(comps, tmpls, dists, files), what
 
 
 def store_mismatches(root: Path, state: State) -> list[str]:

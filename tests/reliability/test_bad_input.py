@@ -335,7 +335,8 @@ HOSTILE = {
     "templatefile-dotdot": ('content = templatefile("../../etc/passwd", {})', "leaves the configuration directory"),
     "filesha256-symlink": ('content = "RUN echo ${filesha256("link-out")}"', "symbolic link"),
     "fileexists-dotdot": ('content = fileexists("../../etc/passwd") ? "RUN a" : "RUN b"', "leaves the configuration directory"),
-    "file-nul": ('content = file("files/a.txt\\u0000x")', "path"),
+    "file-nul": ('content = file("files/a.txt\\u0000x")', "NUL"),
+    "copy-nul": ('content = "COPY files/a.txt\\u0000x /p"', "COPY source"),
 }
 
 
@@ -439,9 +440,10 @@ def test_deep_nesting_is_a_diagnostic(tmp_path: Path, kind: str) -> None:
     expr = NESTED[kind](20_000)
     d = make_site(tmp_path / "deep", SMALL_CONFIG + f'variable "l" {{\n  default = []\n}}\nlocals {{\n  deep = {expr}\n}}\n')
     before = state_bytes(d)
-    out = imgb(d, "validate")
-    out.assert_clean(1)
-    assert "Error" in out.err
+    for cmd in ("validate", "fmt"):
+        out = imgb(d, cmd)
+        out.assert_clean(1)
+        assert "too deeply nested" in out.err or "Error" in out.err, out.err
     (tmp_path / "deep.imgbvars.hcl").write_text(f"l = {expr}\n")
     (d / "main.imgb.hcl").write_text(SMALL_CONFIG + 'variable "l" {\n  default = []\n}\n')
     imgb(d, "plan", "--var-file", str(tmp_path / "deep.imgbvars.hcl")).assert_clean(1)

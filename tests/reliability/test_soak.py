@@ -89,7 +89,9 @@ def test_soak_random_edits_converge_and_store_matches_state(tmp_path: Path, caps
         try:
             rollback = None
             if history and rng.random() < 0.15:
-                rollback = rng.randrange(len(history))
+                # Mostly a recent configuration (its images are likely still retained), sometimes any.
+                recent = rng.random() < 0.7
+                rollback = len(history) - rng.randint(2, min(4, len(history))) if recent and len(history) > 1 else rng.randrange(len(history))
                 world = history[rollback][0]
                 edits.append(f"rollback to cycle {rollback}")
             else:
