@@ -39,6 +39,8 @@ class Run:
     code: int
     timed_out: bool = False
     log: str = ""
+    cpu_s: float = 0.0
+    """User + system CPU of the process: less sensitive than wall time to other load on the machine."""
 
 
 @dataclass
@@ -82,7 +84,8 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: floa
         seconds = time.perf_counter() - t0
         timer.cancel()
     p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return Run(seconds, usage.ru_maxrss / 1024, p.returncode, timed_out.is_set(), str(log))
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, p.returncode, timed_out.is_set(), str(log), cpu)
 
 
 # -- the two tools ---------------------------------------------------------------------------------
