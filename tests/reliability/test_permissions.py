@@ -84,10 +84,10 @@ def test_sensitive_files_are_owner_only_and_nothing_is_writable_by_others(
         def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("induced")
 
-        monkeypatch.setattr(reconciler.planner, "make_plan", broken)
-        out = imgb(d, "plan")
+        with monkeypatch.context() as m:
+            m.setattr(reconciler.planner, "make_plan", broken)
+            out = imgb(d, "plan")
         assert out.code == 1 and "internal error" in out.err
-        monkeypatch.undo()
 
     owner_only = [d / "imgb.state.json", d / "imgb.state.json.backup", d / "first.imgbplan", d / "staging.imgbplan",
                   d / "imgb-debug.log", d / "imgb.state.d", d / "imgb.state.d" / "staging",

@@ -185,10 +185,10 @@ def _exercise(run: Run, d: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"unexpected value {CLI_SECRET} / {FILE_SECRET} / {AUTO_SECRET} / {ENV_SECRET} / {AK_SECRET}")
 
-    monkeypatch.setattr(reconciler.planner, "make_plan", broken)
-    run("plan", bug=True)
+    with monkeypatch.context() as m:
+        m.setattr(reconciler.planner, "make_plan", broken)
+        run("plan", bug=True)
     assert (d / "imgb-debug.log").exists()
-    monkeypatch.undo()
 
 
 def _scan(run: Run, d: Path, extra: dict[str, str]) -> None:
@@ -253,7 +253,8 @@ def test_secrets_never_leak_pg_backend(planted: Path, tmp_path: Path, monkeypatc
     _exercise(run, d, monkeypatch)
     # A wrong host: the connection error must not quote the connection string.
     monkeypatch.setenv("IMGB_PG_CONN_STR", f"host=127.0.0.1 port=1 user=postgres password={PG_PASSWORD} connect_timeout=2")
-    run("plan", ok=(1,))
+    out = run("plan", ok=(1,))
+    assert "PostgreSQL" in out.err, out.err
     monkeypatch.setenv("IMGB_PG_CONN_STR", f"{pg_dsn} password={PG_PASSWORD}")
     dump: list[str] = []
     with psycopg.connect(pg_dsn) as conn:
