@@ -321,7 +321,7 @@ def plan(
         _err(f'Error: --format must be human, json or markdown, not "{fmt_}".\n')
         raise Exit(1)
     manager = project.state_manager()
-    with manager.session("plan", lock_timeout=_lock_timeout(lock_timeout)) as session:
+    with manager.session("plan", lock_timeout=_lock_timeout(lock_timeout), reader=True) as session:
         the_plan = _make_plan(
             project,
             session.state,

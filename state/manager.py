@@ -194,9 +194,11 @@ class StateManager:
     def exists(self) -> bool:
         return self.backend.read(self.workspace) is not None or bool(self.backend.journal(self.workspace))
 
-    def session(self, operation: str, lock_timeout: float = 0.0) -> StateSession:
-        """A locked session for ``operation``; use it as a context manager."""
-        return StateSession(self, operation, lock_timeout)
+    def session(self, operation: str, lock_timeout: float = 0.0, *, reader: bool = False) -> StateSession:
+        """A locked session for ``operation``; use it as a context manager. A ``reader`` session
+        (a plan) leaves a journal it found to the next writer: compacting it would move the serial
+        that the plan records."""
+        return StateSession(self, operation, lock_timeout, reader=reader)
 
     def write(self, state: State, *, lock_timeout: float = 0.0) -> State:
         with self.session("write", lock_timeout) as s:
@@ -224,8 +226,9 @@ class StateSession:
     out together in the next one (one fsync for the batch).
     """
 
-    def __init__(self, manager: StateManager, operation: str, lock_timeout: float):
+    def __init__(self, manager: StateManager, operation: str, lock_timeout: float, *, reader: bool = False):
         self._manager = manager
+        self._reader = reader
         self._backend = manager.backend
         self._workspace = manager.workspace
         self._operation = operation
@@ -268,10 +271,9 @@ class StateSession:
         self._exists = data is not None
         self._snapshot_bytes = len(data) if data else 0
         self._journal_bytes = sum(len(e) for e in entries)
-        # A journal left by an earlier session (one that was killed) is compacted by the next
-        # session that changes something, not by a reader: a plan must not move the serial its
-        # saved plan file records.
-        self._inherited_journal_bytes = self._journal_bytes
+        # A journal left by a killed session is compacted at the end of the next session, unless
+        # that one only reads (see StateManager.session).
+        self._inherited_journal_bytes = self._journal_bytes if self._reader else 0
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
