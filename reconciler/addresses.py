@@ -89,3 +89,41 @@ class Address:
 def _parse(text: str) -> Address:
     """Addresses are parsed again and again (sorting, ordering, the differ); they are immutable."""
     return Address._parse_uncached(text)
+
+
+def moved(address: Address, src: Address, dst: Address) -> Address | None:
+    """Where ``address`` goes when ``src`` moves to ``dst`` (imgb state mv), or None if it stays.
+
+    Moving a template moves what it made (its images, copies and shares, whose keys start with
+    the template's key); moving anything else moves that address alone. Without a key, ``src``
+    stands for every instance of the block, which keep their keys.
+    """
+    if src.kind is Kind.TEMPLATE and address.kind in (Kind.TEMPLATE, Kind.IMAGE, Kind.COPY, Kind.SHARE):
+        if address.name != src.name:
+            return None
+        own = address.key if address.kind in (Kind.TEMPLATE, Kind.IMAGE) else _template_key(address.kind, address.key)
+        if src.key is not None and own != src.key:
+            return None
+        if src.key is None and (dst.key is not None and own is not None):
+            return None
+        new_own = own if src.key is None and dst.key is None else dst.key
+        if address.kind in (Kind.TEMPLATE, Kind.IMAGE):
+            return Address(address.kind, dst.name, new_own, address.retained)
+        rest = address.key if own is None else (address.key or "")[len(own) + 1 :]
+        return Address(address.kind, dst.name, rest if new_own is None else f"{new_own}/{rest}", address.retained)
+    if address.kind is not src.kind or address.name != src.name:
+        return None
+    if src.key is None:
+        return Address(address.kind, dst.name, address.key if dst.key is None else dst.key, address.retained) if (
+            dst.key is None or address.key is None
+        ) else None
+    return Address(address.kind, dst.name, dst.key, address.retained) if address.key == src.key else None
+
+
+def _template_key(kind: Kind, key: str | None) -> str | None:
+    """The template's for_each key inside a copy or share key: "ubuntu" of "ubuntu/cn-shanghai".
+
+    A copy's key is its region and a share's "region/account", after the instance key if any.
+    """
+    parts = (key or "").split("/")
+    return parts[0] if len(parts) == (2 if kind is Kind.COPY else 3) else None

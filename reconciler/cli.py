@@ -741,7 +741,8 @@ def state_rm(addresses: list[str]) -> None:
 @state_app.command("mv")
 def state_mv(source: str, destination: str) -> None:
     """Move a resource to another address (after renaming a block), without rebuilding."""
-    from reconciler.addresses import Address
+    from reconciler.addresses import Address, moved
+    from state.model import ResourceState
 
     src, dst = Address.parse(source), Address.parse(destination)
     if src.kind != dst.kind:
@@ -749,26 +750,35 @@ def state_mv(source: str, destination: str) -> None:
         raise Exit(1)
     manager = _project().state_manager()
     with manager.session("state mv") as session:
-        moved = 0
         st = session.state
-        for r in list(st.resources):
-            a = Address.parse(r.address)
-            if a.name != src.name or (src.key is not None and a.key != src.key) or (src.kind not in (a.kind,) and src.kind.value != "template"):
-                continue
-            if src.kind.value == "template" or a.kind == src.kind:
-                new_addr = str(Address(a.kind, dst.name, a.key if src.key is None else dst.key))
-                session.remove(r.address, r.image_hash)
-                session.put(r.model_copy(update={"address": new_addr, "template": f"template.{dst.name}" if r.template else None}))
-                moved += 1
-        if src.kind.value == "template" and str(src) in st.current:
-            h = st.current[str(src)]
-            session.drop_current(str(src))
-            session.set_current(str(dst), h)
+        if st.operations:
+            _err("Error: an interrupted apply left operations in progress; run imgb apply first, then move.\n")
+            raise Exit(1)
+        moves: list[tuple[ResourceState, str]] = []
+        for r in st.resources:
+            dest = moved(Address.parse(r.address), src, dst)
+            if dest is not None:
+                moves.append((r, str(dest)))
+        taken = {(r.address, r.image_hash) for r in st.resources} - {(r.address, r.image_hash) for r, _ in moves}
+        clash = sorted(to for r, to in moves if (to, r.image_hash) in taken)
+        if clash:
+            _err(f'Error: "{clash[0]}" is already in the state; remove it or choose another destination.\n')
+            raise Exit(1)
+        for r, _ in moves:
+            session.remove(r.address, r.image_hash)
+        for r, to in moves:
+            template = r.template and str(moved(Address.parse(r.template), src, dst) or r.template)
+            session.put(r.model_copy(update={"address": to, "template": template}))
+        for tmpl, h in sorted(st.current.items()):
+            to_t = moved(Address.parse(tmpl), src, dst)
+            if to_t is not None:
+                session.drop_current(tmpl)
+                session.set_current(str(to_t), h)
         session.checkpoint()
-    if not moved:
+    if not moves:
         _err(f'Error: no resource "{source}" in the state.\n')
         raise Exit(1)
-    _out(f"Moved {source} to {destination} ({moved} object(s)).\n")
+    _out(f"Moved {source} to {destination} ({len(moves)} object(s)).\n")
 
 
 @state_app.command("pull")
