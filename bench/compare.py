@@ -62,20 +62,29 @@ class Case:
 
 
 # -- running one command -------------------------------------------------------------------------
+GNU_TIME = "/usr/bin/time"
+
+
 def run(cmd: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float) -> Run:
-    """Run ``cmd`` with output to ``log``; wall time around a blocking wait4, peak RSS from its rusage."""
+    """Run ``cmd`` with output to ``log``: wall time around a blocking wait4, CPU from its rusage.
+
+    Peak RSS comes from GNU time when it is installed: a child's ``ru_maxrss`` also counts the
+    memory it shared with this (larger) process before its exec, which would put a floor under
+    every figure; time forks the command from a 1 MB process instead.
+    """
     timed_out = threading.Event()
+    rss_file = log.with_suffix(".rss")
+    wrapped = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *cmd] if os.path.exists(GNU_TIME) else cmd
     with open(log, "wb") as out:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        p = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
         def stop() -> None:
             timed_out.set()
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(p.pid, signal.SIGINT)  # Terraform saves its state on an interrupt
-            time.sleep(30)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(p.pid, signal.SIGKILL)
+            for sig in (signal.SIGINT, signal.SIGKILL):  # Terraform saves its state on an interrupt
+                with contextlib.suppress(ProcessLookupError):
+                    _signal_tree(p.pid, sig)
+                time.sleep(30)
 
         timer = threading.Timer(timeout, stop)
         timer.daemon = True
@@ -84,8 +93,20 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: floa
         seconds = time.perf_counter() - t0
         timer.cancel()
     p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(seconds, usage.ru_maxrss / 1024, p.returncode, timed_out.is_set(), str(log), cpu)
+    rss_kb = float(usage.ru_maxrss)
+    with contextlib.suppress(OSError, ValueError):
+        rss_kb = float(rss_file.read_text().split()[-1])
+    cpu = usage.ru_utime + usage.ru_stime  # includes the command, waited for by time
+    return Run(seconds, rss_kb / 1024, p.returncode, timed_out.is_set(), str(log), cpu)
+
+
+def _signal_tree(pid: int, sig: int) -> None:
+    """Signal ``pid`` and its children (the command under GNU time)."""
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(child), sig)
+    os.kill(pid, sig)
 
 
 # -- the two tools ---------------------------------------------------------------------------------

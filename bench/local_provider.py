@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from providers.base import no_progress  # noqa: E402
 from providers.local import LocalProvider, import_image  # noqa: E402
+from reconciler.addresses import Kind  # noqa: E402
 
 FIVE_STEPS = """\
 RUN echo "app:x:1000:1000:app:/home/app:/bin/sh" >> /etc/passwd && mkdir -p /home/app && chown 1000 /home/app
@@ -34,12 +35,12 @@ RUN echo "$GREETING" > /home/app/greeting
 def bench_build(root: Path, ctx: Path, runs: int) -> tuple[list[float], list[float]]:
     p = LocalProvider(root, "local-1")
     base = p.resolve_base_image("busybox", None)
-    tid = p.wait("template", p.start("template", {"name": "b", "base_image": base, "build_content": FIVE_STEPS,
+    tid = p.wait(Kind.TEMPLATE, p.start(Kind.TEMPLATE, {"name": "b", "base_image": base, "build_content": FIVE_STEPS,
                                                     "image_name": "b"}, "tpl"), no_progress)["id"]
     end_to_end, in_worker = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        img = p.wait("image", p.start("image", {"template_id": tid, "context_dir": str(ctx)}, str(uuid.uuid4())),
+        img = p.wait(Kind.IMAGE, p.start(Kind.IMAGE, {"template_id": tid, "context_dir": str(ctx)}, str(uuid.uuid4())),
                      no_progress)
         end_to_end.append(time.perf_counter() - t0)
         in_worker.append(_worker_seconds(p, img))
@@ -50,7 +51,7 @@ def _worker_seconds(p: LocalProvider, img: dict) -> float:
     # The worker logs its timing just after it records the result, so the line may lag a little.
     deadline = time.monotonic() + 10
     while True:
-        lines = [x for x in p.logs("image", img["id"], img).splitlines() if "build finished in" in x]
+        lines = [x for x in p.logs(Kind.IMAGE, img["id"], img).splitlines() if "build finished in" in x]
         if lines or time.monotonic() > deadline:
             return float(lines[-1].split("build finished in ")[1].split("s")[0])
         time.sleep(0.01)
@@ -66,7 +67,7 @@ def bench_copy(root: Path, runs: int) -> list[float]:
     times = []
     for i in range(runs):
         t0 = time.perf_counter()
-        p.wait("copy", p.start("copy", {"source_image_id": img["id"], "source_region": "local-1",
+        p.wait(Kind.COPY, p.start(Kind.COPY, {"source_image_id": img["id"], "source_region": "local-1",
                                         "region": f"bench-{i}"}, f"copy-{i}"), no_progress)
         times.append(time.perf_counter() - t0)
     return times
