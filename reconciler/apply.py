@@ -238,6 +238,7 @@ class Engine:
         self.session = session
         self.providers = providers
         self.desired = desired or {}
+        self._announced: set[Node] = set()
         self.parallelism = max(1, parallelism)
         self.hooks = hooks or Hooks()
         self.retry = retry or RetryPolicy()
@@ -413,7 +414,8 @@ class Engine:
             self.session.set_current(c.template, c.image_hash)
         elif n.step is Step.FORGET:
             self.session.remove(c.address, c.image_hash)
-        self.hooks.finished(n, res, time.monotonic() - t0)
+        if n not in self._announced:
+            self.hooks.finished(n, res, time.monotonic() - t0)
 
     def _provider(self, c: Change) -> Provider:
         p = self.providers.get(c.provider)
@@ -524,6 +526,9 @@ class Engine:
         if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
             self.session.set_current(c.template, c.image_hash or "", wait=False)
         if status == "ok":
+            # Said before the dependents it releases start, so the log reads in order.
+            self.hooks.finished(n, result, time.monotonic() - t0)
+            self._announced.add(n)
             self._events.put((n, False, None))
         self.session.sync(grace=_SHARE_FSYNC_S)
         if status == "test_failed":

@@ -332,6 +332,13 @@ class _Differ:
         elif prior is not None:
             change.before = dict(prior.attributes)
             change.prior_id = prior.id
+            # A rebuilt image (or copy) of the same hash has a new id: what was copied or shared
+            # from the old one is made again from the new one.
+            replaced = [d for d in node.deps if d in self.new_ids]
+            if replaced or node.address in self.opts.replace:
+                change.action = Action.REPLACE
+                change.create_before_destroy = False  # same address and hash: the old one goes first
+                change.reasons = [f"{d} will be replaced" for d in replaced] or ["replacement requested with --replace"]
         else:
             change.action = Action.CREATE
             note = self.opts.drift.get((node.address, h))
@@ -443,6 +450,16 @@ class _Differ:
                 wanted.add(m)
                 if m in g:
                     wanted |= g.ancestors(m)
+        # Deleting a target deletes what depends on it too (a share goes with its copy).
+        deleted = {c.address for c in changes if c.action is Action.DELETE and c.address in wanted}
+        grew = True
+        while grew:
+            grew = False
+            for c in changes:
+                if c.action is Action.DELETE and c.address not in deleted and deleted.intersection(c.depends_on):
+                    deleted.add(c.address)
+                    wanted.add(c.address)
+                    grew = True
         kept = [c for c in changes if c.address in wanted]
         # current_after only moves for targeted images
         targeted_templates = {c.template for c in kept if c.kind is Kind.IMAGE}

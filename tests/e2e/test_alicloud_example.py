@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.alicloud.emulator import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, Emulator
+from tests.alicloud.emulator.world import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 ALINUX = "aliyun_3_x64_20G_alibase_20240528.vhd"
@@ -135,3 +136,29 @@ def test_killed_apply_resumes_the_same_execution(tmp_path: Path) -> None:
         assert "interrupted apply left in progress" in r.stdout
         assert len([c for c in em.world.created if c[0] == "execution"]) == 2  # one per template, none restarted
         assert run(d, "plan", "--detailed-exitcode").returncode == 0
+
+
+def test_replaced_image_is_copied_and_shared_again(tmp_path: Path, emulator: Emulator) -> None:
+    """A rebuild with --replace gets a new image id: copies and shares follow it."""
+    d = tmp_path / "ali"
+    shutil.copytree(ROOT / "examples" / "alicloud", d)
+    main = d / "main.imgb.hcl"
+    main.write_text(main.read_text().replace('  region = "cn-hangzhou"\n', f'  region   = "cn-hangzhou"\n  endpoint = "http://{emulator.endpoint}"\n', 1))
+    assert run(d, "apply", "--auto-approve").returncode == 0
+
+    def ours() -> dict[str, Image]:
+        return {i.id: i for i in emulator.world.images.values() if i.owner_alias != "system" and 'web["alinux' in i.tags.get("imgb:address", "")}
+
+    old = set(ours())
+    r = run(d, "apply", "--auto-approve", "--replace", 'image.web["alinux"]')
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert "Builds: 1, copies: 2" in r.stdout, r.stdout
+    now = ours()
+    assert not set(now) & old, "the old image or its copies are still there"
+    home = [i for i in now.values() if i.region == "cn-hangzhou"]
+    copies = [i for i in now.values() if i.region != "cn-hangzhou"]
+    assert len(home) == 1 and sorted(i.region for i in copies) == ["ap-southeast-1", "cn-shanghai"]
+    assert all(i.copy_source == home[0].id for i in copies)
+    shanghai = next(i for i in copies if i.region == "cn-shanghai")
+    assert "6543210987654321" in shanghai.shared_with
+    assert run(d, "plan", "--detailed-exitcode").returncode == 0
