@@ -655,12 +655,40 @@ def output(
 
 @app.command("force-unlock")
 def force_unlock(lock_id: str) -> None:
-    """Remove a lock left behind, after checking nobody is still applying."""
+    """Remove a lock left behind. Refused while the process holding it still runs on this host."""
+    import socket
+
+    from state.backend import LockError
+
     manager = _project().state_manager()
     holder = manager.lock_holder()
-    manager.force_unlock(lock_id)
+    if holder is None:
+        _err(f"Error: {manager.describe()} is not locked; there is nothing to unlock.\n")
+        raise Exit(1)
+    if holder.id == lock_id and holder.host == socket.gethostname() and _process_alive(holder.pid):
+        _err(
+            f"Error: process {holder.pid} ({holder.who}, {holder.operation} since {holder.created}) still holds "
+            f"the lock on {manager.describe()}. Wait for it to finish, or stop it (kill {holder.pid}); "
+            "a lock whose process has ended is released by itself or can then be removed.\n"
+        )
+        raise Exit(1)
+    try:
+        manager.force_unlock(lock_id)
+    except LockError as e:
+        _err(f"Error: {e}.\n")
+        raise Exit(1) from None
     who = f" (held by {holder.who}, operation {holder.operation}, since {holder.created})" if holder else ""
     _out(f"The state lock {lock_id}{who} has been removed.\n")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 @app.command("import")
