@@ -872,6 +872,9 @@ def workspace_list() -> None:
 
 @workspace_app.command("new")
 def workspace_new(name: str) -> None:
+    from state.names import check_workspace_name
+
+    check_workspace_name(name)  # before anything is written; a WorkspaceError explains the rule
     project = _project()
     if name in project.backend().workspaces():
         _err(f'Error: workspace "{name}" already exists.\n')
@@ -882,6 +885,9 @@ def workspace_new(name: str) -> None:
 
 @workspace_app.command("select")
 def workspace_select(name: str) -> None:
+    from state.names import check_workspace_name
+
+    check_workspace_name(name)
     project = _project()
     if name != "default" and name not in project.backend().workspaces():
         _err(f'Error: workspace "{name}" does not exist. Create it with imgb workspace new {name}.\n')

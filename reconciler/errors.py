@@ -25,6 +25,10 @@ def explain_exception(e: BaseException) -> str | None:
         )
     if isinstance(e, SerialConflict):
         return f"Error: the state changed while imgb was writing it ({e}). Nothing was overwritten; run the command again.\n"
+    from state.names import WorkspaceError
+
+    if isinstance(e, WorkspaceError):
+        return f"Error: {e}\n"
     if isinstance(e, BackendError):
         return f"Error: state storage failed: {e}\n"
     if isinstance(e, ProviderError):
