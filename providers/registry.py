@@ -12,14 +12,9 @@ from reconciler.config.schema import extra_providers
 
 
 def default_local_root() -> Path:
-    """$IMGB_HOME, else the user's data directory ($XDG_DATA_HOME/imgb, /var/lib/imgb as root)."""
-    if os.environ.get("IMGB_HOME"):
-        return Path(os.environ["IMGB_HOME"])
-    if os.environ.get("XDG_DATA_HOME"):
-        return Path(os.environ["XDG_DATA_HOME"]) / "imgb"
-    if os.geteuid() == 0:
-        return Path("/var/lib/imgb")
-    return Path.home() / ".local" / "share" / "imgb"
+    from providers.local.provider import default_root
+
+    return default_root()
 
 
 def local_root(cfg: ProviderConfig, config_dir: Path) -> Path:

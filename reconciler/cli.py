@@ -980,7 +980,7 @@ def image_import(
     region: Annotated[str | None, typer.Option("--region", help="Local region (default: the provider's home region).")] = None,
 ) -> None:
     """Import a base image (rootfs directory or tarball, oci:DIR[:tag], docker-archive:FILE) into the local store."""
-    from providers.local.baseimages import import_image
+    from providers.local.baseimages import BaseImageError, import_image
     from providers.registry import default_local_root, local_root
 
     project = _project()
@@ -991,8 +991,12 @@ def image_import(
         local = []
     root = local_root(local[0], project.directory) if local else default_local_root()
     reg = region or (local[0].region if local else "local-1")
-    image_id = import_image(root, reg, name, src)
-    _out(f"Imported {src} as {name} ({image_id}) in {reg}.\n")
+    try:
+        record = import_image(root, reg, name, src)
+    except BaseImageError as e:
+        _err(f"Error: cannot import {src}: {e}\n")
+        raise Exit(1) from None
+    _out(f"Imported {src} as {name} ({record['id']}, {record['size']} bytes) in {reg}.\n")
 
 
 # -- entry point ------------------------------------------------------------------------------------------

@@ -47,13 +47,14 @@ _SHARE_IN = ("image_id", "region", "account")
 
 
 def default_root() -> Path:
-    """$IMGB_HOME, else /var/lib/imgb as root, else $XDG_DATA_HOME/imgb (~/.local/share/imgb)."""
+    """$IMGB_HOME, else $XDG_DATA_HOME/imgb, else /var/lib/imgb as root or ~/.local/share/imgb."""
     if os.environ.get("IMGB_HOME"):
         return Path(os.environ["IMGB_HOME"])
+    if os.environ.get("XDG_DATA_HOME"):
+        return Path(os.environ["XDG_DATA_HOME"]) / "imgb"
     if os.geteuid() == 0:
         return Path("/var/lib/imgb")
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "imgb"
+    return Path.home() / ".local" / "share" / "imgb"
 
 
 class LocalProvider:

@@ -362,6 +362,8 @@ def _lookup_user(user: str) -> tuple[int, int, list[int], str]:
                     break
     except OSError:
         pass
+    if uid is None and name == "root":
+        uid, gid, home = 0, 0, "/root"  # as in Docker: root needs no /etc/passwd entry
     if uid is None:
         if not name.isdigit():
             raise SetupError(f'USER "{name}": no such user in the image\'s /etc/passwd')
