@@ -8,8 +8,8 @@ import pytest
 from state_builders import component
 
 from reconciler.config.model import BackendConfig
+from reconciler.errors import explain_exception
 from state.backend import Backend, LockError, LockInfo
-from state.diagnostics import state_diagnostic
 from state.local import LocalBackend
 from state.manager import PushRefused, StateManager
 from state.names import WorkspaceError
@@ -148,15 +148,13 @@ def test_open_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(pg, PostgresBackend) and pg.schema == "web" and pg.target == "127.0.0.1:1/x"
 
 
-def test_errors_become_diagnostics(tmp_path: Path) -> None:
+def test_errors_become_messages(tmp_path: Path) -> None:
     a, b = LocalBackend(tmp_path / "s.json"), LocalBackend(tmp_path / "s.json")
     info = LockInfo(operation="apply")
     a.lock(info)
     with pytest.raises(LockError) as e:
         b.lock(LockInfo())
-    d = state_diagnostic(e.value)
-    assert d.summary == "Error acquiring the state lock"
-    assert f"imgb force-unlock {info.id}" in d.detail and "operation apply" in d.detail
-    assert d.detail[0].isupper() and d.detail.endswith(".")
-    w = state_diagnostic(WorkspaceError('there is no workspace "x".'))
-    assert w.summary == "Workspace error" and w.detail == 'There is no workspace "x".'
+    text = explain_exception(e.value) or ""
+    assert text.startswith("Error: Error acquiring the state lock")
+    assert f"ID:        {info.id}" in text and "Operation: apply" in text and "imgb force-unlock LOCK_ID" in text
+    assert explain_exception(WorkspaceError('there is no workspace "x".')) == 'Error: there is no workspace "x".\n'
