@@ -673,8 +673,16 @@ def adopt_operations(
 
 def _finish(provider: Provider, op: Operation, desired: Mapping[str, Any], policy: RetryPolicy,
             progress: Progress) -> dict[str, Any]:
-    handle = dict(op.handle) or _retry_transient(policy, lambda: provider.start(op.kind, desired, op.token))
-    result: dict[str, Any] = _retry_transient(policy, lambda: provider.wait(op.kind, handle, progress))
+    saved = [dict(op.handle)]
+
+    def attempt() -> dict[str, Any]:
+        # After the saved handle, every attempt asks start again with the same token: it returns the
+        # same operation, and starts again one that failed retryably (a build whose worker was lost),
+        # which waiting on the old handle never would.
+        handle, saved[0] = saved[0] or provider.start(op.kind, desired, op.token), {}
+        return provider.wait(op.kind, handle, progress)
+
+    result: dict[str, Any] = _retry_transient(policy, attempt)
     return result
 
 

@@ -87,3 +87,54 @@ def test_kill_apply_at_random_points(request: pytest.FixtureRequest, tmp_path: P
             "seconds": round(seconds, 1)})
     print(f"{example}/{backend}: {landed} of {n} kills landed mid-apply in {seconds:.0f}s")
     assert landed >= n // 2, f"only {landed} of {n} kills landed mid-apply: the test is not testing"
+
+
+BEGIN_IMAGE = r'"op":"begin","operation":\{"address":"image\.'
+
+
+def _killed_after_the_build_was_recorded(tmp_path: Path) -> Site:
+    """A quickstart whose apply died right after recording a build as started, before asking the
+    provider for it."""
+    site = Site.create(tmp_path / "quickstart", "quickstart", "local")
+    site.converge()
+    site.knobs.hardening += 1  # the first layer changes, so the COPY of a later one runs again
+    site.write_config()
+    killed = site.apply(env={"IMGB_CRASH_ON": BEGIN_IMAGE, "IMGB_CRASH_WHEN": "after"})
+    assert killed.killed, killed.text()
+    assert [o.address for o in site.state().operations] == ["image.web"]
+    return site
+
+
+def test_a_build_adoption_starts_gets_the_configuration_directory(tmp_path: Path) -> None:
+    """Regression: adoption started such a build without the directory COPY reads from, so it
+    failed (and the plan then built again under a new token)."""
+    site = _killed_after_the_build_was_recorded(tmp_path)
+    r = site.apply()
+    assert r.code == 0 and "failed" not in r.out, r.text()
+    adopted, _, planned = r.out.partition("imgb will perform the following actions")
+    assert "image.web: Built" in adopted and "image.web will be built" not in planned, r.text()
+    site.check_true_to_cloud()
+
+
+def test_a_build_whose_worker_never_started_is_started_again(tmp_path: Path) -> None:
+    """Regression: killed inside start, after the provider queued the build and before its worker
+    was launched. Adoption waited on it, was told the worker was lost (retryable), and retried the
+    wait, which can only say so again: every later apply stopped there. It now asks start again
+    with the same token, which launches the build."""
+    import json
+    import time as clock
+
+    from providers.local.store import Store, now_iso, token_key
+
+    site = _killed_after_the_build_was_recorded(tmp_path)
+    op = site.state().operations[0]
+    store = Store(site.directory / ".imgb" / "cloud")
+    key = token_key(f"image\n{op.token}")
+    store.put_op({"key": key, "kind": "image", "region": "local-1", "created": now_iso(), "attempt": 1,
+                  "ready_at": clock.time() - 60, "state": "queued", "step_timeout": 3600.0,
+                  "desired": {k: op.desired.get(k) for k in ("template_id", "content_hash", "image_name",
+                                                            "image_family", "image_tags", "tags")}})
+    r = site.apply()
+    assert r.code == 0, r.text()
+    assert json.loads(store.op_path(key).read_text())["state"] == "done"  # the same operation, started again
+    site.check_true_to_cloud()
