@@ -86,6 +86,9 @@ class Site:
     """Every (version, hardening) applied: each needs exactly one template per template block."""
     most_writes: int = 0
     slowest: float = 0.0
+    main_text: str = field(default="", repr=False)
+    """The example's main.imgb.hcl as shipped: each configuration is written from it."""
+    hardening_text: str = field(default="", repr=False)
 
     # -- setup ---------------------------------------------------------------------------------
     @classmethod
@@ -93,14 +96,14 @@ class Site:
         shutil.copytree(ROOT / "examples" / example, directory,
                         ignore=shutil.ignore_patterns(".imgb", "imgb.state.json*", "imgb-debug.log"))
         site = cls(directory, example, backend, **kw)
-        site._main_text = (directory / "main.imgb.hcl").read_text()
-        site._hardening_text = (directory / "components" / "hardening.dockerfile").read_text()
+        site.main_text = (directory / "main.imgb.hcl").read_text()
+        site.hardening_text = (directory / "components" / "hardening.dockerfile").read_text()
         site.write_config()
         return site
 
     def write_config(self) -> None:
         k = self.knobs
-        text = self._main_text
+        text = self.main_text
         if self.backend == "pg":
             local_block = '  backend "local" {\n    path = "imgb.state.json"\n  }\n'
             assert local_block in text
@@ -113,7 +116,7 @@ class Site:
             text = _sub(text, r'regions  = \["local-2"\]', f"regions  = {regions}")
             accounts = '["100000000001", "100000000002"]' if k.extra_account else '["100000000001"]'
             text = _sub(text, r'accounts = \["100000000001"\]', f"accounts = {accounts}")
-            hardening = self._hardening_text + (f'ENV HARDENING_REV="{k.hardening}"\n' if k.hardening else "")
+            hardening = self.hardening_text + (f'ENV HARDENING_REV="{k.hardening}"\n' if k.hardening else "")
             (self.directory / "components" / "hardening.dockerfile").write_text(hardening)
         else:
             assert self.emulator is not None
