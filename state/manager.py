@@ -23,7 +23,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.addresses import Address, AddressError
-from reconciler.config.gc_pause import gc_paused
 from state.backend import DEFAULT_WORKSPACE, Backend, BackendError, LockInfo
 from state.model import STATE_VERSION, Operation, OutputState, ResourceState, State
 
@@ -58,7 +57,6 @@ def _recovery_hint(backend: Backend, workspace: str) -> str:
     return "Restore the state from a backup (`imgb state push`), then run `imgb refresh`."
 
 
-@gc_paused()  # decoding builds thousands of objects at once; collections would rescan the live ones
 def decode_state(data: bytes, backend: Backend, workspace: str) -> State:
     try:
         state = State.model_validate_json(data)
@@ -152,7 +150,6 @@ class _Index:
             raise ValueError(f"unknown journal operation {op!r} (written by a newer imgb?)")
 
 
-@gc_paused()
 def replay(state: State, entries: list[bytes], backend: Backend, workspace: str) -> State:
     """Apply journal entries to ``state`` in place and return it."""
     index = _Index(state)
