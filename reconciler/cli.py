@@ -406,7 +406,8 @@ def _summarize(result: ApplyResult, destroy: bool = False) -> None:
     if result.interrupted:
         _err("\nApply interrupted. Everything that finished is recorded in state; run imgb apply again to continue.\n")
         raise Exit(1)
-    _out(f"\nApply complete! {len(result.done)} action(s) in {result.seconds:.1f}s.\n")
+    what = "Destroy" if destroy else "Apply"
+    _out(f"\n{what} complete! {len(result.done)} action(s) in {result.seconds:.1f}s.\n")
 
 
 @app.command()
@@ -529,7 +530,7 @@ def _apply(
             result = _run_apply(project, manager, session, the_plan, parallelism)
     finally:
         project.close()
-    _summarize(result)
+    _summarize(result, destroy=the_plan.mode == "destroy")
 
 
 def _check_saved_plan(project: Project, session: Any, manager: Any, saved: Plan, parallelism: int) -> None:

@@ -59,6 +59,7 @@ def test_quickstart_lifecycle(quickstart: Path, capsys: pytest.CaptureFixture[st
 
     code, out, err = imgb(capsys, d, "destroy", "--auto-approve")
     assert code == 0, err
+    assert "Destroy complete!" in out
     code, out, _ = imgb(capsys, d, "state", "list")
     assert out == ""
     code, out, _ = imgb(capsys, d, "images", "--json")
