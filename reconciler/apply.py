@@ -580,25 +580,9 @@ class Engine:
         return ks is None or ks.long_running
 
     def _with_retry(self, n: Node, call: Callable[[], Any]) -> Any:
-        policy = self.retry
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return call()
-            except Cancelled:
-                raise
-            except ProviderError as e:
-                elapsed = time.monotonic() - started
-                if not e.retryable or attempt >= policy.attempts or elapsed >= policy.max_total or self._cancel.is_set():
-                    raise
-                delay = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
-                delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: no thundering herd
-                if e.retry_after is not None:
-                    delay = max(delay, e.retry_after)
-                self.hooks.retrying(n, e, delay, attempt)
-                policy.sleep(delay)
+        return _retry_transient(
+            self.retry, call, stop=self._cancel.is_set, notify=lambda e, delay, attempt: self.hooks.retrying(n, e, delay, attempt)
+        )
 
 
 def record(
@@ -686,8 +670,15 @@ def _finish(provider: Provider, op: Operation, desired: Mapping[str, Any], polic
     return result
 
 
-def _retry_transient(policy: RetryPolicy, call: Callable[[], Any]) -> Any:
-    """``call()``, retried like the engine retries an action while it fails with a retryable error."""
+def _retry_transient(
+    policy: RetryPolicy,
+    call: Callable[[], Any],
+    *,
+    stop: Callable[[], bool] = lambda: False,
+    notify: Callable[[ProviderError, float, int], None] | None = None,
+) -> Any:
+    """``call()``, retried with backoff and jitter while it fails with a retryable error, within
+    the policy's attempts and total time, and until ``stop()`` (a cancel) says no more."""
     started = time.monotonic()
     attempt = 0
     while True:
@@ -697,11 +688,14 @@ def _retry_transient(policy: RetryPolicy, call: Callable[[], Any]) -> Any:
         except Cancelled:
             raise
         except ProviderError as e:
-            if not e.retryable or attempt >= policy.attempts or time.monotonic() - started >= policy.max_total:
+            if not e.retryable or attempt >= policy.attempts or time.monotonic() - started >= policy.max_total or stop():
                 raise
             delay = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
-            delay = delay / 2 + random.uniform(0, delay / 2)
-            policy.sleep(max(delay, e.retry_after or 0.0))
+            delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: no thundering herd
+            delay = max(delay, e.retry_after or 0.0)
+            if notify is not None:
+                notify(e, delay, attempt)
+            policy.sleep(delay)
 
 
 def _progress_for(node: Node, hooks: Hooks | None, mask: Callable[[Any], Any] = lambda v: v) -> Progress:
