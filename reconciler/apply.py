@@ -411,6 +411,11 @@ class Engine:
             self._delete(n)
         elif n.step is Step.REUSE:
             assert c.template and c.image_hash
+            image = self.session.get(c.address, c.image_hash)
+            if image is not None and "hash_inputs" not in image.attributes and c.after:
+                # An image adoption recorded: give it the inputs later plans explain changes with.
+                inputs = c.after.get("hash_inputs", {})
+                self.session.put(image.model_copy(update={"attributes": {**image.attributes, "hash_inputs": inputs}}))
             self.session.set_current(c.template, c.image_hash)
         elif n.step is Step.FORGET:
             self.session.remove(c.address, c.image_hash)

@@ -305,7 +305,10 @@ class _Differ:
         elif prior is not None:
             change.action = Action.REUSE
             when = prior.created_at or "earlier"
-            change.reasons = [f"rollback: the content matches retained image {prior.id} (built {when}); no build"]
+            if "hash_inputs" not in prior.attributes:  # recorded by adoption, which knows no plan
+                change.reasons = [f"an interrupted apply finished building {prior.id}: it is made current, no build"]
+            else:
+                change.reasons = [f"rollback: the content matches retained image {prior.id} (built {when}); no build"]
         else:
             change.action = Action.CREATE
             old = self.by_key.get((node.address, current_hash)) if current_hash else None

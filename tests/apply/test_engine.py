@@ -204,3 +204,27 @@ def test_provider_request_rate_is_kept():  # type: ignore[no-untyped-def]
     t0 = time.monotonic()
     assert apply_config(cfg, session, fp).ok
     assert time.monotonic() - t0 >= 9 / 20  # ten starts at 20 per second
+
+
+def test_an_image_adoption_recorded_is_made_current_without_a_rollback_story():  # type: ignore[no-untyped-def]
+    # Adoption (before planning) records a finished build without the plan's hash inputs and
+    # without making it current; the next plan makes it current and says why.
+    fp = FakeProvider("local-1")
+    session = MemorySession()
+    cfg = base()
+    assert apply_config(cfg, session, fp).ok
+    tmpl = "template.web"
+    h = session.state.current[tmpl]
+    image = session.get("image.web", h)
+    inputs = image.attributes["hash_inputs"]
+    session.put(image.model_copy(update={"attributes": {k: v for k, v in image.attributes.items() if k != "hash_inputs"}}))
+    session.state.current.pop(tmpl)
+
+    plan = plan_for(cfg, session, fp)
+    reuse = [c for c in plan.changes if c.action is Action.REUSE]
+    assert [c.address for c in reuse] == ["image.web"]
+    assert "an interrupted apply finished building" in reuse[0].reasons[0] and "rollback" not in reuse[0].reasons[0]
+    assert apply_config(cfg, session, fp).ok
+    assert session.state.current[tmpl] == h
+    assert session.get("image.web", h).attributes["hash_inputs"] == inputs
+    assert all(c.action is Action.NOOP for c in plan_for(cfg, session, fp).changes)
