@@ -659,14 +659,14 @@ def force_unlock(lock_id: str) -> None:
     """Remove a lock left behind. Refused while the process holding it still runs on this host."""
     import socket
 
-    from state.backend import LockError
+    from state.backend import LockError, pid_alive
 
     manager = _project().state_manager()
     holder = manager.lock_holder()
     if holder is None:
         _err(f"Error: {manager.describe()} is not locked; there is nothing to unlock.\n")
         raise Exit(1)
-    if holder.id == lock_id and holder.host == socket.gethostname() and _process_alive(holder.pid):
+    if holder.id == lock_id and holder.host == socket.gethostname() and pid_alive(holder.pid):
         _err(
             f"Error: process {holder.pid} ({holder.who}, {holder.operation} since {holder.created}) still holds "
             f"the lock on {manager.describe()}. Wait for it to finish, or stop it (kill {holder.pid}); "
@@ -680,16 +680,6 @@ def force_unlock(lock_id: str) -> None:
         raise Exit(1) from None
     who = f" (held by {holder.who}, operation {holder.operation}, since {holder.created})" if holder else ""
     _out(f"The state lock {lock_id}{who} has been removed.\n")
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
 
 
 @app.command("import")

@@ -40,6 +40,17 @@ class LockInfo:
         return asdict(self)
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (someone else's process counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _user() -> str:
     try:
         return getpass.getuser()

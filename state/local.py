@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict
+from state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict, pid_alive
 from state.names import check_workspace_name
 
 WORKSPACES_DIR = "imgb.state.d"
@@ -90,16 +90,6 @@ class _Appender:
     fd: int
     ino: int
     size: int
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _make_private_dirs(path: Path) -> None:
@@ -514,7 +504,7 @@ class LocalBackend:
                     if (
                         holder is not None
                         and holder.host == socket.gethostname()
-                        and not _pid_alive(holder.pid)
+                        and not pid_alive(holder.pid)
                     ):
                         # The writer died but a process it forked kept the flock: stale, take it over.
                         if _same_file(fd, lock_path):
@@ -581,7 +571,7 @@ class LocalBackend:
                     if (
                         holder is not None
                         and holder.host == socket.gethostname()
-                        and not _pid_alive(holder.pid)
+                        and not pid_alive(holder.pid)
                     ):
                         return None  # stale: the next lock takes it over
                     return holder or LockInfo(id="", operation="", who="unknown", host="", pid=0, created="")
