@@ -138,7 +138,7 @@ class Imgb(Tool):
         super().__init__(directory, logs, timeout)
         self.cache = directory.parent / "imgb-cache"
         script = Path(sys.executable).with_name("imgb")
-        self.base = [str(script)] if script.exists() else [sys.executable, "-m", "reconciler.cli"]
+        self.base = [str(script)] if script.exists() else [sys.executable, "-m", "imgb.reconciler.cli"]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_terraform and terraform is None:
         say("terraform is not installed: reporting imgb alone")
     # An installed imgb has its bytecode compiled; a checkout run with PYTHONDONTWRITEBYTECODE may not.
-    for pkg in ("reconciler", "providers", "state", "bench"):
+    for pkg in ("imgb", "reconciler", "providers", "state", "bench"):
         compileall.compile_dir(str(REPO / pkg), quiet=2)
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="imgb-bench-"))

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from providers.base import no_progress  # noqa: E402
-from providers.local import LocalProvider, import_image  # noqa: E402
-from reconciler.addresses import Kind  # noqa: E402
+from imgb.addresses import Kind  # noqa: E402
+from imgb.providers.base import no_progress  # noqa: E402
+from imgb.providers.local import LocalProvider, import_image  # noqa: E402
 
 FIVE_STEPS = """\
 RUN echo "app:x:1000:1000:app:/home/app:/bin/sh" >> /etc/passwd && mkdir -p /home/app && chown 1000 /home/app

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from bench.scheduling import image_builder
 from bench.sleep_provider import SleepProvider
-from reconciler.apply import Engine
-from reconciler.planner import PlanOptions, make_plan
-from state.local import LocalBackend
-from state.manager import StateManager
+from imgb.reconciler.apply import Engine
+from imgb.reconciler.planner import PlanOptions, make_plan
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
 
 
 def main(n: int) -> None:

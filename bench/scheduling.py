@@ -18,13 +18,13 @@ from typing import Any
 import networkx as nx
 
 from bench.sleep_provider import SleepProvider
-from reconciler.apply import Engine, build_steps
-from reconciler.config import unknown
-from reconciler.config.model import Component, Config, DistributionRef, ProviderConfig, Template
-from reconciler.diagnostics import SourcePos
-from reconciler.planner import PlanOptions, make_plan
-from state.local import LocalBackend
-from state.manager import StateManager
+from imgb import unknown
+from imgb.diagnostics import SourcePos
+from imgb.reconciler.apply import Engine, build_steps
+from imgb.reconciler.config.model import Component, Config, DistributionRef, ProviderConfig, Template
+from imgb.reconciler.planner import PlanOptions, make_plan
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
 
 P = SourcePos("bench.imgb.hcl", 1)
 

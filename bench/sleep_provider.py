@@ -8,9 +8,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from providers.base import KindSchema, Limits, Progress, ProviderSchema
-from reconciler.addresses import Kind
-from reconciler.diagnostics import Diagnostic
+from imgb.addresses import Kind
+from imgb.diagnostics import Diagnostic
+from imgb.providers.base import KindSchema, Limits, Progress, ProviderSchema
 
 
 class SleepProvider:

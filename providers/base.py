@@ -47,8 +47,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from reconciler.addresses import Kind
-from reconciler.diagnostics import Diagnostic
+from imgb.addresses import Kind
+from imgb.diagnostics import Diagnostic
 
 
 class ProviderError(Exception):

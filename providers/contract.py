@@ -33,9 +33,9 @@ from typing import Any
 
 import pytest
 
-from providers.base import Provider, ProviderError, ProviderSchema, no_progress
-from reconciler.addresses import KIND_ORDER, Kind
-from reconciler.diagnostics import Severity
+from imgb.addresses import KIND_ORDER, Kind
+from imgb.diagnostics import Severity
+from imgb.providers.base import Provider, ProviderError, ProviderSchema, no_progress
 
 Sample = Callable[[Kind, dict[Kind, dict[str, Any]]], dict[str, Any]]
 CHAIN = sorted(Kind, key=lambda k: KIND_ORDER[k])

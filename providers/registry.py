@@ -6,13 +6,13 @@ import importlib
 import os
 from pathlib import Path
 
-from providers.base import Provider
-from reconciler.config.model import ProviderConfig
-from reconciler.config.schema import extra_providers
+from imgb.providers.base import Provider
+from imgb.reconciler.config.model import ProviderConfig
+from imgb.reconciler.config.schema import extra_providers
 
 
 def default_local_root() -> Path:
-    from providers.local.provider import default_root
+    from imgb.providers.local.provider import default_root
 
     return default_root()
 
@@ -24,11 +24,11 @@ def local_root(cfg: ProviderConfig, config_dir: Path) -> Path:
 
 def open_provider(cfg: ProviderConfig, config_dir: Path) -> Provider:
     if cfg.type == "local":
-        from providers.local.provider import LocalProvider
+        from imgb.providers.local.provider import LocalProvider
 
         return LocalProvider(root=local_root(cfg, config_dir), region=cfg.region)
     if cfg.type == "alicloud":
-        from providers.alicloud.provider import AlicloudProvider
+        from imgb.providers.alicloud.provider import AlicloudProvider
 
         return AlicloudProvider(
             region=cfg.region,

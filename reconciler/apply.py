@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from providers.base import Cancelled, Progress, Provider, ProviderError
-from reconciler.addresses import Address, Kind
-from reconciler.config import unknown
-from reconciler.dag import Dag
-from reconciler.plan import Action, Change, Plan
-from reconciler.workers import Workers
-from state.model import DEPOSED, Operation, ResourceState, deposed_key
+from imgb import unknown
+from imgb.addresses import Address, Kind
+from imgb.providers.base import Cancelled, Progress, Provider, ProviderError
+from imgb.reconciler.dag import Dag
+from imgb.reconciler.plan import Action, Change, Plan
+from imgb.reconciler.workers import Workers
+from imgb.state.model import DEPOSED, Operation, ResourceState, deposed_key
 
 TRANSIENT_INPUTS = ("context_dir", "sensitive_values")
 """Inputs a provider gets for a build and that are never persisted (providers/base.py)."""

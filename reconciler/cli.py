@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from reconciler.apply import ApplyResult
-    from reconciler.plan import Plan
-    from reconciler.project import Project
+    from imgb.reconciler.apply import ApplyResult
+    from imgb.reconciler.plan import Plan
+    from imgb.reconciler.project import Project
 
 app = typer.Typer(
     name="imgb",
@@ -82,7 +82,7 @@ def _err(text: str) -> None:
 
 
 def _show_diags(diags: Any, *, as_json: bool = False) -> None:
-    from reconciler.views.diagnostics import render_human, render_json
+    from imgb.reconciler.views.diagnostics import render_human, render_json
 
     if not diags:
         return
@@ -97,7 +97,7 @@ _PROJECTS: list[Project] = []
 
 
 def _project(var: list[str] | None = None, var_file: list[str] | None = None) -> Project:
-    from reconciler.project import Project, VarInputs
+    from imgb.reconciler.project import Project, VarInputs
 
     project = Project(_DIR["path"], VarInputs(tuple(var or ()), tuple(var_file or ())))
     _PROJECTS.append(project)
@@ -112,7 +112,7 @@ def init(
 ) -> None:
     """Start a repository: a configuration for the local provider, .gitignore and CI workflows
     (GitHub Actions, GitLab CI) that plan on pull requests and apply the reviewed plan on merge."""
-    from reconciler.scaffold import scaffold
+    from imgb.reconciler.scaffold import scaffold
 
     target = _DIR["path"] / directory if directory else _DIR["path"]
     result = scaffold(target, force=force)
@@ -135,10 +135,10 @@ def import_dockerfile(
 ) -> None:
     """Turn a Dockerfile into a component (and a template with --template). What cannot be carried
     over is reported with its line and listed in a comment above the component."""
-    from reconciler.diagnostics import DiagnosticError, error
-    from reconciler.dockerfile_import import default_name
-    from reconciler.dockerfile_import import import_dockerfile as convert
-    from reconciler.views.diagnostics import render_human
+    from imgb.diagnostics import DiagnosticError, error
+    from imgb.reconciler.dockerfile_import import default_name
+    from imgb.reconciler.dockerfile_import import import_dockerfile as convert
+    from imgb.reconciler.views.diagnostics import render_human
 
     path = Path(file)
     try:
@@ -164,7 +164,7 @@ def import_dockerfile(
 @app.command()
 def version() -> None:
     """Print the imgb version."""
-    from reconciler import __version__
+    from imgb import __version__
 
     _out(f"imgb v{__version__}\n")
 
@@ -176,8 +176,8 @@ def validate(
     var_file: VarFileOpt = None,
 ) -> None:
     """Check the configuration: syntax, references, types, commands and documented limits."""
-    from reconciler.validate import validate_directory
-    from reconciler.views.diagnostics import render_human, render_json
+    from imgb.reconciler.validate import validate_directory
+    from imgb.reconciler.views.diagnostics import render_human, render_json
 
     config, diags = validate_directory(_DIR["path"], var_args=var or (), var_files=var_file or (), env=os.environ)
     if json_:
@@ -196,8 +196,8 @@ def fmt(
     diff: Annotated[bool, typer.Option("--diff", help="Show what would change.")] = False,
 ) -> None:
     """Rewrite *.imgb.hcl files in the canonical format."""
-    from reconciler.diagnostics import Diagnostics
-    from reconciler.fmt import format_diff, format_source
+    from imgb.diagnostics import Diagnostics
+    from imgb.reconciler.fmt import format_diff, format_source
 
     directory = _DIR["path"]
     files = sorted(directory.glob("*.imgb.hcl")) + sorted(directory.glob("*.imgbvars.hcl"))
@@ -234,8 +234,8 @@ def _make_plan(
     replace: list[str],
     parallelism: int,
 ) -> Plan:
-    from reconciler.diagnostics import DiagnosticError
-    from reconciler.planner import PlanOptions, make_plan
+    from imgb.diagnostics import DiagnosticError
+    from imgb.reconciler.planner import PlanOptions, make_plan
 
     config, load_diags = project.load()
     _show_diags([d for d in load_diags if d.severity == "warning"] and load_diags)
@@ -258,8 +258,8 @@ def _make_plan(
 
 
 def _check_addresses(addrs: list[str]) -> None:
-    from reconciler.addresses import Address, AddressError
-    from reconciler.diagnostics import DiagnosticError, error
+    from imgb.addresses import Address, AddressError
+    from imgb.diagnostics import DiagnosticError, error
 
     for a in addrs:
         base = a.split("[")[0]
@@ -270,9 +270,9 @@ def _check_addresses(addrs: list[str]) -> None:
 
 
 def _render(plan: Plan, fmt_: str) -> str:
-    from reconciler.views.plan_json import render_json
-    from reconciler.views.plan_markdown import render_markdown
-    from reconciler.views.plan_text import render_plan
+    from imgb.reconciler.views.plan_json import render_json
+    from imgb.reconciler.views.plan_markdown import render_markdown
+    from imgb.reconciler.views.plan_text import render_plan
 
     return {"json": render_json, "markdown": render_markdown}.get(fmt_, render_plan)(plan)
 
@@ -313,7 +313,7 @@ def plan(
     lock_timeout: Annotated[str, typer.Option("--lock-timeout")] = "0s",
 ) -> None:
     """Show what apply would do: builds, copies, shares and deletes, with the reasons."""
-    from reconciler.project import write_private
+    from imgb.reconciler.project import write_private
 
     project = _project(var, var_file)
     fmt_ = "json" if json_ else format_
@@ -350,8 +350,8 @@ def plan(
 def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, parallelism: int) -> ApplyResult:
     from contextlib import nullcontext
 
-    from reconciler.apply import Engine
-    from reconciler.views.progress import LineHooks, LiveHooks
+    from imgb.reconciler.apply import Engine
+    from imgb.reconciler.views.progress import LineHooks, LiveHooks
 
     bases = {p.template: p.image_id for p in the_plan.pinned_bases}
     desired = project.desired_attrs(bases) if the_plan.mode == "normal" else {}
@@ -384,7 +384,7 @@ def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, par
 
 def _record_outputs(project: Project, session: Any) -> bool:
     """Record the outputs in state when they changed; True if they did."""
-    from reconciler.outputs import evaluate_outputs
+    from imgb.reconciler.outputs import evaluate_outputs
 
     outputs = evaluate_outputs(project.config, session.state)
     if outputs == session.state.outputs:
@@ -441,10 +441,10 @@ def _apply(
     parallelism: int,
     lock_timeout: str,
 ) -> None:
-    from reconciler.diagnostics import DiagnosticError, error
-    from reconciler.planner import config_digest
-    from reconciler.project import read_plan_file, stale_reasons
-    from reconciler.views.plan_text import render_plan
+    from imgb.diagnostics import DiagnosticError, error
+    from imgb.reconciler.planner import config_digest
+    from imgb.reconciler.project import read_plan_file, stale_reasons
+    from imgb.reconciler.views.plan_text import render_plan
 
     project = _project(var, var_file)
     manager = project.state_manager()
@@ -476,10 +476,10 @@ def _apply(
                 the_plan = saved
             else:
                 if session.state.operations:
-                    from reconciler.apply import adopt_operations
+                    from imgb.reconciler.apply import adopt_operations
 
                     project.load()
-                    from reconciler.views.progress import LineHooks
+                    from imgb.reconciler.views.progress import LineHooks
 
                     _out("Finishing operations an interrupted apply left in progress:\n")
                     providers = project.providers()
@@ -539,7 +539,7 @@ def _check_saved_plan(project: Project, session: Any, manager: Any, saved: Plan,
     The checksum catches damage, not intent: a plan edited and re-checksummed could delete, or
     share with an account, what the configuration never asked for. Configuration, state and base
     images are unchanged (checked just before), so planning again must give the same changes."""
-    from reconciler.diagnostics import DiagnosticError, error
+    from imgb.diagnostics import DiagnosticError, error
 
     fresh = _make_plan(
         project,
@@ -593,7 +593,7 @@ def show(
     format_: Annotated[str, typer.Option("--format", help="For a plan file: human, json or markdown.")] = "human",
 ) -> None:
     """Show a saved plan, or the state."""
-    from reconciler.project import dump_json, read_plan_file
+    from imgb.reconciler.project import dump_json, read_plan_file
 
     if planfile:
         if format_ not in ("human", "json", "markdown"):
@@ -606,7 +606,7 @@ def show(
     if json_:
         _out(dump_json(state.normalized().model_dump(mode="json")))
         return
-    from reconciler.views.state_text import render_state
+    from imgb.reconciler.views.state_text import render_state
 
     _out(render_state(state))
 
@@ -618,8 +618,8 @@ def graph(
     var_file: VarFileOpt = None,
 ) -> None:
     """Print the resource graph of the configuration."""
-    from reconciler.graph import build_graph
-    from reconciler.views.graph_text import render_dot, render_mermaid
+    from imgb.reconciler.graph import build_graph
+    from imgb.reconciler.views.graph_text import render_dot, render_mermaid
 
     config, _ = _project(var, var_file).load()
     g, diags = build_graph(config, {})
@@ -635,7 +635,7 @@ def output(
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show output values from the state."""
-    from reconciler.project import dump_json
+    from imgb.reconciler.project import dump_json
 
     state = _project().state_manager().load()
     outs = state.outputs
@@ -659,7 +659,7 @@ def force_unlock(lock_id: str) -> None:
     """Remove a lock left behind. Refused while the process holding it still runs on this host."""
     import socket
 
-    from state.backend import LockError, pid_alive
+    from imgb.state.backend import LockError, pid_alive
 
     manager = _project().state_manager()
     holder = manager.lock_holder()
@@ -690,9 +690,9 @@ def import_(
     var_file: VarFileOpt = None,
 ) -> None:
     """Read an existing object through its provider and record it in state at ADDRESS."""
-    from reconciler.addresses import Address, Kind
-    from reconciler.diagnostics import DiagnosticError, error
-    from state.model import ResourceState
+    from imgb.addresses import Address, Kind
+    from imgb.diagnostics import DiagnosticError, error
+    from imgb.state.model import ResourceState
 
     project = _project(var, var_file)
     config, _ = project.load()
@@ -730,7 +730,7 @@ def state_list() -> None:
 @state_app.command("show")
 def state_show(address: str) -> None:
     """Show one resource in the state."""
-    from reconciler.project import dump_json
+    from imgb.reconciler.project import dump_json
 
     state = _project().state_manager().load()
     found = [r for r in state.normalized().resources if state.display_address(r) == address or r.address == address]
@@ -760,8 +760,8 @@ def state_rm(addresses: list[str]) -> None:
 @state_app.command("mv")
 def state_mv(source: str, destination: str) -> None:
     """Move a resource to another address (after renaming a block), without rebuilding."""
-    from reconciler.addresses import Address, moved
-    from state.model import ResourceState
+    from imgb.addresses import Address, moved
+    from imgb.state.model import ResourceState
 
     src, dst = Address.parse(source), Address.parse(destination)
     if src.kind != dst.kind:
@@ -803,7 +803,7 @@ def state_mv(source: str, destination: str) -> None:
 @state_app.command("pull")
 def state_pull() -> None:
     """Print the state as JSON."""
-    from reconciler.project import dump_json
+    from imgb.reconciler.project import dump_json
 
     state = _project().state_manager().load()
     _out(dump_json(state.model_dump(mode="json")))
@@ -815,7 +815,7 @@ def state_push(
     force: Annotated[bool, typer.Option("--force", help="Overwrite even a different lineage or a newer serial.")] = False,
 ) -> None:
     """Replace the state with a JSON file (refused across lineages or to an older serial)."""
-    from state.model import State
+    from imgb.state.model import State
 
     try:
         state = State.model_validate_json(Path(path).read_bytes())
@@ -834,8 +834,8 @@ def state_migrate(
 ) -> None:
     """Move state between the local file backend and the configured backend (e.g. PostgreSQL),
     keeping its lineage and serial."""
-    from state.local import LocalBackend
-    from state.workspace import migrate
+    from imgb.state.local import LocalBackend
+    from imgb.state.workspace import migrate
 
     if bool(from_local) == bool(to_local):
         _err("Error: give exactly one of --from-local FILE or --to-local FILE.\n")
@@ -863,7 +863,7 @@ def workspace_list() -> None:
 
 @workspace_app.command("new")
 def workspace_new(name: str) -> None:
-    from state.names import check_workspace_name
+    from imgb.state.names import check_workspace_name
 
     check_workspace_name(name)  # before anything is written; a WorkspaceError explains the rule
     project = _project()
@@ -876,7 +876,7 @@ def workspace_new(name: str) -> None:
 
 @workspace_app.command("select")
 def workspace_select(name: str) -> None:
-    from state.names import check_workspace_name
+    from imgb.state.names import check_workspace_name
 
     check_workspace_name(name)
     project = _project()
@@ -889,7 +889,7 @@ def workspace_select(name: str) -> None:
 
 @workspace_app.command("delete")
 def workspace_delete(name: str, force: Annotated[bool, typer.Option("--force")] = False) -> None:
-    from state.manager import StateManager
+    from imgb.state.manager import StateManager
 
     project = _project()
     if name == project.workspace:
@@ -910,9 +910,9 @@ def images(
     json_: Annotated[bool, typer.Option("--json")] = False, var: VarOpt = None, var_file: VarFileOpt = None
 ) -> None:
     """List the images in the local provider's store, per region."""
-    from providers.local import list_images
-    from providers.registry import local_root
-    from reconciler.project import dump_json
+    from imgb.providers.local import list_images
+    from imgb.providers.registry import local_root
+    from imgb.reconciler.project import dump_json
 
     project = _project(var, var_file)  # the configuration names the store: its variables must have values
     config, _ = project.load()
@@ -944,7 +944,7 @@ def _cell(v: Any) -> str:
 @app.command()
 def logs(address: str, var: VarOpt = None, var_file: VarFileOpt = None) -> None:
     """Print the build log of an image."""
-    from reconciler.addresses import Address, Kind
+    from imgb.addresses import Address, Kind
 
     project = _project(var, var_file)  # the configuration names the provider: its variables must have values
     state = project.state_manager().load()
@@ -971,8 +971,8 @@ def image_import(
     region: Annotated[str | None, typer.Option("--region", help="Local region (default: the provider's home region).")] = None,
 ) -> None:
     """Import a base image (rootfs directory or tarball, oci:DIR[:tag], docker-archive:FILE) into the local store."""
-    from providers.local.baseimages import BaseImageError, import_image
-    from providers.registry import default_local_root, local_root
+    from imgb.providers.local.baseimages import BaseImageError, import_image
+    from imgb.providers.registry import default_local_root, local_root
 
     project = _project()
     try:
@@ -1031,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: list[str]) -> int:
-    from reconciler.diagnostics import DiagnosticError
+    from imgb.diagnostics import DiagnosticError
 
     try:
         app(args=args, prog_name="imgb", standalone_mode=False)
@@ -1061,7 +1061,7 @@ def _run(args: list[str]) -> int:
 
 
 def _internal_error(e: BaseException) -> int:
-    from reconciler.errors import explain_exception
+    from imgb.reconciler.errors import explain_exception
 
     known = explain_exception(e)
     if known is not None:

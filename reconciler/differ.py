@@ -18,15 +18,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import hashing
-from reconciler.addresses import Address, Kind
-from reconciler.config import unknown
-from reconciler.config.gc_pause import gc_paused
-from reconciler.diagnostics import Diagnostics
-from reconciler.graph import Desired, ResourceGraph
-from reconciler.masking import SECRETS_DIGEST
-from reconciler.plan import Action, Change
-from state.model import DEPOSED, ResourceState, State
+from imgb import unknown
+from imgb.addresses import Address, Kind
+from imgb.diagnostics import Diagnostics
+from imgb.reconciler import hashing
+from imgb.reconciler.config.gc_pause import gc_paused
+from imgb.reconciler.graph import Desired, ResourceGraph
+from imgb.reconciler.masking import SECRETS_DIGEST
+from imgb.reconciler.plan import Action, Change
+from imgb.state.model import DEPOSED, ResourceState, State
 
 COMPARED = {
     Kind.COMPONENT: ("name", "version", "type", "system_type", "description", "content", "tags", SECRETS_DIGEST),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 def explain_exception(e: BaseException) -> str | None:
     """A message for an exception a user can act on, or None for a bug."""
-    from providers.base import ProviderError
-    from reconciler.addresses import AddressError
-    from state.backend import BackendError, LockError, SerialConflict
+    from imgb.addresses import AddressError
+    from imgb.providers.base import ProviderError
+    from imgb.state.backend import BackendError, LockError, SerialConflict
 
     if isinstance(e, LockError):
         h = e.holder
@@ -25,7 +25,7 @@ def explain_exception(e: BaseException) -> str | None:
         )
     if isinstance(e, SerialConflict):
         return f"Error: the state changed while imgb was writing it ({e}). Nothing was overwritten; run the command again.\n"
-    from state.names import WorkspaceError
+    from imgb.state.names import WorkspaceError
 
     if isinstance(e, WorkspaceError):
         return f"Error: {e}\n"
@@ -37,7 +37,7 @@ def explain_exception(e: BaseException) -> str | None:
     if isinstance(e, AddressError):
         return f"Error: {e}\n"
     try:
-        from state.manager import PushRefused
+        from imgb.state.manager import PushRefused
     except ImportError:  # pragma: no cover
         return None
     if isinstance(e, PushRefused):

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from reconciler.diagnostics import Diagnostics, SourcePos
+from imgb.diagnostics import Diagnostics, SourcePos
 
 
 class _T(Enum):
@@ -434,7 +434,7 @@ def format_source(text: str, filename: str) -> tuple[str | None, Diagnostics]:
     """The canonical formatting of ``text`` (one HCL file), or None and diagnostics when it does
     not parse. Formatting an already formatted text returns it unchanged."""
     diags = Diagnostics()
-    from reconciler.config import hcl  # the loader's parser decides what is valid HCL
+    from imgb.reconciler.config import hcl  # the loader's parser decides what is valid HCL
 
     _, problems = hcl.parse(text, filename)
     if problems:

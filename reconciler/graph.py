@@ -12,14 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import hashing
-from reconciler.addresses import Address, Kind
-from reconciler.config import unknown
-from reconciler.config.gc_pause import gc_paused
-from reconciler.config.model import Config, Template
-from reconciler.dag import Dag
-from reconciler.diagnostics import Diagnostics, SourcePos
-from reconciler.masking import SECRETS_DIGEST, make_masker
+from imgb import unknown
+from imgb.addresses import Address, Kind
+from imgb.diagnostics import Diagnostics, SourcePos
+from imgb.reconciler import hashing
+from imgb.reconciler.config.gc_pause import gc_paused
+from imgb.reconciler.config.model import Config, Template
+from imgb.reconciler.dag import Dag
+from imgb.reconciler.masking import SECRETS_DIGEST, make_masker
 
 
 @dataclass

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import unknown
-from reconciler.config.model import Component, Config, Template
+from imgb import unknown
+from imgb.reconciler.config.model import Component, Config, Template
 
 BASE = "base image"
 BUILD = "build commands"
@@ -86,8 +86,8 @@ def copied_files(directory: Path, texts: list[str]) -> dict[str, str]:
     """relative path -> sha256 of every local file a COPY in ``texts`` reads.
 
     Missing or unsafe sources are left out here: validation reports them."""
-    from reconciler.commands.parse import is_yaml, parse_dockerfile
-    from reconciler.commands.paths import copy_inputs
+    from imgb.commands.parse import is_yaml, parse_dockerfile
+    from imgb.commands.paths import copy_inputs
 
     out: dict[str, str] = {}
     for text in texts:

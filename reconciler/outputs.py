@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.addresses import Kind
-from reconciler.config.model import Config
-from reconciler.config.outputs import evaluate_output
-from reconciler.config.unknown import Unknown, has_markers
-from reconciler.masking import make_masker
-from state.model import OutputState, State
+from imgb.addresses import Kind
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.config.outputs import evaluate_output
+from imgb.reconciler.masking import make_masker
+from imgb.state.model import OutputState, State
+from imgb.unknown import Unknown, has_markers
 
 
 def known_values(config: Config, state: State) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Plans: the reviewed list of changes that ``imgb apply`` carries out. Plain data.
 
-A plan is produced by ``reconciler.differ.diff`` (pure) and rendered by ``reconciler.views``.
+A plan is produced by ``imgb.reconciler.differ.diff`` (pure) and rendered by ``imgb.reconciler.views``.
 Saved plans (``imgb plan --out``) are this model as JSON plus an integrity digest.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.addresses import Address, Kind
+from imgb.addresses import Address, Kind
 
 PLAN_FORMAT_VERSION = "1.0"
 

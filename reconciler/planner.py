@@ -12,16 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from providers.base import Provider, ProviderError
-from reconciler import __version__, hashing
-from reconciler.addresses import Kind
-from reconciler.config.model import Config
-from reconciler.diagnostics import Diagnostics
-from reconciler.differ import DiffOptions, diff
-from reconciler.graph import build_graph
-from reconciler.masking import MASK, make_masker
-from reconciler.plan import Action, Change, PinnedBase, Plan
-from state.model import ResourceState, State
+from imgb import __version__
+from imgb.addresses import Kind
+from imgb.diagnostics import Diagnostics
+from imgb.providers.base import Provider, ProviderError
+from imgb.reconciler import hashing
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.differ import DiffOptions, diff
+from imgb.reconciler.graph import build_graph
+from imgb.reconciler.masking import MASK, make_masker
+from imgb.reconciler.plan import Action, Change, PinnedBase, Plan
+from imgb.state.model import ResourceState, State
 
 
 @dataclass
@@ -145,8 +146,8 @@ def make_plan(
             if p is not None and node.kind in (Kind.COMPONENT, Kind.TEMPLATE):
                 diags.extend(p.check(node.kind, node.attrs, node.address))
     else:
-        from reconciler.dag import Dag
-        from reconciler.graph import ResourceGraph
+        from imgb.reconciler.dag import Dag
+        from imgb.reconciler.graph import ResourceGraph
 
         graph = ResourceGraph({}, Dag())
     if diags.has_errors():

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from providers.base import Provider
-from reconciler.addresses import Kind
-from reconciler.config.model import Config
-from reconciler.diagnostics import DiagnosticError, Diagnostics, error
-from reconciler.graph import build_graph
-from reconciler.masking import make_masker
-from reconciler.plan import Plan
-from state.model import State
+from imgb.addresses import Kind
+from imgb.diagnostics import DiagnosticError, Diagnostics, error
+from imgb.providers.base import Provider
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.graph import build_graph
+from imgb.reconciler.masking import make_masker
+from imgb.reconciler.plan import Plan
+from imgb.state.model import State
 
 ENV_FILE = Path(".imgb") / "environment"
 
@@ -40,7 +40,7 @@ class Project:
 
     # -- configuration -----------------------------------------------------------------------
     def load(self, *, check_content: bool = True) -> tuple[Config, Diagnostics]:
-        from reconciler.validate import validate_directory
+        from imgb.reconciler.validate import validate_directory
 
         if self._loaded is not None:  # one command loads the configuration once (backend, then plan)
             return self._loaded
@@ -81,8 +81,8 @@ class Project:
             out.write(name + "\n")
 
     def backend(self) -> Any:
-        from reconciler.config.model import BackendConfig
-        from state.open import open_backend
+        from imgb.reconciler.config.model import BackendConfig
+        from imgb.state.open import open_backend
 
         if self._config is None:
             try:
@@ -93,7 +93,7 @@ class Project:
         return open_backend(self.directory, cfg or BackendConfig())
 
     def state_manager(self) -> Any:
-        from state.manager import StateManager
+        from imgb.state.manager import StateManager
 
         return StateManager(self.backend(), self.workspace)
 
@@ -101,7 +101,7 @@ class Project:
     def providers(self, state: State | None = None) -> dict[str, Provider]:
         """Providers of the configuration, plus any that state names and the configuration no
         longer has (so their objects can still be deleted)."""
-        from providers.registry import open_provider
+        from imgb.providers.registry import open_provider
 
         if not self._providers:
             for key, pcfg in self.config.providers.items():
@@ -145,8 +145,8 @@ class Project:
 def _backend_only(directory: Path) -> Any:
     """The backend block without evaluating the whole configuration (state commands must work
     even when the configuration has errors)."""
-    from reconciler.config.load import load_backend
-    from reconciler.validate import validate_directory
+    from imgb.reconciler.config.load import load_backend
+    from imgb.reconciler.validate import validate_directory
 
     config, _ = validate_directory(directory)
     if config is not None:

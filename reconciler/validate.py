@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from reconciler.commands.check import check_content
-from reconciler.config.gc_pause import gc_paused
-from reconciler.config.load import load_config
-from reconciler.config.model import Config
-from reconciler.diagnostics import Diagnostics
+from imgb.diagnostics import Diagnostics
+from imgb.reconciler.checks.check import check_content
+from imgb.reconciler.config.gc_pause import gc_paused
+from imgb.reconciler.config.load import load_config
+from imgb.reconciler.config.model import Config
 
 
 def validate_directory(

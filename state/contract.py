@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.addresses import Kind
-from state.backend import DEFAULT_WORKSPACE, Backend, LockError, LockInfo, SerialConflict
-from state.manager import StateManager
-from state.model import ResourceState
+from imgb.addresses import Kind
+from imgb.state.backend import DEFAULT_WORKSPACE, Backend, LockError, LockInfo, SerialConflict
+from imgb.state.manager import StateManager
+from imgb.state.model import ResourceState
 
 SPEC_ENV = "IMGB_CONTRACT_SPEC"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -29,11 +29,11 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def backend_from_spec(spec: dict[str, str]) -> Backend:
     if spec["type"] == "local":
-        from state.local import LocalBackend
+        from imgb.state.local import LocalBackend
 
         return LocalBackend(Path(spec["path"]))
     if spec["type"] == "pg":
-        from state.postgres import PostgresBackend
+        from imgb.state.postgres import PostgresBackend
 
         return PostgresBackend(spec["conn_str"], spec.get("schema_name", "imgb"))
     raise ValueError(f"unknown backend type {spec['type']!r}")
@@ -84,7 +84,7 @@ class Child:
         env[SPEC_ENV] = json.dumps(target.spec)
         env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "state.contract", mode, workspace, *args],
+            [sys.executable, "-m", "imgb.state.contract", mode, workspace, *args],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

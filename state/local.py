@@ -33,8 +33,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict, pid_alive
-from state.names import check_workspace_name
+from imgb.state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict, pid_alive
+from imgb.state.names import check_workspace_name
 
 WORKSPACES_DIR = "imgb.state.d"
 _JOURNAL_FORMAT = 1

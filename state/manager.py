@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.addresses import Address, AddressError
-from state.backend import DEFAULT_WORKSPACE, Backend, BackendError, LockInfo
-from state.model import STATE_VERSION, Operation, OutputState, ResourceState, State
+from imgb.addresses import Address, AddressError
+from imgb.state.backend import DEFAULT_WORKSPACE, Backend, BackendError, LockInfo
+from imgb.state.model import STATE_VERSION, Operation, OutputState, ResourceState, State
 
 # The journal is compacted once it is larger than the snapshot (and at least this big), so the
 # bytes written for snapshots stay proportional to the bytes appended.

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.addresses import Address, Kind
+from imgb.addresses import Address, Kind
 
 STATE_VERSION = 1
 DEPOSED = "deposed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from state.backend import DEFAULT_WORKSPACE, BackendError
+from imgb.state.backend import DEFAULT_WORKSPACE, BackendError
 
 # Letters, digits, "-", "_" and "." (not first), so a name is always a safe single path component.
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,89}$")

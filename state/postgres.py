@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict
-from state.names import check_workspace_name
+from imgb.state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict
+from imgb.state.names import check_workspace_name
 
 if TYPE_CHECKING:
     import psycopg

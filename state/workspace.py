@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from reconciler.diagnostics import did_you_mean
-from state.backend import DEFAULT_WORKSPACE, Backend, LockError, LockInfo, SerialConflict
-from state.manager import PushRefused, StateManager, encode_state
-from state.model import State
-from state.names import WorkspaceError, check_workspace_name
+from imgb.diagnostics import did_you_mean
+from imgb.state.backend import DEFAULT_WORKSPACE, Backend, LockError, LockInfo, SerialConflict
+from imgb.state.manager import PushRefused, StateManager, encode_state
+from imgb.state.model import State
+from imgb.state.names import WorkspaceError, check_workspace_name
 
 ENVIRONMENT_FILE = Path(".imgb") / "environment"
 WORKSPACE_ENV = "IMGB_WORKSPACE"

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
-from reconciler.addresses import Kind
-from reconciler.diagnostics import Diagnostic
+from imgb.addresses import Kind
+from imgb.diagnostics import Diagnostic
+from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
 
 PREFIX = {Kind.COMPONENT: "ic-", Kind.TEMPLATE: "ip-", Kind.IMAGE: "m-", Kind.COPY: "m-", Kind.SHARE: "sh-"}
 
@@ -200,7 +200,7 @@ class MemorySession:
     """A state session kept in memory: the engine's view of ``state.manager.StateSession``."""
 
     def __init__(self, state: Any = None):
-        from state.model import State
+        from imgb.state.model import State
 
         self.state = state or State()
         self.writes = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.addresses import Address, AddressError, moved
+from imgb.addresses import Address, AddressError, moved
 
 A = Address.parse
 

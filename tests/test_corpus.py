@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.validate import validate_directory
-from reconciler.views.diagnostics import render_human
+from imgb.reconciler.validate import validate_directory
+from imgb.reconciler.views.diagnostics import render_human
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []

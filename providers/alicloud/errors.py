@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from providers.base import ProviderError
+from imgb.providers.base import ProviderError
 
 _RETRYABLE_CODE = re.compile(r"Throttling|^ServiceUnavailable|^InternalError|^LastTokenProcessing|^Rejected\.Throttling")
 NOT_FOUND_CODES = frozenset({

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from providers.base import ProviderError
+from imgb.providers.base import ProviderError
 
 T = TypeVar("T")
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from alibabacloud_ecs20140526 import models as ecs
 
-from providers.base import ProviderError
-from reconciler.config.unknown import Unknown, has_markers
-from reconciler.diagnostics import Diagnostic, error, warning
+from imgb.diagnostics import Diagnostic, error, warning
+from imgb.providers.base import ProviderError
+from imgb.unknown import Unknown, has_markers
 
 from .api import EcsApi
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from alibabacloud_ecs20140526 import models as ecs
 
-from providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
-from reconciler.addresses import Kind
-from reconciler.diagnostics import Diagnostic, error
+from imgb.addresses import Kind
+from imgb.diagnostics import Diagnostic, error
+from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
 
 from .api import EcsApi
 from .credentials import credential_client

@@ -4,7 +4,7 @@ Public API: ``LocalProvider`` (the Provider), ``list_images`` and ``build_log`` 
 and ``imgb logs``), ``import_image`` (for ``imgb image import``), ``default_root``.
 """
 
-from providers.local.baseimages import BaseImageError, import_image
-from providers.local.provider import LocalProvider, build_log, default_root, list_images
+from imgb.providers.local.baseimages import BaseImageError, import_image
+from imgb.providers.local.provider import LocalProvider, build_log, default_root, list_images
 
 __all__ = ["BaseImageError", "LocalProvider", "build_log", "default_root", "import_image", "list_images"]

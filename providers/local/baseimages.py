@@ -18,9 +18,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from providers.local import layers
-from providers.local.oci import MEDIA_LAYER, MEDIA_LAYER_GZIP, MEDIA_MANIFEST, REF_NAME, Layout, link_blob
-from providers.local.store import Store
+from imgb.providers.local import layers
+from imgb.providers.local.oci import (
+    MEDIA_LAYER,
+    MEDIA_LAYER_GZIP,
+    MEDIA_MANIFEST,
+    REF_NAME,
+    Layout,
+    link_blob,
+)
+from imgb.providers.local.store import Store
 
 BUILTIN = ("busybox", "scratch")
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from providers.local import layers, sandbox
-from providers.local.inroot import clean_parts, resolve_in_root
-from providers.local.oci import MEDIA_LAYER, Layout
-from providers.local.store import Store
-from reconciler.commands.model import Instruction, YamlComponent
-from reconciler.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
-from reconciler.commands.paths import ContextPathError, is_imgb_own, resolve_context_path
+from imgb.commands.model import Instruction, YamlComponent
+from imgb.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
+from imgb.commands.paths import ContextPathError, is_imgb_own, resolve_context_path
+from imgb.providers.local import layers, sandbox
+from imgb.providers.local.inroot import clean_parts, resolve_in_root
+from imgb.providers.local.oci import MEDIA_LAYER, Layout
+from imgb.providers.local.store import Store
 
 EPOCH_ISO = "1970-01-01T00:00:00Z"
 UNSUPPORTED_ACTIONS = ("WebDownload", "OSSDownload", "OSSUpload", "InvokeCommand", "RunPowerShellCommand")

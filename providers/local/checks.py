@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from providers.local.baseimages import BUILTIN
-from providers.local.builder import UNSUPPORTED_ACTIONS
-from providers.local.store import InvalidRegion, check_region
-from reconciler.addresses import Kind
-from reconciler.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
-from reconciler.commands.paths import is_url
-from reconciler.config.unknown import has_markers
-from reconciler.diagnostics import Diagnostic, SourcePos, error
+from imgb.addresses import Kind
+from imgb.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
+from imgb.commands.paths import is_url
+from imgb.diagnostics import Diagnostic, SourcePos, error
+from imgb.providers.local.baseimages import BUILTIN
+from imgb.providers.local.builder import UNSUPPORTED_ACTIONS
+from imgb.providers.local.store import InvalidRegion, check_region
+from imgb.unknown import has_markers
 
 if TYPE_CHECKING:
-    from providers.local.provider import LocalProvider
+    from imgb.providers.local.provider import LocalProvider
 
 
 def _pos(desired: Mapping[str, Any], field: str, line: int) -> SourcePos | None:

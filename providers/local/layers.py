@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from providers.local.inroot import clean_parts, resolve_in_root
+from imgb.providers.local.inroot import clean_parts, resolve_in_root
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"

@@ -25,14 +25,14 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
-from providers.local import baseimages
-from providers.local.checks import check_desired
-from providers.local.oci import link_blob
-from providers.local.store import InvalidRegion, Store, check_region, image_id, now_iso, token_key
-from providers.local.worker import process_start_time
-from reconciler.addresses import Kind
-from reconciler.diagnostics import Diagnostic
+from imgb.addresses import Kind
+from imgb.diagnostics import Diagnostic
+from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
+from imgb.providers.local import baseimages
+from imgb.providers.local.checks import check_desired
+from imgb.providers.local.oci import link_blob
+from imgb.providers.local.store import InvalidRegion, Store, check_region, image_id, now_iso, token_key
+from imgb.providers.local.worker import process_start_time
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 _COMPONENT_IN = ("name", "version", "type", "system_type", "description", "content", "tags")
@@ -172,7 +172,7 @@ class LocalProvider:
         env = dict(os.environ)
         env["PYTHONPATH"] = _PROJECT_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "providers.local.worker", str(self.store.root), key],
+            [sys.executable, "-m", "imgb.providers.local.worker", str(self.store.root), key],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, cwd=_PROJECT_ROOT, env=env,
         )

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from providers.local.oci import (
+from imgb.providers.local.oci import (
     MEDIA_CONFIG,
     MEDIA_LAYER,
     MEDIA_MANIFEST,

@@ -26,8 +26,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from providers.local import builder, sandbox
-from providers.local.store import Store, now_iso
+from imgb.providers.local import builder, sandbox
+from imgb.providers.local.store import Store, now_iso
 
 
 def process_start_time(pid: int) -> str | None:

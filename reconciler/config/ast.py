@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
 
-from reconciler.diagnostics import SourcePos
+from imgb.diagnostics import SourcePos
 
 AST_VERSION = "1"
 """Bump when node shapes change: parsed-file caches keyed on it are then ignored."""

@@ -7,12 +7,12 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from reconciler.config import ast
-from reconciler.config.eval import EvalError, Evaluator
-from reconciler.config.model import Component, Distribution, DistributionRef, Template, TextOrigin
-from reconciler.config.schema import ENUMS, TOP, AttrType
-from reconciler.config.unknown import Unknown, marker
-from reconciler.config.values import (
+from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.eval import EvalError, Evaluator
+from imgb.reconciler.config.model import Component, Distribution, DistributionRef, Template, TextOrigin
+from imgb.reconciler.config.schema import ENUMS, TOP, AttrType
+from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
     describe,
@@ -21,10 +21,10 @@ from reconciler.config.values import (
     to_int,
     to_string,
 )
-from reconciler.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.unknown import Unknown, marker
 
 if TYPE_CHECKING:
-    from reconciler.config.load import Instance
+    from imgb.reconciler.config.load import Instance
 
 _MISSING = object()
 
@@ -178,7 +178,7 @@ class _Builder:
                 )
                 self.ok = False
                 continue
-            from reconciler.config.model import _address
+            from imgb.reconciler.config.model import _address
 
             address = _address(root, steps[0], steps[1] if len(steps) == 2 else None)  # type: ignore[arg-type]
             if address not in known:

@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from reconciler import __version__
-from reconciler.config import ast
-from reconciler.config.gc_pause import gc_paused
-from reconciler.diagnostics import Diagnostic
+from imgb import __version__
+from imgb.diagnostics import Diagnostic
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.gc_pause import gc_paused
 
 _CACHE_FORMAT = "1"
 
@@ -45,7 +45,7 @@ def parse_cached(
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        from reconciler.diagnostics import SourcePos, error
+        from imgb.diagnostics import SourcePos, error
 
         line = data.count(b"\n", 0, e.start) + 1
         return None, [
@@ -76,7 +76,9 @@ def parse_cached(
 
 
 def _parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]:
-    from reconciler.config import hcl  # python-hcl2 and Lark cost 0.1 s to import; a cache hit needs neither
+    from imgb.reconciler.config import (
+        hcl,  # python-hcl2 and Lark cost 0.1 s to import; a cache hit needs neither
+    )
 
     return hcl.parse(text, filename)
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import ast
-from reconciler.config.unknown import Unknown, marker
-from reconciler.config.values import (
+from imgb.diagnostics import Diagnostic, SourcePos, did_you_mean, error
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
     describe,
@@ -25,7 +25,7 @@ from reconciler.config.values import (
     to_string,
     type_name,
 )
-from reconciler.diagnostics import Diagnostic, SourcePos, did_you_mean, error
+from imgb.unknown import Unknown, marker
 
 NAMESPACES = ("var", "local", "component", "template", "distribution", "path")
 """Roots resolved by the loader. ``each`` comes from the frame of a for_each instance."""
@@ -64,7 +64,7 @@ class Context:
 class Evaluator:
     def __init__(self, ctx: Context):
         self.ctx = ctx
-        from reconciler.config.functions import FUNCTIONS
+        from imgb.reconciler.config.functions import FUNCTIONS
 
         self.functions = FUNCTIONS
 
@@ -422,7 +422,7 @@ class Evaluator:
 
     # functions
     def e_FunctionCall(self, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
-        from reconciler.config.functions import call
+        from imgb.reconciler.config.functions import call
 
         return call(self, e, frame)
 

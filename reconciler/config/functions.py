@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from reconciler.config import ast
-from reconciler.config.unknown import CLOSE, OPEN, Unknown
-from reconciler.config.values import (
+from imgb.diagnostics import SourcePos, did_you_mean
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
     deep_unknown,
@@ -40,10 +40,10 @@ from reconciler.config.values import (
     to_string,
     type_name,
 )
-from reconciler.diagnostics import SourcePos, did_you_mean
+from imgb.unknown import CLOSE, OPEN, Unknown
 
 if TYPE_CHECKING:
-    from reconciler.config.eval import Evaluator
+    from imgb.reconciler.config.eval import Evaluator
 
 
 class FuncError(Exception):
@@ -74,7 +74,7 @@ class Func:
 
 
 def call(ev: Evaluator, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
-    from reconciler.config.eval import EvalError
+    from imgb.reconciler.config.eval import EvalError
 
     func = FUNCTIONS.get(e.name)
     if func is None:
@@ -122,7 +122,7 @@ def call(ev: Evaluator, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
 
 
 def _check_count(e: ast.FunctionCall, func: Func, n: int, n_min: int, n_max: int | None) -> None:
-    from reconciler.config.eval import EvalError
+    from imgb.reconciler.config.eval import EvalError
 
     if n < n_min:
         raise EvalError(
@@ -265,8 +265,8 @@ def f_filesha256(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
 
 
 def f_templatefile(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
-    from reconciler.config.eval import Context, EvalError, Evaluator
-    from reconciler.config.hcl import SyntaxProblem, parse_template
+    from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+    from imgb.reconciler.config.hcl import SyntaxProblem, parse_template
 
     text, rel = _read_text(ev, args, 0)
     variables = _map(args, 1)
@@ -720,7 +720,7 @@ def f_base64encode(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
 
 
 def f_can(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
-    from reconciler.config.eval import EvalError
+    from imgb.reconciler.config.eval import EvalError
 
     (expr, frame), = args
     try:
@@ -736,7 +736,7 @@ def f_can(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
 
 
 def f_try(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
-    from reconciler.config.eval import EvalError
+    from imgb.reconciler.config.eval import EvalError
 
     last: EvalError | None = None
     for expr, frame in args:

@@ -1,6 +1,6 @@
 """HCL native syntax to imgb's AST. The only module that imports ``hcl2`` or ``lark``.
 
-python-hcl2 gives a Lark tree with positions; we walk it into ``reconciler.config.ast``.
+python-hcl2 gives a Lark tree with positions; we walk it into ``imgb.reconciler.config.ast``.
 Heredocs arrive as one token, so their templates (``${...}``, ``$${``, ``%{ if }``, ``%{ for }``)
 are scanned here, each interpolation parsed on its own and its positions shifted into the file.
 """
@@ -17,10 +17,10 @@ from hcl2.postlexer import PostLexer
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from reconciler.config import ast
-from reconciler.config.gc_pause import gc_paused
-from reconciler.config.unknown import CLOSE, OPEN
-from reconciler.diagnostics import Diagnostic, SourcePos, error
+from imgb.diagnostics import Diagnostic, SourcePos, error
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.gc_pause import gc_paused
+from imgb.unknown import CLOSE, OPEN
 
 _EXPR_START = {
     "DBLQUOTE", "FLOAT_LITERAL", "INT_LITERAL", "HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM", "LBRACE",

@@ -1,4 +1,4 @@
-"""Load a configuration directory into ``reconciler.config.model.Config``.
+"""Load a configuration directory into ``imgb.reconciler.config.model.Config``.
 
 Order of work: parse every ``*.imgb.hcl`` (through the cache), check block and attribute names
 against the schema, settle variable values, then evaluate blocks lazily: a reference to
@@ -16,18 +16,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__
-from reconciler.config import ast
-from reconciler.config.blocks import build_component, build_distribution, build_template, check_version
-from reconciler.config.cache import parse_cached
-from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.gc_pause import gc_paused
-from reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
-from reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec, provider_spec
-from reconciler.config.unknown import Unknown
-from reconciler.config.values import INVALID, ConversionError, is_invalid, leaf_strings, to_bool, to_string
-from reconciler.config.variables import Declared, assign_values, check_validations, declare
-from reconciler.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb import __version__
+from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.blocks import build_component, build_distribution, build_template, check_version
+from imgb.reconciler.config.cache import parse_cached
+from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+from imgb.reconciler.config.gc_pause import gc_paused
+from imgb.reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
+from imgb.reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec, provider_spec
+from imgb.reconciler.config.values import (
+    INVALID,
+    ConversionError,
+    is_invalid,
+    leaf_strings,
+    to_bool,
+    to_string,
+)
+from imgb.reconciler.config.variables import Declared, assign_values, check_validations, declare
+from imgb.unknown import Unknown
 
 _NAME_RE = re.compile(NAME_PATTERN + r"\Z")
 _KINDS = ("component", "template", "distribution")
@@ -47,7 +54,7 @@ class Instance:
 
     @property
     def address(self) -> str:
-        from reconciler.config.model import _address
+        from imgb.reconciler.config.model import _address
 
         return _address(self.kind, self.name, self.key)
 
@@ -703,7 +710,7 @@ def _has_unknown_keys(value: dict[str, Any] | list[Any]) -> bool:
 
 
 def _kind_of(value: Any) -> str:
-    from reconciler.config.values import type_name
+    from imgb.reconciler.config.values import type_name
 
     return type_name(value)
 

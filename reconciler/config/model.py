@@ -1,7 +1,7 @@
 """The evaluated configuration: what the user declared, with for_each expanded and every
 expression evaluated, except values only known after apply (see ``unknown``).
 
-This is plain data. The loader (``reconciler.config.load``) produces it; the content checks,
+This is plain data. The loader (``imgb.reconciler.config.load``) produces it; the content checks,
 the graph builder and the views read it.
 """
 
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.diagnostics import SourcePos
+from imgb.diagnostics import SourcePos
 
 
 class Model(BaseModel):

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.model import Component, Config, Distribution, Output, Template
-from reconciler.config.unknown import Unknown, has_markers, refs_in, substitute
-from reconciler.config.values import INVALID
-from reconciler.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+from imgb.reconciler.config.model import Component, Config, Distribution, Output, Template
+from imgb.reconciler.config.values import INVALID
+from imgb.unknown import Unknown, has_markers, refs_in, substitute
 
 _SKIP = {"pos", "attr_pos", "content_origin", "build_origin", "test_origin", "provider"}
 

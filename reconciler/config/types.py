@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.config import ast
-from reconciler.config.unknown import Unknown
-from reconciler.config.values import INVALID, ConversionError, describe, parse_number, to_string
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.values import INVALID, ConversionError, describe, parse_number, to_string
+from imgb.unknown import Unknown
 
 PRIMITIVES = ("string", "number", "bool", "any")
 
@@ -99,7 +99,7 @@ def parse_type(expr: ast.Expr) -> Type:
 
 
 def _literal(expr: ast.Expr) -> Any:
-    from reconciler.config.eval import Context, EvalError, Evaluator
+    from imgb.reconciler.config.eval import Context, EvalError, Evaluator
 
     def no_refs(root: str, name: str, pos: Any) -> Any:
         raise EvalError("Invalid default", "A default in a type constraint cannot use references.", pos, True)
@@ -144,7 +144,7 @@ def convert(value: Any, t: Type, path: str = "") -> Any:
         assert t.elem is not None
         items = [convert(v, t.elem, f"{path}[{i}]") for i, v in enumerate(value)]
         if t.kind == "set":
-            from reconciler.config.functions import _distinct, _sort_key
+            from imgb.reconciler.config.functions import _distinct, _sort_key
 
             items = sorted(_distinct(items), key=_sort_key)
         return items

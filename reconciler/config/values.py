@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any
 
-from reconciler.config.unknown import Unknown
+from imgb.unknown import Unknown
 
 
 class _Invalid:

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import ast
-from reconciler.config.cache import parse_cached
-from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.types import ANY, Type, TypeSyntaxError, convert, parse_type
-from reconciler.config.unknown import CLOSE, OPEN, Unknown
-from reconciler.config.values import INVALID, ConversionError, to_bool, to_string
-from reconciler.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.cache import parse_cached
+from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+from imgb.reconciler.config.types import ANY, Type, TypeSyntaxError, convert, parse_type
+from imgb.reconciler.config.values import INVALID, ConversionError, to_bool, to_string
+from imgb.unknown import CLOSE, OPEN, Unknown
 
 ENV_PREFIX = "IMGB_VAR_"
 
@@ -118,7 +118,7 @@ def assign_values(
         if d.type.kind in ("string", "any"):
             d.value, d.source = raw, source
             return
-        from reconciler.config.hcl import SyntaxProblem, parse_expression  # only values given as text
+        from imgb.reconciler.config.hcl import SyntaxProblem, parse_expression  # only values given as text
 
         try:
             expr = parse_expression(raw, f"<value for var.{d.name}>")

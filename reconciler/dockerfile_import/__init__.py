@@ -2,7 +2,7 @@
 whose base image is the Dockerfile's FROM), the way Alibaba's console imports Dockerfiles.
 
 What could not be carried over is listed in a comment above the component and reported as
-diagnostics at the Dockerfile's lines; the result is formatted by ``reconciler.fmt``.
+diagnostics at the Dockerfile's lines; the result is formatted by ``imgb.reconciler.fmt``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.diagnostics import Diagnostics, SourcePos
-from reconciler.dockerfile_import.convert import Note, convert
-from reconciler.fmt import format_source
+from imgb.diagnostics import Diagnostics, SourcePos
+from imgb.reconciler.dockerfile_import.convert import Note, convert
+from imgb.reconciler.fmt import format_source
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{1,63}$")
 MAX_COMMANDS = 127

@@ -17,9 +17,9 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.commands.check import _UNSUPPORTED_HINTS
-from reconciler.dockerfile_import.lexer import Heredoc, RawInstruction, lex
-from reconciler.dockerfile_import.words import (
+from imgb.reconciler.checks.check import _UNSUPPORTED_HINTS
+from imgb.reconciler.dockerfile_import.lexer import Heredoc, RawInstruction, lex
+from imgb.reconciler.dockerfile_import.words import (
     balanced,
     docker_words,
     printf_lines,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from reconciler.diagnostics import Diagnostics
+from imgb.diagnostics import Diagnostics
 
 FILES: dict[str, str] = {
     "main.imgb.hcl": "main.imgb.hcl",

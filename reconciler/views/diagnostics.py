@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from reconciler.diagnostics import Diagnostic, Diagnostics, Severity
+from imgb.diagnostics import Diagnostic, Diagnostics, Severity
 
 
 def _sorted(diags: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from reconciler.graph import ResourceGraph
+from imgb.reconciler.graph import ResourceGraph
 
 
 def render_dot(g: ResourceGraph) -> str:

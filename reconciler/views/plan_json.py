@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.config import unknown
-from reconciler.plan import PLAN_FORMAT_VERSION, Plan
+from imgb import unknown
+from imgb.reconciler.plan import PLAN_FORMAT_VERSION, Plan
 
 
 def _clean(v: Any) -> Any:

@@ -14,11 +14,11 @@ import html
 import re
 from collections import defaultdict
 
-from reconciler.addresses import Address, Kind
-from reconciler.config import unknown
-from reconciler.plan import Action, Change, Plan
-from reconciler.views.graph_text import mermaid_flowchart
-from reconciler.views.plan_text import headline, render_change, summary_line
+from imgb import unknown
+from imgb.addresses import Address, Kind
+from imgb.reconciler.plan import Action, Change, Plan
+from imgb.reconciler.views.graph_text import mermaid_flowchart
+from imgb.reconciler.views.plan_text import headline, render_change, summary_line
 
 LIMIT = 60_000
 """Characters; GitHub refuses comments over 65,536, and CI may add a line or two around ours."""
@@ -220,7 +220,7 @@ def _ids_only(old: list[str], new: list[str]) -> bool:
 
 def _graph_section(plan: Plan, budget: int) -> str:
     """The actions in the order apply runs them (the engine's own dependency graph)."""
-    from reconciler.apply import Step, build_steps
+    from imgb.reconciler.apply import Step, build_steps
 
     steps = build_steps(plan)
     n = steps.number_of_nodes()

@@ -6,10 +6,10 @@ import difflib
 import json
 from typing import Any
 
-from reconciler.addresses import Kind
-from reconciler.config import unknown
-from reconciler.masking import SECRETS_DIGEST
-from reconciler.plan import Action, Change, Plan
+from imgb import unknown
+from imgb.addresses import Kind
+from imgb.reconciler.masking import SECRETS_DIGEST
+from imgb.reconciler.plan import Action, Change, Plan
 
 # A secrets digest only says *that* a secret changed; the reasons line says it in words.
 HIDDEN = {"hash_inputs", "context_dir", SECRETS_DIGEST}

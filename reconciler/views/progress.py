@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.addresses import Kind
-from reconciler.apply import Hooks, Node
+from imgb.addresses import Kind
+from imgb.reconciler.apply import Hooks, Node
 
 
 def verb(node: Node, done: bool = False) -> str:

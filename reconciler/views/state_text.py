@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from state.model import State
+from imgb.state.model import State
 
 
 def render_state(state: State) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from providers.alicloud import AlicloudProvider, static_credentials
+from imgb.providers.alicloud import AlicloudProvider, static_credentials
 from tests.alicloud.emulator import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, Emulator
 
 HOME = "cn-hangzhou"

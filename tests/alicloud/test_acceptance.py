@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from providers.alicloud import AlicloudProvider
-from providers.base import no_progress
+from imgb.providers.alicloud import AlicloudProvider
+from imgb.providers.base import no_progress
 
 REGION = os.environ.get("IMGB_ACC_REGION", "cn-hangzhou")
 FAMILY = os.environ.get("IMGB_ACC_FAMILY", "acs:ubuntu_22_04_x64")

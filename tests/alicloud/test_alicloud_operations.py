@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from alibabacloud_ecs20140526 import models as ecs
 
-from providers.alicloud import AlicloudProvider
-from providers.base import Cancelled, ProviderError, no_progress
+from imgb.providers.alicloud import AlicloudProvider
+from imgb.providers.base import Cancelled, ProviderError, no_progress
 from tests.alicloud.conftest import BASE_IMAGE, HOME, Recorder
 from tests.alicloud.emulator import Emulator
 

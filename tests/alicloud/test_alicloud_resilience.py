@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from providers.base import ProviderError, no_progress
+from imgb.providers.base import ProviderError, no_progress
 from tests.alicloud.conftest import BASE_IMAGE, HOME, ProviderFactory, Recorder
 from tests.alicloud.emulator import Emulator, Faults
 

@@ -9,11 +9,11 @@ import pytest
 from alibabacloud_credentials.utils import auth_util
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from providers.alicloud import AlicloudProvider, static_credentials
-from providers.alicloud.credentials import REDACTED, Redactor
-from providers.alicloud.errors import translate
-from providers.base import ProviderError
-from reconciler.diagnostics import Severity
+from imgb.diagnostics import Severity
+from imgb.providers.alicloud import AlicloudProvider, static_credentials
+from imgb.providers.alicloud.credentials import REDACTED, Redactor
+from imgb.providers.alicloud.errors import translate
+from imgb.providers.base import ProviderError
 from tests.alicloud.conftest import BASE_IMAGE, HOME, Recorder
 from tests.alicloud.emulator import Emulator, Faults
 
@@ -111,7 +111,7 @@ def test_check_reports_each_problem_with_the_address(provider: AlicloudProvider)
 
 
 def test_check_skips_values_known_only_after_apply(provider: AlicloudProvider) -> None:
-    from reconciler.config.unknown import Unknown, marker
+    from imgb.unknown import Unknown, marker
 
     desired = {"base_image": Unknown("template.base.image_id"), "vswitch_id": marker("var.vsw"),
                "build_content": f"COMPONENT {marker('component.x.id')}"}

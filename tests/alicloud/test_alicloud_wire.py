@@ -10,9 +10,9 @@ import socket
 import pytest
 from alibabacloud_ecs20140526 import models as ecs
 
-from providers.alicloud import AlicloudProvider, static_credentials
-from providers.alicloud.errors import translate
-from providers.base import ProviderError
+from imgb.providers.alicloud import AlicloudProvider, static_credentials
+from imgb.providers.alicloud.errors import translate
+from imgb.providers.base import ProviderError
 from tests.alicloud.conftest import HOME, ProviderFactory
 from tests.alicloud.emulator import TEST_ACCESS_KEY_ID, Emulator, Faults
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reconciler.apply import Engine, RetryPolicy, adopt_operations
-from reconciler.graph import build_graph
-from reconciler.planner import PlanOptions, make_plan
-from state.local import LocalBackend
-from state.manager import StateManager
+from imgb.reconciler.apply import Engine, RetryPolicy, adopt_operations
+from imgb.reconciler.graph import build_graph
+from imgb.reconciler.planner import PlanOptions, make_plan
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
 from tests.fakes import FakeProvider
 from tests.planner.scenarios import component, config, template
 

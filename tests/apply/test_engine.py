@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from reconciler.apply import Engine, Hooks, Node, build_steps
-from reconciler.plan import Action
+from imgb.reconciler.apply import Engine, Hooks, Node, build_steps
+from imgb.reconciler.plan import Action
 from tests.fakes import FakeProvider, MemorySession
 from tests.planner.harness import apply_config, plan_for, run_scenario
 from tests.planner.scenarios import SCENARIOS, base, component, config, template
@@ -192,7 +192,7 @@ def test_second_interrupt_cancels_running_builds():  # type: ignore[no-untyped-d
 
 
 def test_provider_request_rate_is_kept():  # type: ignore[no-untyped-def]
-    from providers.base import Limits, ProviderSchema
+    from imgb.providers.base import Limits, ProviderSchema
 
     class Paced(FakeProvider):
         def schema(self) -> ProviderSchema:

@@ -12,9 +12,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from reconciler.planner import PlanOptions, make_plan
-from state.local import LocalBackend
-from state.manager import StateManager
+from imgb.reconciler.planner import PlanOptions, make_plan
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
 from tests.apply.kill_target import VARIANTS
 from tests.fakes import FakeProvider
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import generate, tf_state
-from reconciler.config.load import load_config
+from imgb.reconciler.config.load import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def test_harness_prints_every_row_for_every_shape(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("shape", generate.SHAPES)
 def test_generated_imgb_configs_have_n_resources(tmp_path: Path, shape: str) -> None:
-    from reconciler.graph import build_graph
+    from imgb.reconciler.graph import build_graph
 
     generate.write(tmp_path, shape, 100, "imgb")
     config, diags = load_config(tmp_path, env={**os.environ, "IMGB_PROVIDERS_EXTRA": "sleep=bench.sleep_provider:SleepProvider",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.model import (
+from imgb.diagnostics import Diagnostics, SourcePos
+from imgb.reconciler.config.model import (
     Component,
     Config,
     Distribution,
@@ -14,8 +15,7 @@ from reconciler.config.model import (
     Template,
     TextOrigin,
 )
-from reconciler.config.unknown import marker
-from reconciler.diagnostics import Diagnostics, SourcePos
+from imgb.unknown import marker
 
 FILE = "main.imgb.hcl"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from content_builders import FILE, component, config, dist_ref, distribution, lines, ref, summaries, template
 
-from reconciler.commands.check import check_content
-from reconciler.diagnostics import Severity
+from imgb.diagnostics import Severity
+from imgb.reconciler.checks.check import check_content
 
 AGENT_YAML = """\
 Parameters:
@@ -164,7 +164,7 @@ def test_component_parameters(tmp_path: Path) -> None:
 
 
 def test_component_references(tmp_path: Path) -> None:
-    from reconciler.config.unknown import marker
+    from imgb.unknown import marker
 
     build = (
         "COMPONENT ic-bp18hy47cqavewsb\n"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.commands.parse import parse_dockerfile
-from reconciler.config.unknown import marker
+from imgb.commands.parse import parse_dockerfile
+from imgb.unknown import marker
 
 
 def test_continuations_comments_and_blank_lines_are_handled() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.commands.parse import is_yaml, looks_like_yaml, parse_yaml_component
+from imgb.commands.parse import is_yaml, looks_like_yaml, parse_yaml_component
 
 # The reference's example: parameters x, y, z and a task reading an earlier task's stdout.
 DOC_EXAMPLE = """\

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.commands.paths import ContextPathError, copy_inputs, resolve_context_path
+from imgb.commands.paths import ContextPathError, copy_inputs, resolve_context_path
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config.load import load_config
-from reconciler.config.model import Config
-from reconciler.diagnostics import Diagnostics
+from imgb.diagnostics import Diagnostics
+from imgb.reconciler.config.load import load_config
+from imgb.reconciler.config.model import Config
 
 Loader = Callable[..., tuple[Config | None, Diagnostics]]
 

@@ -66,7 +66,7 @@ if __name__ == "__main__":  # pragma: no cover - manual benchmarking
     import tempfile
     import time
 
-    from reconciler.config.load import load_config
+    from imgb.reconciler.config.load import load_config
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.hcl import parse_expression
-from reconciler.config.unknown import Unknown, marker
-from reconciler.diagnostics import SourcePos
+from imgb.diagnostics import SourcePos
+from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+from imgb.reconciler.config.hcl import parse_expression
+from imgb.unknown import Unknown, marker
 
 VARS: dict[str, Any] = {
     "s": "abc",

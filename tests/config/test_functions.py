@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.hcl import parse_expression
-from reconciler.diagnostics import SourcePos
+from imgb.diagnostics import SourcePos
+from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+from imgb.reconciler.config.hcl import parse_expression
 
 
 def _no_refs(root: str, name: str, pos: SourcePos) -> Any:

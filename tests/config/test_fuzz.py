@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config.load import load_config
-from reconciler.views.diagnostics import render_human, render_json
+from imgb.reconciler.config.load import load_config
+from imgb.reconciler.views.diagnostics import render_human, render_json
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 _TOKEN_RE = re.compile(r'\s+|"[^"\n]*"|[A-Za-z_][\w-]*|[0-9.]+|<<-?\w+|\$\{|%\{|.', re.S)

@@ -6,9 +6,15 @@ import pickle
 
 import pytest
 
-from reconciler.config import ast
-from reconciler.config.hcl import SyntaxProblem, _simple_reference, parse, parse_expression, parse_template
-from reconciler.diagnostics import SourcePos
+from imgb.diagnostics import SourcePos
+from imgb.reconciler.config import ast
+from imgb.reconciler.config.hcl import (
+    SyntaxProblem,
+    _simple_reference,
+    parse,
+    parse_expression,
+    parse_template,
+)
 
 
 def one_attr(text: str) -> ast.Attribute:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config.load import load_config
-from reconciler.config.model import TextOrigin
-from reconciler.config.unknown import Unknown, marker
+from imgb.reconciler.config.load import load_config
+from imgb.reconciler.config.model import TextOrigin
+from imgb.unknown import Unknown, marker
 from tests.config.conftest import Loader, summaries
 from tests.config.generate import generate
 
@@ -279,7 +279,7 @@ def test_generated_configuration_loads(tmp_path: Path) -> None:
 
 
 def test_outputs_evaluated_after_apply(cache_env: dict[str, str]) -> None:
-    from reconciler.config.outputs import evaluate_output, fill_unknowns
+    from imgb.reconciler.config.outputs import evaluate_output, fill_unknowns
 
     config, _ = load_config(EXAMPLES / "alicloud", env=cache_env)
     assert config is not None

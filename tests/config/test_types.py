@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.config.hcl import parse_expression
-from reconciler.config.types import TypeSyntaxError, convert, parse_type
-from reconciler.config.values import ConversionError
+from imgb.reconciler.config.hcl import parse_expression
+from imgb.reconciler.config.types import TypeSyntaxError, convert, parse_type
+from imgb.reconciler.config.values import ConversionError
 
 
 def t(src: str) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.diagnostics import Diagnostics, SourcePos
-from reconciler.views.diagnostics import render_human, render_json
+from imgb.diagnostics import Diagnostics, SourcePos
+from imgb.reconciler.views.diagnostics import render_human, render_json
 
 
 def test_human_rendering_sorted_with_source_lines(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from providers.alicloud import AlicloudProvider, static_credentials
-from providers.contract import ProviderContract, Sample
-from reconciler.addresses import Kind
+from imgb.addresses import Kind
+from imgb.providers.alicloud import AlicloudProvider, static_credentials
+from imgb.providers.contract import ProviderContract, Sample
 from tests.alicloud.emulator import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, Emulator
 
 HOME = "cn-hangzhou"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pgserver import pg_dsn, pg_schema  # noqa: F401  (fixtures)
 
-from state.contract import CHECKS, BackendTarget
+from imgb.state.contract import CHECKS, BackendTarget
 
 NAMES = sorted(CHECKS)
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from providers.contract import ProviderContract, Sample
-from providers.local import LocalProvider
-from providers.local.baseimages import BaseImageError, find_busybox
-from providers.local.sandbox import probe
-from reconciler.addresses import Kind
+from imgb.addresses import Kind
+from imgb.providers.contract import ProviderContract, Sample
+from imgb.providers.local import LocalProvider
+from imgb.providers.local.baseimages import BaseImageError, find_busybox
+from imgb.providers.local.sandbox import probe
 
 
 def _sandbox_reason() -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.planner import PlanOptions
+from imgb.reconciler.planner import PlanOptions
 from tests.planner.harness import run_scenario
 from tests.planner.scenarios import Scenario, component, config, template
 
@@ -80,7 +80,7 @@ def test_case_count() -> None:
 
 
 def test_pinned_version_without_bump_is_an_error(monkeypatch):  # type: ignore[no-untyped-def]
-    from reconciler.planner import make_plan
+    from imgb.reconciler.planner import make_plan
     from tests.fakes import FakeProvider, MemorySession
     from tests.planner.harness import apply_config
 

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply import Step, build_steps
-from reconciler.config.model import Config
-from reconciler.plan import Action
-from reconciler.views.plan_json import render_json
+from imgb.reconciler.apply import Step, build_steps
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.plan import Action
+from imgb.reconciler.views.plan_json import render_json
 from tests.fakes import FakeProvider, MemorySession
 from tests.planner.harness import apply_config, plan_for
 from tests.planner.scenarios import component, config, template
@@ -65,7 +65,7 @@ def test_every_address_appears_once(history: list[Config], final: Config) -> Non
     current = [c for c in plan.changes if not c.retained]
     planned_addresses = [c.address for c in current if c.action is not Action.DELETE]
     assert len(planned_addresses) == len(set(planned_addresses))
-    from reconciler.graph import build_graph
+    from imgb.reconciler.graph import build_graph
 
     graph, _ = build_graph(final, {p.template: p.image_id for p in plan.pinned_bases})
     assert set(graph.nodes) == set(planned_addresses)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-from reconciler.dockerfile_import import import_dockerfile
-from reconciler.validate import validate_directory
-from reconciler.views.diagnostics import render_human
+from imgb.reconciler.cli import main
+from imgb.reconciler.dockerfile_import import import_dockerfile
+from imgb.reconciler.validate import validate_directory
+from imgb.reconciler.views.diagnostics import render_human
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "Dockerfile").is_file())

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.dockerfile_import.words import docker_words, printf_lines, substitute
+from imgb.reconciler.dockerfile_import.words import docker_words, printf_lines, substitute
 
 TRICKY = [
     "plain text",

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import typer
 
-from reconciler.cli import app
-from reconciler.config.eval import Context, EvalError, Evaluator
-from reconciler.config.functions import FUNCTIONS
-from reconciler.config.hcl import parse_expression
-from reconciler.config.schema import BACKENDS, PROVIDERS, TOP
-from reconciler.diagnostics import SourcePos
+from imgb.diagnostics import SourcePos
+from imgb.reconciler.cli import app
+from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+from imgb.reconciler.config.functions import FUNCTIONS
+from imgb.reconciler.config.hcl import parse_expression
+from imgb.reconciler.config.schema import BACKENDS, PROVIDERS, TOP
 from tests.docs.fences import ROOT
 
 LANGUAGE = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")

@@ -83,7 +83,7 @@ _SUMMARY_ARG = {
     "error": 0, "warning": 0, "error_diag": 0, "warning_diag": 0, "EvalError": 0, "fail": 0, "problem": 0,
     "ParseProblem": 1, "_problem": 1,
 }  # fmt: skip
-_SOURCES = ("reconciler", "providers", "state")
+_SOURCES = ("imgb", "reconciler", "providers", "state")
 NOT_PRINTED = {
     # Raised inside a type constraint and reported as "Invalid type specification".
     "Invalid default",
@@ -146,7 +146,7 @@ _CODE_RE = re.compile(r'\b(?:ProviderError|BuildFailed)\(\s*"([A-Za-z][A-Za-z0-9
 
 def _error_codes() -> list[str]:
     codes: set[str] = set()
-    for package in ("reconciler", "providers"):
+    for package in ("imgb", "reconciler", "providers"):
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             codes.update(_CODE_RE.findall(text))
@@ -168,8 +168,8 @@ def test_every_error_code_is_documented(code: str) -> None:
 
 def test_examples_in_this_page_are_real() -> None:
     """The sample diagnostic at the top of the page is what imgb prints for that mistake."""
-    from reconciler.validate import validate_directory
-    from reconciler.views.diagnostics import render_human
+    from imgb.reconciler.validate import validate_directory
+    from imgb.reconciler.views.diagnostics import render_human
 
     sample = re.search(r"## Reading a diagnostic\n\n```\n(.*?)```", DOC, re.DOTALL)
     assert sample

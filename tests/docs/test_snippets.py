@@ -1,7 +1,7 @@
 """Every ```hcl snippet of README.md and docs/*.md is a configuration that imgb validates.
 
 Each snippet is written as ``main.imgb.hcl`` into an empty directory and checked by the same code
-as ``imgb validate`` (``reconciler.validate.validate_directory``). Files the snippet reads
+as ``imgb validate`` (``imgb.reconciler.validate.validate_directory``). Files the snippet reads
 (``file()``, ``templatefile()``, ``filesha256()``, ``COPY`` sources) come from ``<!-- file: PATH -->``
 blocks of the same document, or else are created as small stubs. Fragments (``hcl-fragment``, or
 ``<!-- fragment -->``) only have to parse. The directives are described in ``fences.py``.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config.hcl import parse
-from reconciler.validate import validate_directory
+from imgb.reconciler.config.hcl import parse
+from imgb.reconciler.validate import validate_directory
 from tests.docs.fences import Fence, all_fences
 
 FENCES = all_fences()

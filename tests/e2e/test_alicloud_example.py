@@ -25,7 +25,7 @@ def run(d: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "IMGB_ALICLOUD_POLL_SECONDS": "0.02",
     }
     return subprocess.run(
-        [sys.executable, "-m", "reconciler.cli", "-C", str(d), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "imgb.reconciler.cli", "-C", str(d), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 
@@ -121,7 +121,7 @@ def test_killed_apply_resumes_the_same_execution(tmp_path: Path) -> None:
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": TEST_ACCESS_KEY_SECRET,
             "IMGB_ALICLOUD_POLL_SECONDS": "0.05",
         }
-        proc = subprocess.Popen([sys.executable, "-m", "reconciler.cli", "-C", str(d), "apply", "--auto-approve"],
+        proc = subprocess.Popen([sys.executable, "-m", "imgb.reconciler.cli", "-C", str(d), "apply", "--auto-approve"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while not [c for c in em.world.created if c[0] == "execution"] and time.monotonic() < deadline:

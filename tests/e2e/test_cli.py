@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from imgb.reconciler.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -101,8 +101,8 @@ def test_saved_plan_refused_after_config_change_or_tampering(quickstart: Path, c
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from state.local import LocalBackend
-from state.manager import StateManager
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
 with StateManager(LocalBackend(Path(sys.argv[1]))).session("apply"):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -130,7 +130,7 @@ def test_concurrent_applies_never_corrupt_state(tmp_path: Path) -> None:
         if i:
             (d / "main.imgb.hcl").write_text((d / "main.imgb.hcl").read_text().replace(f'"RUN true{"" if i == 1 else i - 1}"', f'"RUN true{i}"'))
         procs = [
-            subprocess.Popen([sys.executable, "-m", "reconciler.cli", "-C", str(d), "apply", "--auto-approve"], cwd=ROOT,
+            subprocess.Popen([sys.executable, "-m", "imgb.reconciler.cli", "-C", str(d), "apply", "--auto-approve"], cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             for _ in range(2)
         ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from imgb.reconciler.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,8 +18,8 @@ HOLD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from state.local import LocalBackend
-    from state.manager import StateManager
+    from imgb.state.local import LocalBackend
+    from imgb.state.manager import StateManager
     m = StateManager(LocalBackend(Path(sys.argv[1])))
     with m.session("apply") as s:
         print(s.lock_info.id, flush=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from imgb.reconciler.cli import main
 
 CONFIG = """
 provider "local" {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from imgb.reconciler.cli import main
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
 

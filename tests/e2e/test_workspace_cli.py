@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from imgb.reconciler.cli import main
 
 
 def test_bad_workspace_name_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.fmt import format_diff, format_source
+from imgb.reconciler.fmt import format_diff, format_source
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,7 +17,7 @@ import hcl2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.fmt import _tokenize, format_source
+from imgb.reconciler.fmt import _tokenize, format_source
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = st.sampled_from(["a", "b", "name", "web", "x_1", "app-v", "region", "tags"])

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from providers.local.provider import LocalProvider
-from reconciler.addresses import Kind
-from reconciler.cli import EXIT_DRIFT, main
-from reconciler.scaffold import scaffold
-from reconciler.views.plan_markdown import DRIFT_MARKER, MARKER
+from imgb.addresses import Kind
+from imgb.providers.local.provider import LocalProvider
+from imgb.reconciler.cli import EXIT_DRIFT, main
+from imgb.reconciler.scaffold import scaffold
+from imgb.reconciler.views.plan_markdown import DRIFT_MARKER, MARKER
 
 
 def imgb(capsys: pytest.CaptureFixture[str], d: Path, *args: str) -> tuple[int, str, str]:

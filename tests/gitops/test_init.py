@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-from reconciler.scaffold import FILES, WORKFLOWS, file_text
+from imgb.reconciler.cli import main
+from imgb.reconciler.scaffold import FILES, WORKFLOWS, file_text
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "gitops"

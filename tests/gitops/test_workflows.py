@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from providers.local.provider import LocalProvider
-from reconciler.addresses import Kind
-from reconciler.views.plan_markdown import DRIFT_MARKER, MARKER
+from imgb.addresses import Kind
+from imgb.providers.local.provider import LocalProvider
+from imgb.reconciler.views.plan_markdown import DRIFT_MARKER, MARKER
 from tests.gitops.ci import Context, Ran, Step, github_steps, gitlab_steps, run_imgb_commands
 
 ROOT = Path(__file__).resolve().parents[2]

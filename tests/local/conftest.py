@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from providers.base import no_progress
-from providers.local import LocalProvider
-from providers.local.baseimages import BaseImageError, find_busybox
-from providers.local.sandbox import probe
+from imgb.providers.base import no_progress
+from imgb.providers.local import LocalProvider
+from imgb.providers.local.baseimages import BaseImageError, find_busybox
+from imgb.providers.local.sandbox import probe
 
 
 def _sandbox_reason() -> str | None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.base import Cancelled, ProviderError, no_progress
-from providers.local import LocalProvider
+from imgb.providers.base import Cancelled, ProviderError, no_progress
+from imgb.providers.local import LocalProvider
 from tests.local.conftest import Build, make_template, needs_sandbox
 
 pytestmark = needs_sandbox

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from imgb.reconciler.cli import main
 from tests.local.conftest import needs_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ class Rootless:
         return ["env", "-i", *(f"{k}={v}" for k, v in base.items())]
 
     def imgb(self, d: Path, *args: str, wrap: list[str] | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-        cmd = [*self.env(**env), self.python, "-m", "reconciler.cli", "-C", str(d), *args]
+        cmd = [*self.env(**env), self.python, "-m", "imgb.reconciler.cli", "-C", str(d), *args]
         full = [*wrap, *cmd] if wrap else ["runuser", "-u", self.user, "--", *cmd]
         return subprocess.run(full, capture_output=True, text=True, timeout=120)
 
@@ -164,7 +164,7 @@ def _python_for(user: str, pythonpath: str) -> str | None:
         if not candidate or not os.path.exists(candidate):
             continue
         probe = subprocess.run(["runuser", "-u", user, "--", "env", f"PYTHONPATH={pythonpath}", candidate, "-c",
-                                "import pydantic, hcl2, typer, reconciler.cli"], capture_output=True)
+                                "import pydantic, hcl2, typer, imgb.reconciler.cli"], capture_output=True)
         if probe.returncode == 0:
             return candidate
     return None
@@ -176,8 +176,8 @@ def rootless() -> Iterator[Rootless]:
     top = Path(tempfile.mkdtemp(prefix="imgb-rootless-"))
     try:
         os.chmod(top, 0o755)  # the runtime copy is read by the user; its work directory is its own
-        for pkg in ("reconciler", "providers", "state"):
-            shutil.copytree(ROOT / pkg, top / "src" / pkg)
+        # imgb/'s links to reconciler/, providers/ and state/ are copied as the folders they name.
+        shutil.copytree(ROOT / "imgb", top / "src" / "imgb")
         for name in ("pyproject.toml", "tests/conftest.py", "tests/local/conftest.py", "tests/local/test_security.py"):
             (top / "src" / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, top / "src" / name)
@@ -290,7 +290,7 @@ def test_without_user_namespaces_the_build_says_what_was_tried_and_how_to_fix_it
 
     as_root = rootless.work / "no-userns-root"
     shutil.copytree(QUICKSTART, as_root, ignore=shutil.ignore_patterns(".imgb", "imgb.state.json*", "*.imgbplan"))
-    res = subprocess.run([sys.executable, str(NO_USERNS), sys.executable, "-m", "reconciler.cli", "-C", str(as_root),
+    res = subprocess.run([sys.executable, str(NO_USERNS), sys.executable, "-m", "imgb.reconciler.cli", "-C", str(as_root),
                           "apply", "--auto-approve"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     err = _failure(res)
     assert "Tried, as root:" in err and "sysctl -w user.max_user_namespaces=15000" in err

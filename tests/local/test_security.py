@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from providers.base import ProviderError
-from providers.local import LocalProvider, import_image, layers, sandbox
-from providers.local.baseimages import make_busybox_rootfs
-from providers.local.inroot import resolve_in_root
+from imgb.providers.base import ProviderError
+from imgb.providers.local import LocalProvider, import_image, layers, sandbox
+from imgb.providers.local.baseimages import make_busybox_rootfs
+from imgb.providers.local.inroot import resolve_in_root
 from tests.local.conftest import Build, needs_sandbox
 
 ESCAPE_C = r"""

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from providers.base import ProviderError, no_progress
-from providers.local import LocalProvider, build_log, import_image, list_images
-from providers.local.baseimages import make_busybox_rootfs
-from reconciler.diagnostics import Severity
+from imgb.diagnostics import Severity
+from imgb.providers.base import ProviderError, no_progress
+from imgb.providers.local import LocalProvider, build_log, import_image, list_images
+from imgb.providers.local.baseimages import make_busybox_rootfs
 from tests.local.conftest import Build, needs_sandbox
 
 

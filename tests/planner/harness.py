@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply as apply_mod
-from reconciler.apply import ApplyResult, Engine, RetryPolicy
-from reconciler.config.model import Config
-from reconciler.masking import make_masker
-from reconciler.plan import Plan
-from reconciler.planner import PlanOptions, make_plan
-from state.model import State
+from imgb.reconciler import apply as apply_mod
+from imgb.reconciler.apply import ApplyResult, Engine, RetryPolicy
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.masking import make_masker
+from imgb.reconciler.plan import Plan
+from imgb.reconciler.planner import PlanOptions, make_plan
+from imgb.state.model import State
 from tests.fakes import FakeProvider, MemorySession
 from tests.planner.scenarios import Scenario, fixed_clock
 
@@ -30,7 +30,7 @@ def apply_config(config: Config, session: MemorySession, fp: FakeProvider, optio
     plan = plan_for(config, session, fp, options)
     desired = {}
     if plan.mode == "normal":
-        from reconciler.graph import build_graph
+        from imgb.reconciler.graph import build_graph
 
         graph, _ = build_graph(config, {p.template: p.image_id for p in plan.pinned_bases})
         desired = {(a, n.image_hash): dict(n.attrs) for a, n in graph.nodes.items()}

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.config import unknown
-from reconciler.config.model import (
+from imgb import unknown
+from imgb.diagnostics import SourcePos
+from imgb.reconciler.config.model import (
     Component,
     Config,
     DistributionRef,
@@ -19,8 +20,7 @@ from reconciler.config.model import (
     Template,
     Variable,
 )
-from reconciler.diagnostics import SourcePos
-from reconciler.planner import PlanOptions
+from imgb.reconciler.planner import PlanOptions
 
 P = SourcePos("main.imgb.hcl", 1)
 

@@ -1,4 +1,4 @@
-"""reconciler.dag answers as networkx does, on random graphs with and without cycles."""
+"""imgb.reconciler.dag answers as networkx does, on random graphs with and without cycles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.dag import Dag
+from imgb.reconciler.dag import Dag
 
 edges_st = st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=40)
 

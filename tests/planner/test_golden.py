@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.views.plan_json import render_json
-from reconciler.views.plan_markdown import render_markdown
-from reconciler.views.plan_text import render_plan
+from imgb.reconciler.views.plan_json import render_json
+from imgb.reconciler.views.plan_markdown import render_markdown
+from imgb.reconciler.views.plan_text import render_plan
 from tests.planner.harness import run_scenario
 from tests.planner.scenarios import SCENARIOS
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from reconciler.plan import Action
-from reconciler.views.plan_markdown import DRIFT_MARKER, GRAPH_MAX_NODES, MARKER, render_markdown
+from imgb.reconciler.plan import Action
+from imgb.reconciler.views.plan_markdown import DRIFT_MARKER, GRAPH_MAX_NODES, MARKER, render_markdown
 from tests.fakes import FakeProvider, MemorySession
 from tests.planner.harness import apply_config, plan_for, run_scenario
 from tests.planner.scenarios import SCENARIOS, component, config, template
@@ -73,7 +73,7 @@ def test_refresh_only_plan_renders_a_drift_report(monkeypatch: pytest.MonkeyPatc
     fp, session = FakeProvider("local-1"), MemorySession()
     base = config(component("nginx"), template())
     assert apply_config(base, session, fp).ok
-    from reconciler.planner import PlanOptions
+    from imgb.reconciler.planner import PlanOptions
 
     clean = render_markdown(plan_for(base, session, fp, PlanOptions(refresh_only=True)))
     assert "**No drift.**" in clean and "|" not in clean

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.planner import PlanOptions, make_plan
-from reconciler.views.diagnostics import render_human
-from reconciler.views.plan_markdown import render_markdown
+from imgb.reconciler.planner import PlanOptions, make_plan
+from imgb.reconciler.views.diagnostics import render_human
+from imgb.reconciler.views.plan_markdown import render_markdown
 from tests.fakes import FakeProvider, MemorySession
 from tests.planner.harness import plan_for
 from tests.planner.scenarios import component, config, template

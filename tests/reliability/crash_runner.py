@@ -1,6 +1,6 @@
 """The imgb CLI with test-only crash and disk-full points: ``python -m tests.reliability.crash_runner ARGS``.
 
-The CLI runs unchanged (``reconciler.cli.main``); only the state backend it opens is wrapped, so
+The CLI runs unchanged (``imgb.reconciler.cli.main``); only the state backend it opens is wrapped, so
 that a crash can land exactly where it hurts most: between a provider having acted and the state
 recording it. Environment:
 
@@ -71,7 +71,7 @@ class CrashingBackend:
 
 
 def _install_enospc(at: int) -> None:
-    import state.local as local
+    import imgb.state.local as local
 
     real = local._write_all
     calls = [0]
@@ -86,8 +86,8 @@ def _install_enospc(at: int) -> None:
 
 
 def main() -> int:
-    import state.open as opener
-    from reconciler import cli
+    import imgb.state.open as opener
+    from imgb.reconciler import cli
 
     real_open = opener.open_backend
 

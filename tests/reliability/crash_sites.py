@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from state.model import State
+from imgb.state.model import State
 
 ROOT = Path(__file__).resolve().parents[2]
 ALINUX = "aliyun_3_x64_20G_alibase_20240528.vhd"
@@ -207,10 +207,10 @@ class Site:
     # -- state -------------------------------------------------------------------------------------
     def backend_object(self) -> Any:
         if self.backend == "pg":
-            from state.postgres import PostgresBackend
+            from imgb.state.postgres import PostgresBackend
 
             return PostgresBackend(self.pg_dsn, self.pg_schema or "imgb")
-        from state.local import LocalBackend
+        from imgb.state.local import LocalBackend
 
         return LocalBackend(self.state_file)
 
@@ -219,7 +219,7 @@ class Site:
         return self.state_path or self.directory / "imgb.state.json"
 
     def state(self) -> State:
-        from state.manager import StateManager
+        from imgb.state.manager import StateManager
 
         backend = self.backend_object()
         try:
@@ -255,8 +255,8 @@ class Site:
     def cloud_objects(self) -> dict[str, set[Any]]:
         """Components, templates, images (region, id; builds and copies) and shares the cloud holds."""
         if self.example == "quickstart":
-            from providers.local import list_images
-            from providers.local.store import Store
+            from imgb.providers.local import list_images
+            from imgb.providers.local.store import Store
 
             root = self.directory / ".imgb" / "cloud"
             store = Store(root)

@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.addresses import Kind
-from reconciler.cli import main
-from state.local import LocalBackend
-from state.manager import StateManager
-from state.model import ResourceState
+from imgb.addresses import Kind
+from imgb.reconciler.cli import main
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
+from imgb.state.model import ResourceState
 
 OUTSIDE_MARKER = "OUTSIDE-THE-CONFIGURATION-7c1f"
 STATE_FILES = ("imgb.state.json", "imgb.state.json.backup", "imgb.state.json.journal")

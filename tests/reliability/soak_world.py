@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from providers.local import list_images
-from providers.local.store import Store
-from state.model import State
+from imgb.providers.local import list_images
+from imgb.providers.local.store import Store
+from imgb.state.model import State
 
 HOME = "local-1"
 REGIONS = ("local-2", "local-3", "local-4")

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from providers.base import ProviderError
-from reconciler.addresses import Kind
-from reconciler.apply import RetryPolicy, adopt_operations
-from state.local import LocalBackend
-from state.manager import StateManager
-from state.model import Operation
+from imgb.addresses import Kind
+from imgb.providers.base import ProviderError
+from imgb.reconciler.apply import RetryPolicy, adopt_operations
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
+from imgb.state.model import Operation
 from tests.alicloud.emulator import Faults
 from tests.fakes import FakeProvider
 from tests.reliability.crash_sites import TRACEBACK, Site, report, start_emulator, trials

@@ -32,10 +32,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.fmt import format_source
-from reconciler.plan import Plan
-from reconciler.validate import validate_directory
-from reconciler.views.diagnostics import render_human, render_json
+from imgb.reconciler.fmt import format_source
+from imgb.reconciler.plan import Plan
+from imgb.reconciler.validate import validate_directory
+from imgb.reconciler.views.diagnostics import render_human, render_json
 from tests.reliability.input_hcl import CONFIGS, PRELUDE, VAR_ARG, VAR_FILE, VARS_CONFIG
 from tests.reliability.input_site import (
     OUTSIDE_MARKER,
@@ -315,7 +315,7 @@ def test_malformed_journals_are_refused_and_kept(tmp_path: Path) -> None:
 
 
 def _journal_line(entry: bytes) -> bytes:
-    from state.local import encode_journal_line
+    from imgb.state.local import encode_journal_line
 
     return encode_journal_line(entry)
 
@@ -375,7 +375,7 @@ def test_copy_of_the_whole_directory_leaves_imgb_files_and_outside_links_out(tmp
         '! grep -rqs OUTSIDE-THE-CONFIGURATION /ctx/link-out /ctx/dir-link"\n}\n'
     )
     started = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "reconciler.cli", "-C", str(d), "apply", "--auto-approve"], cwd=ROOT,
+    r = subprocess.run([sys.executable, "-m", "imgb.reconciler.cli", "-C", str(d), "apply", "--auto-approve"], cwd=ROOT,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     assert time.monotonic() - started < 300
@@ -389,7 +389,7 @@ def test_copy_of_the_whole_directory_leaves_imgb_files_and_outside_links_out(tmp
 # -- huge inputs and deep nesting ---------------------------------------------------------------------
 def _cli(d: Path, *args: str, timeout: float) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "reconciler.cli", "-C", str(d), *args], cwd=ROOT, capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "imgb.reconciler.cli", "-C", str(d), *args], cwd=ROOT, capture_output=True,
                        text=True, timeout=timeout, env={**os.environ, "IMGB_DEBUG_LOG": str(d / "debug.log")})
     return r, time.monotonic() - started
 

@@ -124,7 +124,7 @@ def test_a_build_whose_worker_never_started_is_started_again(tmp_path: Path) -> 
     import json
     import time as clock
 
-    from providers.local.store import Store, now_iso, token_key
+    from imgb.providers.local.store import Store, now_iso, token_key
 
     site = _killed_after_the_build_was_recorded(tmp_path)
     op = site.state().operations[0]

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.addresses import Kind
-from state.local import LocalBackend
-from state.manager import StateManager
-from state.model import ResourceState
+from imgb.addresses import Kind
+from imgb.reconciler import planner as planner_mod
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
+from imgb.state.model import ResourceState
 from tests.reliability.input_site import SMALL_CONFIG, imgb
 
 OWNER_ONLY = 0o077  # no bit for group or others
@@ -79,13 +80,12 @@ def test_sensitive_files_are_owner_only_and_nothing_is_writable_by_others(
         # An internal error writes the debug log; one that existed readable by others is made private.
         (d / "imgb-debug.log").write_text("an older log\n")
         os.chmod(d / "imgb-debug.log", 0o644)
-        import reconciler.planner
 
         def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("induced")
 
         with monkeypatch.context() as m:
-            m.setattr(reconciler.planner, "make_plan", broken)
+            m.setattr(planner_mod, "make_plan", broken)
             out = imgb(d, "plan")
         assert out.code == 1 and "internal error" in out.err
 
@@ -125,7 +125,7 @@ class _Planted:
 def test_parse_cache_entries_in_a_directory_others_can_write_are_not_loaded(tmp_path: Path) -> None:
     """Regression: the cache pickles were loaded from any directory, so anyone able to write
     there could run code as the next imgb user."""
-    from reconciler.config.cache import _key, cache_dir, parse_cached
+    from imgb.reconciler.config.cache import _key, cache_dir, parse_cached
 
     env = {"IMGB_CACHE_DIR": str(tmp_path / "cache")}
     data = SMALL_CONFIG.encode()

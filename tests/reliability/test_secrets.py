@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from pgserver import pg_dsn, pg_schema  # noqa: F401  (fixtures)
 
+from imgb.reconciler import planner as planner_mod
 from tests.reliability.input_site import Outcome, imgb
 
 CLI_SECRET = "MARKER-cli-var-5f1a9e"
@@ -180,13 +181,12 @@ def _exercise(run: Run, d: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run("plan", "--refresh-only", "--out", str(plans / "refresh.imgbplan"))
 
     # An internal error whose message quotes a secret, as a bug's might.
-    import reconciler.planner
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"unexpected value {CLI_SECRET} / {FILE_SECRET} / {AUTO_SECRET} / {ENV_SECRET} / {AK_SECRET}")
 
     with monkeypatch.context() as m:
-        m.setattr(reconciler.planner, "make_plan", broken)
+        m.setattr(planner_mod, "make_plan", broken)
         run("plan", bug=True)
     assert (d / "imgb-debug.log").exists()
 
@@ -308,12 +308,11 @@ def test_alicloud_credentials_and_secrets_never_leak(tmp_path: Path, monkeypatch
         main.write_text(main.read_text().replace('  region   = "cn-hangzhou"\n', '  region   = "cn-hangzhou"\n  access_key = var.monitoring_token\n', 1))
         run("validate", ok=(1,), **flags)  # type: ignore[arg-type]
         main.write_text(main.read_text().replace("  access_key = var.monitoring_token\n", ""))
-        import reconciler.planner
 
         def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError(f"bug quoting {AK_ID} {AK_SECRET} {ENV_SECRET}")
 
-        monkeypatch.setattr(reconciler.planner, "make_plan", broken)
+        monkeypatch.setattr(planner_mod, "make_plan", broken)
         run("plan", bug=True, **flags)  # type: ignore[arg-type]
     leaks = []
     texts = {f"output of imgb {c}": t for c, t in run.outputs}

@@ -3,7 +3,7 @@
 Each cycle makes one to three random edits (components, templates, distributions, regions and
 accounts added, removed or changed; commands changed; retention changed) or rolls back to an
 earlier configuration, then plans and applies: mostly through the CLI in this process, every
-fifth cycle through ``python -m reconciler.cli`` in a child process, and every other cycle
+fifth cycle through ``python -m imgb.reconciler.cli`` in a child process, and every other cycle
 through a saved plan file. After each cycle:
 
 * a ``--refresh-only`` plan finds no drift, and a normal plan finds no changes;
@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-from state.local import LocalBackend
-from state.manager import StateManager
-from state.model import State
+from imgb.reconciler.cli import main
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
+from imgb.state.model import State
 from tests.reliability.soak_world import World, edit, retained_counts, store_mismatches
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ class Runner:
 
     def imgb(self, *args: str, subprocess_cli: bool = False) -> tuple[int, str, str]:
         if subprocess_cli:
-            r = subprocess.run([sys.executable, "-m", "reconciler.cli", "-C", str(self.d), *args], cwd=ROOT,
+            r = subprocess.run([sys.executable, "-m", "imgb.reconciler.cli", "-C", str(self.d), *args], cwd=ROOT,
                                capture_output=True, text=True, timeout=600)
             return r.returncode, r.stdout, r.stderr
         code = main(["-C", str(self.d), *args])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.addresses import Kind
-from state.model import ResourceState
+from imgb.addresses import Kind
+from imgb.state.model import ResourceState
 
 
 def component(i: int | str, **attrs: object) -> ResourceState:

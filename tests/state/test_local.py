@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from state_builders import component
 
-from state.backend import BackendError, LockError, LockInfo
-from state.local import LocalBackend
-from state.manager import StateManager
+from imgb.state.backend import BackendError, LockError, LockInfo
+from imgb.state.local import LocalBackend
+from imgb.state.manager import StateManager
 
 
 def _mode(p: Path) -> int:
@@ -204,8 +204,8 @@ def test_stale_lock_of_dead_pid_held_by_forked_child_is_taken_over(tmp_path: Pat
     code = f"""
 import os, sys, time
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-from state.local import LocalBackend
-from state.backend import LockInfo
+from imgb.state.local import LocalBackend
+from imgb.state.backend import LockInfo
 b = LocalBackend({str(tmp_path / "imgb.state.json")!r})
 b.lock(LockInfo(operation="dead"))
 child = os.fork()

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from state_builders import component
 
-from reconciler.addresses import Kind
-from state.backend import BackendError
-from state.local import LocalBackend
-from state.manager import CHECKPOINT_MIN_BYTES, PushRefused, StateManager, encode_state
-from state.model import Operation, OutputState, ResourceState, State
+from imgb.addresses import Kind
+from imgb.state.backend import BackendError
+from imgb.state.local import LocalBackend
+from imgb.state.manager import CHECKPOINT_MIN_BYTES, PushRefused, StateManager, encode_state
+from imgb.state.model import Operation, OutputState, ResourceState, State
 
 
 def _image(template: str, h: str) -> ResourceState:

@@ -12,11 +12,11 @@ import psycopg
 import pytest
 from state_builders import component
 
-from state.backend import BackendError, LockError, LockInfo, SerialConflict
-from state.contract import doc
-from state.manager import StateManager
-from state.postgres import PostgresBackend, advisory_key, mask_secrets
-from state.workspace import create_workspace
+from imgb.state.backend import BackendError, LockError, LockInfo, SerialConflict
+from imgb.state.contract import doc
+from imgb.state.manager import StateManager
+from imgb.state.postgres import PostgresBackend, advisory_key, mask_secrets
+from imgb.state.workspace import create_workspace
 
 pytestmark = pytest.mark.pg
 
@@ -111,7 +111,7 @@ def test_ten_processes_apply_one_after_another(
 def test_killed_holder_frees_the_lock_and_its_journal_survives(
     pg_dsn: str, pg_schema: str, backends: list[PostgresBackend]
 ) -> None:
-    from state.contract import BackendTarget, Child
+    from imgb.state.contract import BackendTarget, Child
 
     target = BackendTarget({"type": "pg", "conn_str": pg_dsn, "schema_name": pg_schema})
     child = Child(target, "apply-and-hang", "default", "4")
@@ -226,7 +226,7 @@ def test_bad_schema_name_is_refused() -> None:
 
 def test_sigkill_of_whole_process_group_is_not_needed(pg_dsn: str, pg_schema: str) -> None:
     """A holder stopped with SIGSTOP keeps the lock (it is alive); SIGKILL frees it."""
-    from state.contract import BackendTarget, Child
+    from imgb.state.contract import BackendTarget, Child
 
     target = BackendTarget({"type": "pg", "conn_str": pg_dsn, "schema_name": pg_schema})
     child = Child(target, "hold-lock")

@@ -7,9 +7,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from state.local import _snapshot_serial
-from state.manager import encode_state
-from state.model import ResourceState, State
+from imgb.state.local import _snapshot_serial
+from imgb.state.manager import encode_state
+from imgb.state.model import ResourceState, State
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

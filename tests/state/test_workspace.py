@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from state_builders import component
 
-from reconciler.config.model import BackendConfig
-from reconciler.errors import explain_exception
-from state.backend import Backend, LockError, LockInfo
-from state.local import LocalBackend
-from state.manager import PushRefused, StateManager
-from state.names import WorkspaceError
-from state.open import open_backend
-from state.postgres import PostgresBackend
-from state.workspace import (
+from imgb.reconciler.config.model import BackendConfig
+from imgb.reconciler.errors import explain_exception
+from imgb.state.backend import Backend, LockError, LockInfo
+from imgb.state.local import LocalBackend
+from imgb.state.manager import PushRefused, StateManager
+from imgb.state.names import WorkspaceError
+from imgb.state.open import open_backend
+from imgb.state.postgres import PostgresBackend
+from imgb.state.workspace import (
     create_workspace,
     delete_workspace,
     list_workspaces,

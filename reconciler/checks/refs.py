@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.config.model import Component
-from reconciler.config.unknown import OPEN, display, refs_in
-from reconciler.diagnostics import did_you_mean
+from imgb.diagnostics import did_you_mean
+from imgb.reconciler.config.model import Component
+from imgb.unknown import OPEN, display, refs_in
 
 _ID_RE = re.compile(r"^ic-[a-z0-9]+$")
 _VERSION_PART = r"(?:0|[1-9][0-9]*|\*)"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from reconciler.config.model import Template
-from reconciler.diagnostics import Diagnostics, SourcePos
+from imgb.diagnostics import Diagnostics, SourcePos
+from imgb.reconciler.config.model import Template
 
 _NAME_CHARS_RE = re.compile(r"^[A-Za-z0-9:._-]*$")
 _VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.commands.model import (
+from imgb.commands.model import (
     YAML_ACTIONS,
     Instruction,
     Parameter,
@@ -25,8 +25,8 @@ from reconciler.commands.model import (
     Task,
     YamlComponent,
 )
-from reconciler.config.unknown import CLOSE, OPEN
-from reconciler.diagnostics import did_you_mean
+from imgb.diagnostics import did_you_mean
+from imgb.unknown import CLOSE, OPEN
 
 # A trailing backslash (optionally followed by blanks, as Docker allows) continues the command.
 _CONTINUATION_RE = re.compile(r"\\[ \t]*$")

@@ -9,22 +9,22 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from reconciler.commands import limits
-from reconciler.commands.model import DOCKERFILE_COMMANDS, Instruction, YamlComponent
-from reconciler.commands.parse import (
+from imgb.commands.model import DOCKERFILE_COMMANDS, Instruction, YamlComponent
+from imgb.commands.parse import (
     is_yaml,
     looks_like_yaml,
     parse_dockerfile,
     parse_yaml_component,
     value_matches_type,
 )
-from reconciler.commands.paths import ContextPathError, is_url, resolve_context_path
-from reconciler.commands.refs import ComponentRef, classify_ref
-from reconciler.config.model import Component, Config, Template, TextOrigin
-from reconciler.config.unknown import has_markers
-from reconciler.diagnostics import Diagnostic, Diagnostics, SourcePos, did_you_mean
-from reconciler.diagnostics import error as error_diag
-from reconciler.diagnostics import warning as warning_diag
+from imgb.commands.paths import ContextPathError, is_url, resolve_context_path
+from imgb.diagnostics import Diagnostic, Diagnostics, SourcePos, did_you_mean
+from imgb.diagnostics import error as error_diag
+from imgb.diagnostics import warning as warning_diag
+from imgb.reconciler.checks import limits
+from imgb.reconciler.checks.refs import ComponentRef, classify_ref
+from imgb.reconciler.config.model import Component, Config, Template, TextOrigin
+from imgb.unknown import has_markers
 
 _UNSUPPORTED_HINTS: dict[str, str] = {
     "ADD": "Use COPY for local files and URLs (URLs without a query string).",
@@ -90,7 +90,7 @@ class _Positions:
 
 def _cloud_name(name: str, key: str | None) -> str:
     """The Name imgb gives the cloud resource: the block label, plus -key under for_each
-    (as reconciler.graph names instances)."""
+    (as imgb.reconciler.graph names instances)."""
     return name if key is None else f"{name}-{key}"
 
 
@@ -356,7 +356,7 @@ def _check_template(
     if template.image_name is not None:
         limits.check_image_name(template.image_name, at("image_name", template.pos), addr, diags)
     elif name_ok:
-        # Without image_name the images are named after the template (see reconciler.graph).
+        # Without image_name the images are named after the template (see imgb.reconciler.graph).
         limits.check_image_name(name, template.pos, addr, diags, default=True)
     if template.image_family is not None:
         limits.check_image_family(template.image_family, at("image_family", template.pos), addr, diags)

@@ -1,0 +1,1 @@
+"""Content checks: every documented limit of Image Builder content, offline, and COMPONENT references."""

@@ -1,1 +1,0 @@
-"""The Image Builder command language: Dockerfile-style content and YAML components."""
