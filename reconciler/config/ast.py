@@ -11,7 +11,7 @@ from typing import Literal as TypingLiteral
 
 from imgb.diagnostics import SourcePos
 
-AST_VERSION = "1"
+AST_VERSION = "2"
 """Bump when node shapes change: parsed-file caches keyed on it are then ignored."""
 
 
@@ -38,6 +38,9 @@ class TemplateExpr(Expr):
     kind: TypingLiteral["quoted", "heredoc"] = "quoted"
     body_line: int = 0
     """heredoc: the line of the body's first line (the one after ``<<EOT``)."""
+    wrap: bool = False
+    """A template that is one interpolation and nothing else (``"${x}"``): its value is the
+    interpolated value itself, of any type, as HCL's ``TemplateWrapExpr``."""
 
 
 @dataclass(frozen=True)

@@ -82,12 +82,8 @@ class Evaluator:
         return e.value
 
     def e_TemplateExpr(self, e: ast.TemplateExpr, frame: Mapping[str, Any]) -> Any:
-        if len(e.parts) == 1 and not isinstance(e.parts[0], ast.LiteralValue | ast.TemplateIf | ast.TemplateFor):
-            # "${x}" is x itself (a list stays a list), as in Terraform.
-            value = self.eval(e.parts[0], frame)
-            if isinstance(value, list | dict) or value is INVALID or value is None:
-                return value
-            return self.stringify(value, e.parts[0].pos)
+        if e.wrap:
+            return self.eval(e.parts[0], frame)  # "${x}" is x itself, of any type, as in HCL
         return self.template_parts(e.parts, frame)
 
     def template_parts(self, parts: tuple[ast.Expr, ...], frame: Mapping[str, Any]) -> Any:

@@ -11,6 +11,8 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal as TypingLiteral
 
 import hcl2.parser as hcl2_parser
 from hcl2.postlexer import PostLexer
@@ -55,20 +57,26 @@ class _Shift:
         return SourcePos(self.filename, line + self.line_offset, max(column, 1))
 
 
+_GRAMMAR_PATCHES = (
+    # HCL allows strip markers on interpolations too ("a ${~ x ~} b"), not only on directives.
+    ("interpolation: INTERP_START expression RBRACE",
+     "interpolation: INTERP_START STRIP_MARKER? expression STRIP_MARKER? RBRACE"),
+)  # fmt: skip
+
+
 @functools.cache
 def _parser() -> Lark:
     """python-hcl2's grammar and post-lexer, without Lark's position propagation onto every tree
     node: that bookkeeping is a third of the parse time, and tokens keep their line and column,
-    which is all ``_Converter.tpos`` needs. Otherwise the same as ``hcl2.parses_to_tree``. The
-    grammar cache (``cache=True``) lives in the temp directory, keyed by grammar and options."""
-    return Lark.open(
-        "hcl2.lark",
-        rel_to=hcl2_parser.__file__,
-        parser="lalr",
-        cache=True,
-        propagate_positions=False,
-        postlex=PostLexer(),
-    )
+    which is all ``_Converter.tpos`` needs. Otherwise the same as ``hcl2.parses_to_tree``, with the
+    grammar corrected where it departs from HCL's (``_GRAMMAR_PATCHES``). The grammar cache
+    (``cache=True``) lives in the temp directory, keyed by grammar and options."""
+    grammar = (Path(hcl2_parser.__file__).parent / "hcl2.lark").read_text()
+    for old, new in _GRAMMAR_PATCHES:
+        if old not in grammar:  # pragma: no cover - a python-hcl2 upgrade changed the rule
+            raise RuntimeError(f"python-hcl2's grammar no longer has {old!r}")
+        grammar = grammar.replace(old, new)
+    return Lark(grammar, parser="lalr", cache=True, propagate_positions=False, postlex=PostLexer())
 
 
 def _lark_parse(text: str) -> Tree:
@@ -130,12 +138,13 @@ def parse_expression(text: str, filename: str, line: int = 1, column: int = 1) -
 
 
 def parse_template(text: str, filename: str, line: int = 1) -> ast.TemplateExpr:
-    """A whole text as a template (``templatefile``); raises ``SyntaxProblem``."""
+    """A whole text as a template (``templatefile``, ``templatestring``); raises ``SyntaxProblem``."""
     bad = _private_use(text, _Shift(filename, line - 1))
     if bad:
         raise SyntaxProblem(bad)
-    parts = _scan_template(text, _Shift(filename), line, SourcePos(filename, line))
-    return ast.TemplateExpr(SourcePos(filename, line), parts, "heredoc", line)
+    start = SourcePos(filename, line)
+    flat = _scan_template(text, filename, line, 0)
+    return _template(start, flat, "heredoc", line)
 
 
 def _private_use(text: str, shift: _Shift) -> Diagnostic | None:
@@ -256,15 +265,27 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.S)
 
 
+class _BadEscape(ValueError):
+    pass
+
+
 def _unescape(s: str) -> str:
+    """A quoted string's escapes (``\\n \\r \\t \\" \\\\ \\uNNNN \\UNNNNNNNN``); others are errors, as in HCL."""
     if "\\" not in s:
         return s
 
     def one(m: re.Match[str]) -> str:
         esc = m.group(1)
         if esc[0] in "uU" and len(esc) > 1:
-            return chr(int(esc[1:], 16))
-        return _ESCAPES.get(esc, "\\" + esc)
+            code = int(esc[1:], 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise _BadEscape(f'"\\{esc}" is not a valid Unicode character')
+            return chr(code)
+        if esc in _ESCAPES:
+            return _ESCAPES[esc]
+        if esc in "uU":
+            raise _BadEscape(f'"\\{esc}" must be followed by {4 if esc == "u" else 8} hexadecimal digits')
+        raise _BadEscape(f'The symbol "{esc}" is not a valid escape sequence selector')
 
     return _ESCAPE_RE.sub(one, s)
 
@@ -378,29 +399,40 @@ class _Converter:
             (child,) = part.children
             if isinstance(child, Token):
                 text = str(child)
-                if child.type == "ESCAPED_INTERPOLATION":
+                if child.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
                     text = text[1:]
-                elif child.type == "ESCAPED_DIRECTIVE":
-                    text = text[1:]
-                else:
+                elif "\n" in text:
+                    raise self.problem(
+                        "Invalid multi-line string",
+                        "Quoted strings may not be split over multiple lines. To produce a multi-line string, "
+                        "either use the \\n escape to represent a newline character or use the heredoc "
+                        "multi-line template syntax (<<EOT).",
+                        child,
+                    )
+                try:
                     text = _unescape(text)
-                flat.append(_Item("lit", self.tpos(child), text=text))
+                except _BadEscape as exc:
+                    raise self.problem("Invalid escape sequence", f"{exc}.", child) from None
+                if flat and flat[-1].kind == "lit":  # one literal token between sequences, as HCL's scanner
+                    flat[-1].text += text
+                else:
+                    flat.append(_Item("lit", self.tpos(child), text=text))
             else:
                 flat.append(self.template_item(child))
-        return ast.TemplateExpr(self.tpos(tree), _assemble(flat, self.tpos(tree)), "quoted")
+        return _template(self.tpos(tree), flat, "quoted")
 
     def template_item(self, tree: Tree) -> _Item:
-        tokens = [c for c in tree.children if isinstance(c, Token)]
-        strip_left = len(tokens) > 1 and tokens[1].type == "STRIP_MARKER"
-        strip_right = len(tokens) > 1 and tokens[-2].type == "STRIP_MARKER"
+        kids = tree.children
+        strip_left = len(kids) > 1 and isinstance(kids[1], Token) and kids[1].type == "STRIP_MARKER"
+        strip_right = len(kids) > 2 and isinstance(kids[-2], Token) and kids[-2].type == "STRIP_MARKER"
         pos = self.tpos(tree)
-        exprs = [t for t in _trees(tree.children) if t.data != "identifier"]
+        exprs = [t for t in _trees(kids) if t.data != "identifier"]
         if tree.data == "interpolation":
-            return _Item("interp", pos, expr=self.expr(exprs[0]))
+            return _Item("interp", pos, expr=self.expr(exprs[0]), strip_left=strip_left, strip_right=strip_right)
         if tree.data == "template_if_start":
             return _Item("if", pos, expr=self.expr(exprs[0]), strip_left=strip_left, strip_right=strip_right)
         if tree.data == "template_for_start":
-            names = [self.name_of(t) for t in _trees(tree.children) if t.data == "identifier"]
+            names = [self.name_of(t) for t in _trees(kids) if t.data == "identifier"]
             return _Item(
                 "for", pos, expr=self.expr(exprs[0]), names=tuple(names), strip_left=strip_left, strip_right=strip_right
             )
@@ -408,26 +440,20 @@ class _Converter:
         return _Item(kind, pos, strip_left=strip_left, strip_right=strip_right)
 
     def x_heredoc_template(self, tree: Tree) -> ast.Expr:
-        return self.heredoc(tree, trim=False)
+        return self.heredoc(tree, flush=False)
 
     def x_heredoc_template_trim(self, tree: Tree) -> ast.Expr:
-        return self.heredoc(tree, trim=True)
+        return self.heredoc(tree, flush=True)
 
-    def heredoc(self, tree: Tree, trim: bool) -> ast.Expr:
+    def heredoc(self, tree: Tree, flush: bool) -> ast.Expr:
         tok = tree.children[0]
         assert isinstance(tok, Token)
-        raw = str(tok)
         pos = self.tpos(tok)
-        body_lines = raw.split("\n")[1:-2]  # drop "<<EOT", the marker line and the final ""
-        cut = 0
-        if trim:
-            indents = [len(ln) - len(ln.lstrip(" \t")) for ln in body_lines if ln.strip()]
-            cut = min(indents) if indents else 0
-            body_lines = [ln[cut:] if ln.strip() else ln.lstrip(" \t") for ln in body_lines]
+        body_lines = str(tok).split("\n")[1:-2]  # drop "<<EOT", the marker line and the final ""
         body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
         first = pos.line + 1
-        parts = _scan_template(body, self.shift, first, pos, base_line_is_file_line=True, col_offset=cut)
-        return ast.TemplateExpr(pos, parts, "heredoc", first)
+        flat = _scan_template(body, self.shift.filename, first, 0)
+        return _template(pos, flat, "heredoc", first, flush=flush)
 
     def x_function_call(self, tree: Tree) -> ast.Expr:
         names = [self.name_of(t) for t in tree.children if isinstance(t, Tree) and t.data == "identifier"]
@@ -534,6 +560,14 @@ class _Converter:
 
 
 # --- templates: flat items to nested parts --------------------------------------------------------
+#
+# As HCL's parser: literal text, interpolations and directives come as a flat list of tokens (a
+# heredoc's literal text ends a token at every line end); strip markers (~) trim the white space of
+# the literal token next to them only; a flush heredoc (<<-) then removes the indentation common
+# to the tokens that start a line; then directives nest.
+
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Go's unicode.IsSpace, which HCL's strip markers and heredoc indentation use (not Python's isspace)."""
 
 
 @dataclass
@@ -547,14 +581,52 @@ class _Item:
     strip_right: bool = False
 
 
-def _assemble(flat: list[_Item], pos: SourcePos) -> tuple[ast.Expr, ...]:
-    # Strip markers (~) eat the whitespace of the neighbouring literal text.
+def _template(
+    pos: SourcePos, flat: list[_Item], kind: TypingLiteral["quoted", "heredoc"], body_line: int = 0, flush: bool = False
+) -> ast.TemplateExpr:
+    _apply_strip_markers(flat)
+    if flush:
+        _flush_heredoc(flat)
+    wrap = len(flat) == 1 and flat[0].kind == "interp"
+    return ast.TemplateExpr(pos, _assemble(flat), kind, body_line, wrap)
+
+
+def _apply_strip_markers(flat: list[_Item]) -> None:
     for i, item in enumerate(flat):
         if item.strip_left and i > 0 and flat[i - 1].kind == "lit":
-            flat[i - 1].text = flat[i - 1].text.rstrip()
+            flat[i - 1].text = flat[i - 1].text.rstrip(GO_SPACE)
         if item.strip_right and i + 1 < len(flat) and flat[i + 1].kind == "lit":
-            flat[i + 1].text = flat[i + 1].text.lstrip()
+            flat[i + 1].text = flat[i + 1].text.lstrip(GO_SPACE)
 
+
+def _flush_heredoc(flat: list[_Item]) -> None:
+    """``<<-``: remove the smallest indentation of the tokens that start a line from each of them.
+    A line of white space only does not count; a line starting with a sequence counts as 0; a token
+    whose line end a strip marker removed joins the next line to its own (HCL's rules)."""
+    least: int | None = None
+    adjust: list[_Item] = []
+    newline = True
+    for item in flat:
+        if newline:
+            newline = False
+            if item.kind == "lit":
+                rest = item.text.lstrip(GO_SPACE)
+                if not rest and item.text.endswith("\n"):
+                    pass  # a blank line
+                else:
+                    spaces = len(item.text) - len(rest)
+                    adjust.append(item)
+                    least = spaces if least is None else min(least, spaces)
+            else:
+                least = 0
+        if item.kind == "lit" and item.text.endswith("\n"):
+            newline = True
+    if least:
+        for item in adjust:
+            item.text = item.text[least:]
+
+
+def _assemble(flat: list[_Item]) -> tuple[ast.Expr, ...]:
     # A stack of open directives: (item, parts of the then/for body, parts of else or None).
     stack: list[tuple[_Item, list[ast.Expr], list[ast.Expr] | None]] = []
     top: list[ast.Expr] = []
@@ -654,21 +726,13 @@ def _matching_brace(text: str, i: int) -> int:
 _FOR_RE = re.compile(r"^for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s+(.*)$", re.S)
 
 
-def _scan_template(
-    text: str,
-    shift: _Shift,
-    first_line: int,
-    start_pos: SourcePos,
-    base_line_is_file_line: bool = False,
-    col_offset: int = 0,
-) -> tuple[ast.Expr, ...]:
-    """Split template text into literal text, interpolations and directives, then nest them."""
-    filename = shift.filename
-    line_base = first_line if base_line_is_file_line else first_line + shift.line_offset
+def _scan_template(text: str, filename: str, first_line: int, col_offset: int) -> list[_Item]:
+    """Split a heredoc body or template file into HCL's tokens: literal text (ending a token after
+    every newline), interpolations and directives. ``$${`` and ``%%{`` are literal ``${`` and ``%{``."""
 
     def pos_at(i: int) -> SourcePos:
-        line = line_base + text.count("\n", 0, i)
-        col = i - (text.rfind("\n", 0, i) + 1) + 1 + col_offset  # the indent <<- trimmed
+        line = first_line + text.count("\n", 0, i)
+        col = i - (text.rfind("\n", 0, i) + 1) + 1 + col_offset
         return SourcePos(filename, line, col)
 
     flat: list[_Item] = []
@@ -677,7 +741,7 @@ def _scan_template(
     i = 0
     n = len(text)
 
-    def flush(upto: int) -> None:
+    def flush() -> None:
         if lit:
             flat.append(_Item("lit", pos_at(lit_start), text="".join(lit)))
             lit.clear()
@@ -690,7 +754,7 @@ def _scan_template(
             i += 3
             continue
         if text.startswith("${", i) or text.startswith("%{", i):
-            flush(i)
+            flush()
             end = _matching_brace(text, i + 2)
             if end < 0:
                 raise SyntaxProblem(
@@ -703,7 +767,7 @@ def _scan_template(
                 )
             inner = text[i + 2 : end]
             strip_left = inner.startswith("~")
-            strip_right = inner.endswith("~")
+            strip_right = inner.endswith("~") and len(inner) > (1 if strip_left else 0)
             inner = inner[1 if strip_left else 0 : len(inner) - (1 if strip_right else 0)]
             offset = i + 2 + (1 if strip_left else 0)
             ipos = pos_at(offset)
@@ -715,17 +779,22 @@ def _scan_template(
             else:
                 flat.append(_directive(inner, filename, ipos, pos_at(i), strip_left, strip_right))
             i = end + 1
-            lit_start = i
             continue
         if not lit:
             lit_start = i
         nxt = min((j for j in (text.find("${", i), text.find("%{", i), text.find("$${", i), text.find("%%{", i)) if j >= 0), default=n)
+        newline = text.find("\n", i, nxt)
+        if newline >= 0:
+            lit.append(text[i : newline + 1])
+            i = newline + 1
+            flush()  # a literal token ends at each line end
+            continue
         if nxt == i:
             nxt = i + 1
         lit.append(text[i:nxt])
         i = nxt
-    flush(n)
-    return _assemble(flat, start_pos)
+    flush()
+    return flat
 
 
 _SIMPLE_REF_RE = re.compile(r"\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[[0-9]+\])*)\s*\Z")

@@ -182,17 +182,20 @@ class _Loader:
             return None  # evaluating a partial configuration would report phantom missing blocks
         for body in bodies:
             self.collect(body)
-        if not self.blocks["provider"]:
-            self.providers["local"] = ProviderConfig(type="local", region="local-1")
-        else:
-            for block in self.blocks["provider"].values():
-                self.provider(block)
 
         for name, block in sorted(self.blocks["variable"].items()):
             self.variables[name] = declare(block, self.diags, self.directory)
         assign_values(self.variables, self.directory, var_args, var_files, self.env, self.diags)
         for name in sorted(self.variables):
             check_validations(self.variables[name], self.ev, self.diags)
+
+        # Providers (and every block after them) see variables and locals through the same lazy
+        # reference graph as everything else, as in Terraform; only the backend is literal.
+        if not self.blocks["provider"]:
+            self.providers["local"] = ProviderConfig(type="local", region="local-1")
+        else:
+            for block in self.blocks["provider"].values():
+                self.provider(block)
 
         required_version, backend = self.imgb_block()
         for name in sorted(self.locals):
@@ -399,9 +402,21 @@ class _Loader:
                 out[attr.name] = INVALID
         return out
 
-    def string_attr(self, values: dict[str, Any], name: str, block: ast.Block) -> str | None:
+    def string_attr(
+        self, values: dict[str, Any], name: str, block: ast.Block, required: bool = False
+    ) -> str | None:
         v = values.get(name)
-        if v is None or v is INVALID:
+        if v is INVALID:
+            return None
+        if v is None:
+            if required and name in values:
+                pos = next((a.pos for a in block.body.attributes if a.name == name), block.pos)
+                self.diags.error(
+                    "Required attribute is null",
+                    f'The argument "{name}" is required, but the given value is null. Give it a value (a '
+                    "variable used here may have no value or a null default).",
+                    pos,
+                )
             return None
         try:
             if isinstance(v, Unknown):
@@ -411,6 +426,32 @@ class _Loader:
             pos = next((a.pos for a in block.body.attributes if a.name == name), block.pos)
             self.diags.error("Incorrect attribute value type", f'Inappropriate value for "{name}": {exc}.', pos)
             return None
+
+    def literal_values(self, block: ast.Block, context: str) -> dict[str, Any]:
+        """Attribute values that may not use references or functions: the backend is read before
+        anything else (state commands need it while variables have no values), as in Terraform."""
+        out: dict[str, Any] = {}
+        for attr in block.body.attributes:
+            culprit = next(
+                (n for n in ast.walk(attr.expr) if isinstance(n, ast.Variable | ast.FunctionCall)), None
+            )
+            if culprit is not None:
+                what, detail = (
+                    ("Functions may not be called here", f"A {context} block cannot call functions")
+                    if isinstance(culprit, ast.FunctionCall)
+                    else ("Variables not allowed", f"A {context} block cannot refer to variables, locals or blocks")
+                )
+                self.diags.error(what, f"{detail}: its settings are read before anything else is evaluated. "
+                                 "Write a literal value; for a connection string, use the environment "
+                                 "variable IMGB_PG_CONN_STR.", culprit.pos)
+                out[attr.name] = INVALID
+                continue
+            try:
+                out[attr.name] = self.ev.eval(attr.expr)
+            except EvalError as exc:
+                self.diags.add(exc.diagnostic())
+                out[attr.name] = INVALID
+        return out
 
     def imgb_block(self) -> tuple[str | None, BackendConfig]:
         block = next(iter(self.blocks["imgb"].values()), None)
@@ -437,7 +478,7 @@ class _Loader:
                 )
                 continue
             self.check_body(nested, bspec, f'backend "{btype}"')
-            bvalues = self.attr_values(nested)
+            bvalues = self.literal_values(nested, f'backend "{btype}"')
             fields: dict[str, Any] = {"type": btype, "pos": nested.pos}
             for name in bspec.attrs:
                 s = self.string_attr(bvalues, name, nested)
@@ -458,14 +499,16 @@ class _Loader:
             return
         self.check_body(block, spec, f'provider "{ptype}"')
         values = self.attr_values(block)
-        strings = {n: self.string_attr(values, n, block) for n in spec.attrs}
+        strings = {n: self.string_attr(values, n, block, spec.attrs[n].required) for n in spec.attrs}
         alias = strings.get("alias")
         if alias is not None and not _NAME_RE.match(alias):
             self.invalid_name("provider alias", alias, block.pos)
             return
         region = strings.get("region") or ("local-1" if ptype == "local" else None)
         if region is None:
-            return  # a missing region was reported by check_body
+            if "region" not in values:
+                return  # a missing region was reported by check_body
+            region = ""  # reported where it failed; registered still, so blocks using it add no errors
         attrs = {n: v for n, v in strings.items() if n not in ("region", "alias") and v is not None}
         config = ProviderConfig(type=ptype, alias=alias, region=region, attrs=attrs, pos=block.pos)
         existing = self.providers.get(config.key)

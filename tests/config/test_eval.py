@@ -73,7 +73,7 @@ def test_values(src: str, value: Any) -> None:
 def test_unknowns_propagate_but_become_markers_in_strings() -> None:
     assert ev("component.nginx.id") == Unknown("component.nginx.id")
     assert ev('"COMPONENT ${component.nginx.id} --x"') == f"COMPONENT {marker('component.nginx.id')} --x"
-    assert ev('"${component.nginx.id}"') == marker("component.nginx.id")
+    assert ev('"${component.nginx.id}"') == Unknown("component.nginx.id")  # a lone interpolation is its value
     assert ev("upper(component.nginx.id)") == Unknown("component.nginx.id")
     assert ev("component.nginx.id == \"x\" ? 1 : 2") == Unknown("component.nginx.id")
     assert ev("length([component.a.id, component.b.id])") == 2
