@@ -1,4 +1,5 @@
-"""A cache of parsed files: the pickled AST keyed by the file's bytes, its name and the versions.
+"""A cache of parsed files: the pickled AST keyed by the file's bytes, its name, the versions and
+the parser's code.
 
 Parsing with python-hcl2 costs ~0.5 s per 1000 blocks; unpickling the AST costs a small fraction.
 The cache is an optimisation only: every error reading or writing it is ignored.
@@ -6,14 +7,16 @@ The cache is an optimisation only: every error reading or writing it is ignored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.machinery
 import os
 import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from imgb import __version__
+from imgb import __version__, diagnostics
 from imgb.diagnostics import Diagnostic
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.gc_pause import gc_paused
@@ -34,8 +37,40 @@ def _key(data: bytes, filename: str) -> str:
     h = hashlib.sha256()
     for part in (__version__, ast.AST_VERSION, _CACHE_FORMAT, filename):
         h.update(part.encode() + b"\0")
+    h.update(_code_digest())
     h.update(data)
     return h.hexdigest()
+
+
+def parser_files() -> list[Path]:
+    """The code that decides a parsed file's AST: imgb's parser modules and python-hcl2's grammar
+    and post-lexer, with Lark's version."""
+    here = Path(__file__).parent
+    files = [here / name for name in ("hcl.py", "hcl_reader.py", "ast.py", "cache.py")]
+    files.append(Path(diagnostics.__file__))
+    for package, names in (("hcl2", ("hcl2.lark", "postlexer.py")), ("lark", ("__init__.py",))):
+        spec = importlib.machinery.PathFinder.find_spec(package)  # finds without importing
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            files += [Path(location) / name for name in names]
+    return files
+
+
+def digest(files: Iterable[Path]) -> bytes:
+    h = hashlib.sha256()
+    for path in files:
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"missing " + str(path).encode())
+        h.update(b"\0")
+    return h.digest()
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """Part of every key: an edited parser (a developer's change, an upgrade of python-hcl2 or
+    Lark) never loads an AST the old code built. Hashing the ~100 KB costs well under 1 ms."""
+    return digest(parser_files())
 
 
 def parse_cached(

@@ -12,17 +12,37 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Literal as TypingLiteral
-
-import hcl2.parser as hcl2_parser
-from hcl2.postlexer import PostLexer
-from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from imgb.diagnostics import Diagnostic, SourcePos, error
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.gc_pause import gc_paused
 from imgb.unknown import CLOSE, OPEN
+
+if TYPE_CHECKING:
+    from lark import Lark, Token, Tree
+    from lark.exceptions import (
+        LarkError,
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+    )
+
+
+def _import_lark() -> None:
+    """Lark and python-hcl2 cost 0.1 s to import: only a file the hand-written reader
+    (``hcl_reader``) leaves to the grammar needs them."""
+    global Lark, Token, Tree, LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+    from lark import Lark, Token, Tree
+    from lark.exceptions import (
+        LarkError,
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+    )
 
 _EXPR_START = {
     "DBLQUOTE", "FLOAT_LITERAL", "INT_LITERAL", "HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM", "LBRACE",
@@ -71,6 +91,9 @@ def _parser() -> Lark:
     which is all ``_Converter.tpos`` needs. Otherwise the same as ``hcl2.parses_to_tree``, with the
     grammar corrected where it departs from HCL's (``_GRAMMAR_PATCHES``). The grammar cache
     (``cache=True``) lives in the temp directory, keyed by grammar and options."""
+    import hcl2.parser as hcl2_parser
+    from hcl2.postlexer import PostLexer
+
     grammar = (Path(hcl2_parser.__file__).parent / "hcl2.lark").read_text()
     for old, new in _GRAMMAR_PATCHES:
         if old not in grammar:  # pragma: no cover - a python-hcl2 upgrade changed the rule
@@ -80,6 +103,7 @@ def _parser() -> Lark:
 
 
 def _lark_parse(text: str) -> Tree:
+    _import_lark()
     with gc_paused():
         # A trailing newline, as hcl2.parses_to_tree adds: the grammar has no end-of-file token.
         return _parser().parse(text + "\n")
@@ -96,6 +120,18 @@ def _parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]
     if bad:
         return None, [bad]
     shift = _Shift(filename)
+    from imgb.reconciler.config import hcl_reader
+
+    try:
+        return hcl_reader.read(text + "\n", shift), []
+    except (hcl_reader.Unsupported, SyntaxProblem, RecursionError):
+        # The grammar decides: every syntax error, every rare construct, and the first problem
+        # in the file when there are several.
+        return _parse_lark(text, shift)
+
+
+def _parse_lark(text: str, shift: _Shift) -> tuple[ast.Body | None, list[Diagnostic]]:
+    filename = shift.filename
     try:
         tree = _lark_parse(text)
     except UnexpectedInput as e:
@@ -122,19 +158,28 @@ def parse_expression(text: str, filename: str, line: int = 1, column: int = 1) -
     bad = _private_use(text, shift)
     if bad:
         raise SyntaxProblem(bad)
+    from imgb.reconciler.config import hcl_reader
+
     try:
-        tree = _lark_parse("_ = (" + text + ")\n")
-    except UnexpectedInput as e:
-        raise SyntaxProblem(_syntax_diag(e, shift, text, snippet=True)) from None
-    except LarkError as e:  # pragma: no cover
-        raise SyntaxProblem(error("Invalid expression", f"{e}.", shift.pos(1, 6))) from None
-    body = _Converter(shift).body(tree.children[0])
+        body = hcl_reader.read("_ = (" + text + ")\n\n", shift)
+    except (hcl_reader.Unsupported, SyntaxProblem, RecursionError):
+        body = _expression_lark(text, shift)
     attrs = body.attributes
     if len(attrs) != 1 or body.blocks:
         raise SyntaxProblem(
             error("Invalid expression", "Expected a single expression.", shift.pos(1, 6))
         )
     return attrs[0].expr
+
+
+def _expression_lark(text: str, shift: _Shift) -> ast.Body:
+    try:
+        tree = _lark_parse("_ = (" + text + ")\n")
+    except UnexpectedInput as e:
+        raise SyntaxProblem(_syntax_diag(e, shift, text, snippet=True)) from None
+    except LarkError as e:  # pragma: no cover
+        raise SyntaxProblem(error("Invalid expression", f"{e}.", shift.pos(1, 6))) from None
+    return _Converter(shift).body(tree.children[0])
 
 
 def parse_template(text: str, filename: str, line: int = 1) -> ast.TemplateExpr:
@@ -448,12 +493,7 @@ class _Converter:
     def heredoc(self, tree: Tree, flush: bool) -> ast.Expr:
         tok = tree.children[0]
         assert isinstance(tok, Token)
-        pos = self.tpos(tok)
-        body_lines = str(tok).split("\n")[1:-2]  # drop "<<EOT", the marker line and the final ""
-        body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
-        first = pos.line + 1
-        flat = _scan_template(body, self.shift.filename, first, 0)
-        return _template(pos, flat, "heredoc", first, flush=flush)
+        return _heredoc(str(tok), self.tpos(tok), flush, self.shift)
 
     def x_function_call(self, tree: Tree) -> ast.Expr:
         names = [self.name_of(t) for t in tree.children if isinstance(t, Tree) and t.data == "identifier"]
@@ -557,6 +597,15 @@ class _Converter:
         return ast.ForExpr(
             self.tpos(tree), key_var, value_var, coll, self.expr(rest[0]), self.expr(rest[1]), cond, group
         )
+
+
+def _heredoc(raw: str, pos: SourcePos, flush: bool, shift: _Shift) -> ast.TemplateExpr:
+    """A heredoc token (``<<EOT`` through its marker line) as a template; ``pos`` is the ``<<``."""
+    body_lines = raw.split("\n")[1:-2]  # drop "<<EOT", the marker line and the final ""
+    body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
+    first = pos.line + 1
+    flat = _scan_template(body, shift.filename, first, 0)
+    return _template(pos, flat, "heredoc", first, flush=flush)
 
 
 # --- templates: flat items to nested parts --------------------------------------------------------
