@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import generate, tf_state
+from bench import generate, small, tf_state
 
 REPO = Path(__file__).resolve().parents[1]
 EXTRA_PROVIDERS = "sleep=bench.sleep_provider:SleepProvider"
@@ -270,6 +270,48 @@ def measure(case: Case, work: Path, args: argparse.Namespace, terraform: str | N
             case.notes[f"{tool} plan after change"] = summary(r)
 
 
+def measure_small(case: Case, work: Path, args: argparse.Namespace, terraform: str | None, say: Any) -> None:
+    """The quickstart after its apply, and the commands every run pays for (version, --help)."""
+    base = work / "quickstart"
+    logs = base / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    imgb = Imgb(small.write(base / "imgb", "imgb"), logs, args.timeout)
+    tf: Terraform | None = None
+    if terraform:
+        rc = work / "empty.tfrc"
+        rc.touch()
+        tf = Terraform(small.write(base / "tf", "tf"), logs, args.timeout, terraform, rc)
+        if tf.run("init", "init", "-input=false", "-no-color").code:
+            raise SystemExit(f"terraform init failed in {tf.dir}")
+    say("quickstart: apply, then validate, plan, version and --help")
+    if imgb.run("apply", "apply", "--auto-approve").code:
+        raise SystemExit(f"imgb apply of the quickstart failed; see {logs}")
+    if tf and tf.run("apply", "apply", "-auto-approve", "-input=false", "-no-color").code:
+        raise SystemExit(f"terraform apply of the quickstart failed; see {logs}")
+    steps = [
+        ("validate", ["validate"], ["validate", "-no-color"]),
+        ("plan", ["plan"], ["plan", "-input=false", "-no-color"]),
+        ("version", ["version"], ["version"]),
+        ("help", ["--help"], None),
+    ]
+    imgb.run("warm", "validate")  # the parse cache, as for every warm row
+    for _ in range(args.small_reps):  # interleaved: load on the machine hits both alike
+        for step, imgb_args, tf_args in steps:
+            case.add("imgb", step, _ok(imgb.run(step, *imgb_args), step))
+            if tf and tf_args is not None:
+                case.add("terraform", step, _ok(tf.run(step, *tf_args), step))
+    for tool in ("imgb", "terraform"):
+        for r in case.runs.get(tool, {}).get("plan", [])[:1]:
+            case.notes[f"{tool} plan"] = summary(r)
+
+
+def _ok(r: Run, step: str) -> Run:
+    if r.code and not r.timed_out:
+        tail = Path(r.log).read_text(errors="replace")[-2000:]
+        raise SystemExit(f"{step} failed with exit code {r.code} ({r.log}):\n{tail}")
+    return r
+
+
 # -- report ----------------------------------------------------------------------------------------
 ROWS = [
     ("validate", "validate", "validate"),
@@ -280,15 +322,24 @@ ROWS = [
     ("plan_norefresh_cold", "same, no parse cache", "plan_norefresh"),
     ("plan_change", "plan after 1% change", "plan_change"),
     ("plan_change_norefresh", "same, refresh off", "plan_change_norefresh"),
+    ("version", "version", "version"),
+    ("help", "--help (Terraform: version)", "version"),
 ]
 
 
-def goal(step: str, n: int, time_ratio: float | None, mem_ratio: float | None, seconds: float) -> str:
-    """The issue's goals, where one applies to this row: ✓ met, ✗ missed."""
+def goal(step: str, n: int, time_ratio: float | None, mem_ratio: float | None, seconds: float, shape: str = "") -> str:
+    """The goals of issues #8 and #20, where one applies to this row: ✓ met, ✗ missed."""
     marks = []
 
     def check(ok: bool, text: str) -> None:
         marks.append(("✓ " if ok else "✗ ") + text)
+
+    if shape == "quickstart":
+        if time_ratio is not None and step in ("validate", "plan", "version", "help"):
+            check(time_ratio <= 1.5, "time ≤ 1.5")
+        return ", ".join(marks)
+    if step == "validate_cold" and n in (1000, 5000) and time_ratio is not None:
+        check(time_ratio <= 0.5, "time ≤ 0.5")
 
     if step == "plan_norefresh" and n == 2000 and time_ratio is not None:
         check(time_ratio <= 0.35, "time ≤ 0.35")
@@ -321,7 +372,7 @@ def table(cases: list[Case]) -> str:
             lines.append(
                 f"| {case.shape} | {case.n} | {label} | {mine[0]:.3f} | {mine[1]:.0f} | {tf_cells[0]} | {tf_cells[1]} | "
                 f"{'' if tr is None else f'{tr:.3f}'} | {'' if mr is None else f'{mr:.2f}'} | "
-                f"{goal(step, case.n, tr, mr, mine[0])} |"
+                f"{goal(step, case.n, tr, mr, mine[0], case.shape)} |"
             )
     return "\n".join(lines)
 
@@ -367,7 +418,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--sizes", default="1000,2000,5000", help="N for the indep and fanin shapes (fanin: multiples of 10)")
     ap.add_argument("--chain-sizes", default="200", help="N for the chain shape")
-    ap.add_argument("--shapes", default=",".join(generate.SHAPES), help="indep, fanin, chain")
+    ap.add_argument("--shapes", default=",".join((*generate.SHAPES, "quickstart")), help="indep, fanin, chain, quickstart")
+    ap.add_argument("--small-reps", type=int, default=11, help="runs of each quickstart command (they take 0.05-0.5 s)")
     ap.add_argument("--reps", type=int, default=3, help="runs of each command (median reported)")
     ap.add_argument("--quick", action="store_true", help="N=100 (chain 50), one rep: a smoke run")
     ap.add_argument("--no-terraform", action="store_true", help="imgb alone")
@@ -379,7 +431,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--work", default=None, help="keep the generated configurations and logs here")
     args = ap.parse_args(argv)
     if args.quick:
-        args.sizes, args.chain_sizes, args.reps = "100", "50", 1
+        args.sizes, args.chain_sizes, args.reps, args.small_reps = "100", "50", 1, 1
     return args
 
 
@@ -387,8 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     for s in shapes:
-        if s not in generate.SHAPES:
-            raise SystemExit(f"unknown shape {s!r}; use {', '.join(generate.SHAPES)}")
+        if s not in (*generate.SHAPES, "quickstart"):
+            raise SystemExit(f"unknown shape {s!r}; use {', '.join(generate.SHAPES)} or quickstart")
     terraform = None if args.no_terraform else (args.terraform or shutil.which("terraform"))
     say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     if not args.no_terraform and terraform is None:
@@ -402,6 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     cases: list[Case] = []
     try:
         for shape in shapes:
+            if shape == "quickstart":
+                case = Case(shape, 6)
+                measure_small(case, work, args, terraform, say)
+                cases.append(case)
+                continue
             sizes = args.chain_sizes if shape == "chain" else args.sizes
             for n in (int(x) for x in sizes.split(",") if x.strip()):
                 case = Case(shape, n)

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_harness_prints_every_row_for_every_shape(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "bench", "--no-terraform", "--sizes", "20", "--chain-sizes", "5", "--reps", "1",
+        [sys.executable, "-m", "bench", "--no-terraform", "--sizes", "20", "--chain-sizes", "5", "--reps", "1", "--small-reps", "1",
          "--work", str(tmp_path / "work"), "--json", str(tmp_path / "runs.json")],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )
@@ -31,7 +31,10 @@ def test_harness_prints_every_row_for_every_shape(tmp_path: Path) -> None:
     for shape, n in (("indep", "20"), ("fanin", "20"), ("chain", "5")):
         for label in labels:
             assert (shape, n, label) in cells, (shape, n, label)
+    for label in ("validate", "no-change plan", "version", "--help (Terraform: version)"):
+        assert ("quickstart", "6", label) in cells, label
     assert "imgb no-change plan: no changes" in out.stdout  # the plans measured really were no-change plans
+    assert "imgb plan: no changes" in out.stdout  # the quickstart's plan too, after its apply
     assert (tmp_path / "runs.json").exists()
 
 
@@ -68,3 +71,17 @@ def test_synthesized_terraform_state_equals_an_applied_one(tmp_path: Path, shape
         assert r.returncode == 0, r.stdout + r.stderr
     real = (tmp_path / "terraform.tfstate").read_bytes()
     assert tf_state.normalized(real) == tf_state.normalized(tf_state.synthesize(generate.terraform_resources(shape, 30)))
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_terraform_quickstart_has_the_quickstarts_six_resources(tmp_path: Path) -> None:
+    from bench import small
+
+    small.write(tmp_path, "tf")
+    rc = tmp_path / "empty.tfrc"
+    rc.touch()
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    for cmd in (["init", "-input=false", "-no-color"], ["plan", "-input=false", "-no-color"]):
+        r = subprocess.run(["terraform", *cmd], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert "Plan: 6 to add, 0 to change, 0 to destroy." in r.stdout
