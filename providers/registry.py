@@ -30,10 +30,19 @@ def open_provider(cfg: ProviderConfig, config_dir: Path) -> Provider:
     if cfg.type == "alicloud":
         from imgb.providers.alicloud.provider import AlicloudProvider
 
+        a = cfg.attrs
         return AlicloudProvider(
             region=cfg.region,
-            profile=cfg.attrs.get("profile"),
-            endpoint=cfg.attrs.get("endpoint"),
+            profile=a.get("profile"),
+            endpoint=a.get("endpoint"),
+            vpc_endpoint=a.get("vpc_endpoint"),
+            ecs_role_name=a.get("ecs_role_name"),
+            assume_role=a.get("assume_role"),
+            resource_group_id=a.get("resource_group_id"),
+            encrypted=bool(a.get("encrypted", False)),
+            kms_key_ids=a.get("kms_key_ids"),
+            force_delete=bool(a.get("force_delete", False)),
+            delete_snapshots=bool(a.get("delete_snapshots", True)),
             # Builds take minutes; tests against the emulator poll faster.
             poll_interval=float(os.environ.get("IMGB_ALICLOUD_POLL_SECONDS", "10")),
             # How long one API call may take to answer; the fault suites shorten it to provoke timeouts.

@@ -1,27 +1,108 @@
-"""Credentials through alibabacloud-credentials' chain, and scrubbing them from any text.
+"""Credentials through alibabacloud-credentials' providers, and scrubbing them from any text.
 
-The chain (env ``ALIBABA_CLOUD_ACCESS_KEY_ID``/``_SECRET``/``ALIBABA_CLOUD_SECURITY_TOKEN``, the
-CLI profile in ``~/.aliyun/config.json``, the ECS RAM role) is resolved lazily by the SDK at the
-first request. imgb never stores a credential: not in state, handles, logs or errors.
+Which source, first match wins (the Terraform provider's order and environment variables):
+
+1. ``ecs_role_name`` (or ``ALICLOUD_ECS_ROLE_NAME`` / ``ALIBABA_CLOUD_ECS_METADATA``): the RAM role of
+   the ECS instance imgb runs on, from the instance metadata service;
+2. ``profile`` (or ``ALICLOUD_PROFILE`` / ``ALIBABA_CLOUD_PROFILE``): a profile of the Alibaba Cloud
+   CLI's ``~/.aliyun/config.json`` (any of its modes, RamRoleArn included);
+3. ``ALICLOUD_ACCESS_KEY`` / ``ALICLOUD_SECRET_KEY`` (+ ``ALICLOUD_SECURITY_TOKEN``);
+4. the library's default chain: ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` / ``ALIBABA_CLOUD_SECURITY_TOKEN``,
+   OIDC, the CLI's current profile, the instance role, a credentials URI.
+
+Then, with an ``assume_role`` block (or ``ALICLOUD_ASSUME_ROLE_ARN`` / ``ALIBABA_CLOUD_ROLE_ARN``),
+that source signs STS ``AssumeRole`` for the role, in the role's account. Every provider that issues
+temporary credentials (assumed role, instance role, CLI RamRoleArn profile) renews them before they
+expire, at the next request: a build that outlives one token keeps being polled with the next.
+
+imgb never stores a credential: not in state, handles, logs or errors.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from alibabacloud_credentials.client import Client as CredentialClient
 from alibabacloud_credentials.models import Config as CredentialConfig
 from alibabacloud_credentials.provider.cli_profile import CLIProfileCredentialsProvider
+from alibabacloud_credentials.provider.default import DefaultCredentialsProvider
+from alibabacloud_credentials.provider.ecs_ram_role import EcsRamRoleCredentialsProvider
+from alibabacloud_credentials.provider.ram_role_arn import RamRoleArnCredentialsProvider
+from alibabacloud_credentials.provider.static_ak import StaticAKCredentialsProvider
+from alibabacloud_credentials.provider.static_sts import StaticSTSCredentialsProvider
 
 REDACTED = "[redacted]"
+DEFAULT_SESSION_NAME = "imgb"
 
 
-def credential_client(profile: str | None) -> CredentialClient:
-    """The default chain, or the named CLI profile."""
+def _env(env: Mapping[str, str], *names: str) -> str | None:
+    return next((env[n] for n in names if env.get(n)), None)
+
+
+@dataclass(frozen=True)
+class AssumeRole:
+    """The ``assume_role`` block: STS AssumeRole for ``role_arn`` (a role in the account to act in)."""
+
+    role_arn: str
+    session_name: str = DEFAULT_SESSION_NAME
+    external_id: str | None = None
+    duration: int = 3600
+    """Seconds each set of temporary credentials lasts (900 to the role's maximum, at most 43200)."""
+    policy: str | None = None
+    sts_region: str | None = None
+    """Call STS in this region (sts.<region>.aliyuncs.com) instead of sts.aliyuncs.com."""
+
+    @staticmethod
+    def from_config(block: Mapping[str, Any] | None, env: Mapping[str, str]) -> AssumeRole | None:
+        block = block or {}
+        arn = block.get("role_arn") or _env(env, "ALICLOUD_ASSUME_ROLE_ARN", "ALIBABA_CLOUD_ROLE_ARN")
+        if not arn:
+            return None
+        session = block.get("session_name") or _env(env, "ALICLOUD_ASSUME_ROLE_SESSION_NAME",
+                                                     "ALIBABA_CLOUD_ROLE_SESSION_NAME") or DEFAULT_SESSION_NAME
+        return AssumeRole(role_arn=str(arn), session_name=str(session),
+                          external_id=str(block["external_id"]) if block.get("external_id") else None,
+                          duration=int(block.get("duration") or 3600),
+                          policy=str(block["policy"]) if block.get("policy") else None,
+                          sts_region=str(block["sts_region"]) if block.get("sts_region") else None)
+
+
+def source_provider(*, profile: str | None = None, ecs_role_name: str | None = None,
+                    env: Mapping[str, str] | None = None) -> Any:
+    """The credentials provider of the first configured source (see the module docstring)."""
+    env = os.environ if env is None else env
+    role = ecs_role_name or _env(env, "ALICLOUD_ECS_ROLE_NAME", "ALIBABA_CLOUD_ECS_METADATA")
+    if role:
+        return EcsRamRoleCredentialsProvider(role_name=role)
+    profile = profile or _env(env, "ALICLOUD_PROFILE", "ALIBABA_CLOUD_PROFILE")
     if profile:
-        return CredentialClient(provider=CLIProfileCredentialsProvider(profile_name=profile))
-    return CredentialClient()
+        return CLIProfileCredentialsProvider(profile_name=profile)
+    ak, sk = _env(env, "ALICLOUD_ACCESS_KEY"), _env(env, "ALICLOUD_SECRET_KEY")
+    if ak and sk:
+        token = _env(env, "ALICLOUD_SECURITY_TOKEN")
+        if token:
+            return StaticSTSCredentialsProvider(access_key_id=ak, access_key_secret=sk, security_token=token)
+        return StaticAKCredentialsProvider(access_key_id=ak, access_key_secret=sk)
+    return DefaultCredentialsProvider()
+
+
+def credential_client(*, profile: str | None = None, ecs_role_name: str | None = None,
+                      assume_role: AssumeRole | None = None, base: Any = None,
+                      env: Mapping[str, str] | None = None) -> CredentialClient:
+    """A credentials client for the configured source, assuming ``assume_role`` on top of it.
+    ``base`` replaces the source (a caller that already holds credentials)."""
+    source = base if base is not None else source_provider(profile=profile, ecs_role_name=ecs_role_name, env=env)
+    if assume_role is None:
+        return CredentialClient(provider=source)
+    assumed = RamRoleArnCredentialsProvider(
+        credentials_provider=source, role_arn=assume_role.role_arn, role_session_name=assume_role.session_name,
+        duration_seconds=assume_role.duration, external_id=assume_role.external_id, policy=assume_role.policy,
+        sts_region_id=assume_role.sts_region)
+    return CredentialClient(provider=assumed)
 
 
 def static_credentials(access_key_id: str, access_key_secret: str, security_token: str | None = None) -> CredentialClient:
@@ -40,7 +121,7 @@ class Redactor:
         self._lock = threading.Lock()
 
     def learn(self) -> None:
-        """Remember the current credential values (cached by the chain; refreshed ones included)."""
+        """Remember the current credential values (cached by the provider; refreshed ones included)."""
         try:
             cred = self._client.get_credential()
         except Exception:  # no credentials yet: nothing to hide

@@ -15,7 +15,8 @@ def _opt(value: Any) -> Any:
     return None if value is None or value == "" else value
 
 
-def component_request(region: str, desired: Mapping[str, Any], token: str) -> ecs.CreateImageComponentRequest:
+def component_request(region: str, desired: Mapping[str, Any], token: str,
+                      resource_group: str | None = None) -> ecs.CreateImageComponentRequest:
     return ecs.CreateImageComponentRequest(
         region_id=region,
         name=_opt(desired.get("name")),
@@ -25,6 +26,7 @@ def component_request(region: str, desired: Mapping[str, Any], token: str) -> ec
         description=_opt(desired.get("description")),
         content=desired.get("content") or "",
         tag=[ecs.CreateImageComponentRequestTag(key=k, value=v) for k, v in imgb_tags(desired).items()],
+        resource_group_id=resource_group,
         client_token=token,
     )
 
@@ -42,7 +44,8 @@ def component_attributes(c: Any) -> dict[str, Any]:
     }
 
 
-def template_request(region: str, desired: Mapping[str, Any], token: str) -> ecs.CreateImagePipelineRequest:
+def template_request(region: str, desired: Mapping[str, Any], token: str,
+                     resource_group: str | None = None) -> ecs.CreateImagePipelineRequest:
     base_image = _opt(desired.get("base_image"))
     family = _opt(desired.get("base_image_family"))
     # A family is sent as such only when no id was resolved from it: then each build takes the
@@ -79,6 +82,7 @@ def template_request(region: str, desired: Mapping[str, Any], token: str) -> ecs
         image_options=options,
         repair_mode=_opt(desired.get("repair_mode")),
         tag=[ecs.CreateImagePipelineRequestTag(key=k, value=v) for k, v in imgb_tags(desired).items()],
+        resource_group_id=resource_group,
         client_token=token,
     )
 

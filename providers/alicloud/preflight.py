@@ -121,8 +121,7 @@ class Preflight:
 
     def _vswitch(self, vswitch: str, address: str) -> list[Diagnostic]:
         try:
-            body = self._api.call(self._region, "describe_vswitches",
-                                  ecs.DescribeVSwitchesRequest(region_id=self._region, v_switch_id=vswitch))
+            body = self._api.describe_vswitches(self._region, vswitch)
         except ProviderError as err:
             return [self._unverified("vSwitch", err, address)]
         if any(v.v_switch_id == vswitch for v in (body.v_switches.v_switch if body.v_switches else []) or []):

@@ -2,18 +2,23 @@
 
 component → CreateImageComponent / DescribeImageComponents / DeleteImageComponent
 template  → CreateImagePipeline / DescribeImagePipelines / DeleteImagePipeline
-image     → StartImagePipelineExecution, polled with DescribeImagePipelineExecutions; DescribeImages
-            / DeleteImage; CancelImagePipelineExecution
-copy      → CopyImage, polled with DescribeImages in the destination region
+image     → StartImagePipelineExecution, polled with DescribeImagePipelineExecutions, then
+            DescribeImages until Available; DeleteImage + DeleteSnapshot; CancelImagePipelineExecution
+copy      → CopyImage (named after its source, so every generation's copies have their own names),
+            polled with DescribeImages in the destination region
 share     → ModifyImageSharePermission / DescribeImageSharePermission
 
 Every create sends the engine's token as ``ClientToken``, so a retry after a lost response
-returns the same object instead of making a second one.
+returns the same object instead of making a second one. When a create is refused for good, the
+provider still looks for what an earlier attempt may have made (by name and imgb's tags) and
+adopts it: no object is left untracked.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,15 +29,14 @@ from imgb.diagnostics import Diagnostic, error
 from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
 
 from .api import EcsApi
-from .credentials import credential_client
+from .credentials import AssumeRole, credential_client
 from .definitions import component_attributes, component_request, template_attributes, template_request
 from .errors import is_not_found
+from .images import ALL_STATUSES, Images, copy_name, snapshot_ids
 from .polling import Poller
 from .preflight import Preflight, is_known
-from .tagging import imgb_tags
+from .tagging import HASH, from_wire, imgb_tags
 
-IMAGE_STATUSES = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"
-"""DescribeImages lists only Available images unless Status is given (reference §4.4)."""
 RUNNING = ("PREPARING", "REPAIRING", "BUILDING", "TESTING", "DISTRIBUTING", "RELEASING", "CANCELLING")
 SHARE_BATCH = 10
 """ModifyImageSharePermission silently ignores accounts past the tenth (reference §4.2)."""
@@ -61,24 +65,47 @@ class AlicloudProvider:
         *,
         profile: str | None = None,
         endpoint: str | None = None,
+        vpc_endpoint: str | None = None,
         protocol: str = "https",
         credentials: Any = None,
+        assume_role: AssumeRole | Mapping[str, Any] | None = None,
+        ecs_role_name: str | None = None,
+        resource_group_id: str | None = None,
+        encrypted: bool = False,
+        kms_key_ids: Mapping[str, str] | None = None,
+        force_delete: bool = False,
+        delete_snapshots: bool = True,
         poll_interval: float = 10.0,
         copy_poll_interval: float | None = None,
         read_timeout_ms: int = 30_000,
         connect_timeout_ms: int = 10_000,
         max_transient_errors: int = 30,
         max_backoff: float = 60.0,
+        listing_grace: float = 600.0,
     ):
-        """``credentials`` is an ``alibabacloud_credentials`` client; without it the default chain
-        (or the CLI ``profile``) is used. ``endpoint`` is ``host[:port]`` (a scheme is stripped and
-        taken as the protocol)."""
+        """``credentials`` is an ``alibabacloud_credentials`` client (tests, or a caller that holds
+        credentials); without it they come from ``ecs_role_name``, ``profile``, the environment or the
+        default chain, and ``assume_role`` (a mapping like the provider block's, or an AssumeRole)
+        assumes a role with them. ``endpoint`` is ``host[:port]`` or a pattern with ``{region}`` (a
+        scheme is stripped and taken as the protocol). ``listing_grace``: how long a new build or copy
+        may stay unlisted before it counts as gone."""
         if endpoint and "://" in endpoint:
             protocol, _, endpoint = endpoint.partition("://")
             endpoint = endpoint.rstrip("/")
+        if vpc_endpoint and "://" in vpc_endpoint:
+            vpc_endpoint = vpc_endpoint.partition("://")[2].rstrip("/")
         self.region = region
-        self._api = EcsApi(credentials or credential_client(profile), endpoint=endpoint or None, protocol=protocol,
+        self.endpoint = endpoint or None
+        if credentials is None:
+            role = assume_role if isinstance(assume_role, AssumeRole) else AssumeRole.from_config(assume_role, os.environ)
+            credentials = credential_client(profile=profile, ecs_role_name=ecs_role_name, assume_role=role)
+        self._api = EcsApi(credentials, endpoint=self.endpoint, vpc_endpoint=vpc_endpoint, protocol=protocol,
                            read_timeout_ms=read_timeout_ms, connect_timeout_ms=connect_timeout_ms)
+        self.resource_group_id = resource_group_id or None
+        self.encrypted = bool(encrypted or kms_key_ids)
+        self.kms_key_ids = dict(kms_key_ids or {})
+        self.listing_grace = listing_grace
+        self._images = Images(self._api, force_delete=force_delete, delete_snapshots=delete_snapshots)
         self._poller = Poller(poll_interval, max_transient_errors, max_backoff)
         self._copy_poller = Poller(copy_poll_interval if copy_poll_interval is not None else poll_interval,
                                    max_transient_errors, max_backoff)
@@ -96,12 +123,12 @@ class AlicloudProvider:
                 Kind.TEMPLATE: KindSchema(force_new=_TEMPLATE_ATTRS, computed=frozenset({"id"})),
                 Kind.IMAGE: KindSchema(
                     force_new=frozenset({"template_id", "content_hash"}),
-                    computed=frozenset({"id", "region", "status", "size", "execution_id"}),
+                    computed=frozenset({"id", "region", "status", "size", "execution_id", "name", "snapshot_ids"}),
                     long_running=True,
                 ),
                 Kind.COPY: KindSchema(
                     force_new=frozenset({"source_image_id", "source_region", "region", "content_hash"}),
-                    computed=frozenset({"id"}),
+                    computed=frozenset({"id", "name", "snapshot_ids"}),
                     long_running=True,
                 ),
                 Kind.SHARE: KindSchema(force_new=frozenset({"image_id", "region", "account"}),
@@ -115,7 +142,7 @@ class AlicloudProvider:
         if kind is Kind.TEMPLATE:
             return self._preflight.template(desired, address)
         if kind is Kind.COPY:
-            return self._preflight.region(desired.get("region"), address)
+            return self._preflight.region(desired.get("region"), address) + self._endpoint_reaches(desired, address)
         if kind is Kind.SHARE:
             diags = self._preflight.region(desired.get("region"), address)
             account = desired.get("account")
@@ -123,24 +150,45 @@ class AlicloudProvider:
                 diags.append(error(f'Invalid account id "{account}"',
                                    "Alibaba Cloud account ids are digits only (for example 1234567890123456).",
                                    address=address))
+            region = desired.get("region")
+            if self.encrypted and is_known(region) and region != self.region and not self.kms_key_ids.get(str(region)):
+                diags.append(error(
+                    "An encrypted copy cannot be shared without a KMS key",
+                    f"encrypted = true makes the copy in {region} encrypted with the service key, and Alibaba Cloud "
+                    f"refuses to share such images (OperationDeined.EncryptedSnapshot). Give {region} a key of your "
+                    "own in kms_key_ids, or stop sharing in that region.", address=address))
             return diags
         return []
+
+    def _endpoint_reaches(self, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
+        """A fixed regional endpoint (one naming the home region, without ``{region}``) would send
+        the other regions' requests to the home region's host."""
+        region = desired.get("region")
+        ep = self.endpoint or ""
+        if not is_known(region) or region == self.region or "{region}" in ep or self.region not in ep:
+            return []
+        return [error("The endpoint serves one region only",
+                      f'endpoint "{ep}" is the endpoint of {self.region}, but this copy goes to {region}, whose '
+                      f"requests must go to its own endpoint. Write the region as {{region}} in the endpoint "
+                      f'(for example "{ep.replace(self.region, "{region}")}").', address=address)]
 
     def resolve_base_image(self, image: str | None, family: str | None) -> str:
         return self._reader.call(lambda: self._resolve_base_image(image, family))
 
     def _resolve_base_image(self, image: str | None, family: str | None) -> str:
         if image:
-            found = self._images(self.region, image_id=image, status="Available,Deprecated")
+            found = [i for i in self._images.describe(self.region, image_id=image, status="Available,Deprecated")
+                     if i.image_id == image]
             if found:
                 return str(found[0].image_id)
-            named = [i for i in self._images(self.region, image_name=image, status="Available") if i.image_name == image]
+            named = [i for i in self._images.describe(self.region, image_name=image, status="Available")
+                     if i.image_name == image]
             if named:
                 return str(max(named, key=lambda i: (i.creation_time or "", i.image_id)).image_id)
             raise ProviderError("InvalidImage.NotFound",
                                 f'No available image with id or name "{image}" exists in {self.region}.')
         if family:
-            members = self._images(self.region, image_family=family, status="Available")
+            members = self._images.describe(self.region, image_family=family, status="Available")
             if members:
                 return str(max(members, key=lambda i: (i.creation_time or "", i.image_id)).image_id)
             raise ProviderError("InvalidImageFamily.NotFound",
@@ -151,36 +199,110 @@ class AlicloudProvider:
 
     def start(self, kind: Kind, desired: Mapping[str, Any], token: str) -> dict[str, Any]:
         kind, tok = Kind(kind), client_token(token)
+        try:
+            return self._start(kind, desired, tok)
+        except ProviderError as err:
+            # Refused for good, or refused because of what an earlier attempt made (a duplicate
+            # name, a version in use, a build already running): adopt that object if it is ours.
+            if not err.retryable or err.code in ("InvalidImagePipeline.HasRunningExecution",
+                                                  "OperationDenied.ImageCopyConflict"):
+                adopted = self._reader.call(lambda: self._adopt(kind, desired))
+                if adopted is not None:
+                    return adopted
+            raise
+
+    def _start(self, kind: Kind, desired: Mapping[str, Any], tok: str) -> dict[str, Any]:
+        group = self.resource_group_id
         if kind is Kind.COMPONENT:
-            body = self._api.call(self.region, "create_image_component", component_request(self.region, desired, tok))
+            body = self._api.call(self.region, "create_image_component",
+                                  component_request(self.region, desired, tok, group))
             return {"id": body.image_component_id, "region": self.region}
         if kind is Kind.TEMPLATE:
-            body = self._api.call(self.region, "create_image_pipeline", template_request(self.region, desired, tok))
+            body = self._api.call(self.region, "create_image_pipeline", template_request(self.region, desired, tok, group))
             return {"id": body.image_pipeline_id, "region": self.region}
         if kind is Kind.IMAGE:
             template_id = str(desired["template_id"])
+            tags = imgb_tags(desired, desired.get("image_tags"))  # the built image's, counted before anything starts
             req = ecs.StartImagePipelineExecutionRequest(
                 region_id=self.region, image_pipeline_id=template_id, client_token=tok,
                 tag=[ecs.StartImagePipelineExecutionRequestTag(key=k, value=v) for k, v in imgb_tags(desired).items()])
             body = self._api.call(self.region, "start_image_pipeline_execution", req)
-            tags = imgb_tags(desired, desired.get("image_tags"))
-            return {"execution_id": body.execution_id, "template_id": template_id, "region": self.region, "tags": tags}
+            return self._build_handle(str(body.execution_id), template_id, tags)
         if kind is Kind.COPY:
-            source_region = str(desired.get("source_region") or self.region)
-            region = str(desired["region"])
-            name = desired.get("image_name") or None
-            req = ecs.CopyImageRequest(
-                region_id=source_region, image_id=str(desired["source_image_id"]), destination_region_id=region,
-                destination_image_name=name, client_token=tok,
-                tag=[ecs.CopyImageRequestTag(key=k, value=v) for k, v in imgb_tags(desired).items()])
-            body = self._api.call(source_region, "copy_image", req)
-            return {"id": body.image_id, "region": region, "source_image_id": desired["source_image_id"],
-                    "source_region": source_region}
+            return self._start_copy(desired, tok)
         if kind is Kind.SHARE:
             region, image_id, account = str(desired["region"]), str(desired["image_id"]), str(desired["account"])
-            self.modify_shares(region, image_id, add=[account])
+            self._images.modify_shares(region, image_id, add=[account])
             return {"image_id": image_id, "region": region, "account": account}
         raise ValueError(f"unknown kind {kind}")
+
+    def _build_handle(self, execution_id: str, template_id: str, tags: Mapping[str, str]) -> dict[str, Any]:
+        return {"execution_id": execution_id, "template_id": template_id, "region": self.region, "tags": dict(tags),
+                "started": time.time()}
+
+    def _start_copy(self, desired: Mapping[str, Any], tok: str) -> dict[str, Any]:
+        source_region = str(desired.get("source_region") or self.region)
+        region, source_id = str(desired["region"]), str(desired["source_image_id"])
+        source = self._images.get(source_region, source_id)
+        if source is None:
+            raise ProviderError("InvalidImageId.NotFound", f"The image {source_id} to copy is gone from {source_region}.")
+        if source.status != "Available":
+            # CopyImage takes only Available images; a new build's image may still be Creating.
+            raise ProviderError("IncorrectImageStatus", f"The image {source_id} is {source.status}, not Available yet.",
+                                retryable=True)
+        name = copy_name(source, str(desired.get("image_name") or "imgb"))
+        kms = self.kms_key_ids.get(region)
+        req = ecs.CopyImageRequest(
+            region_id=source_region, image_id=source_id, destination_region_id=region, destination_image_name=name,
+            encrypted=True if self.encrypted else None, kmskey_id=kms or None,
+            resource_group_id=self.resource_group_id, client_token=tok,
+            tag=[ecs.CopyImageRequestTag(key=k, value=v) for k, v in imgb_tags(desired).items()])
+        body = self._api.call(source_region, "copy_image", req)
+        return self._copy_handle(str(body.image_id), region, source_id, source_region, name)
+
+    @staticmethod
+    def _copy_handle(image_id: str, region: str, source_id: str, source_region: str, name: str) -> dict[str, Any]:
+        return {"id": image_id, "region": region, "source_image_id": source_id, "source_region": source_region,
+                "name": name, "started": time.time()}
+
+    # -- adoption: what an earlier attempt made -----------------------------------------------------
+
+    def _adopt(self, kind: Kind, desired: Mapping[str, Any]) -> dict[str, Any] | None:
+        want = imgb_tags(desired).get(HASH)
+        if kind is Kind.COMPONENT and desired.get("name") and desired.get("version"):
+            req = ecs.DescribeImageComponentsRequest(region_id=self.region, name=str(desired["name"]), max_results=500)
+            body = self._api.call(self.region, "describe_image_components", req)
+            for c in body.image_component.image_component_set or []:
+                if c.component_version == desired["version"] and from_wire(c.tags).get(HASH) == want:
+                    return {"id": c.image_component_id, "region": self.region}
+        elif kind is Kind.TEMPLATE and desired.get("name"):
+            req2 = ecs.DescribeImagePipelinesRequest(region_id=self.region, name=str(desired["name"]), max_results=500,
+                                                     tag=[ecs.DescribeImagePipelinesRequestTag(key=HASH, value=want)])
+            body2 = self._api.call(self.region, "describe_image_pipelines", req2)
+            found = sorted(body2.image_pipeline.image_pipeline_set or [], key=lambda p: p.creation_time or "")
+            if found:
+                return {"id": found[-1].image_pipeline_id, "region": self.region}
+        elif kind is Kind.IMAGE:
+            template_id = str(desired["template_id"])
+            req3 = ecs.DescribeImagePipelineExecutionsRequest(region_id=self.region, image_pipeline_id=template_id,
+                                                              status=",".join(RUNNING), max_results=500)
+            body3 = self._api.call(self.region, "describe_image_pipeline_executions", req3)
+            for ex in body3.image_pipeline_execution.image_pipeline_execution_set or []:
+                if from_wire(ex.tags).get(HASH) == want:  # a build of this very content, still running
+                    return self._build_handle(str(ex.execution_id), template_id,
+                                              imgb_tags(desired, desired.get("image_tags")))
+        elif kind is Kind.COPY:
+            region, source_id = str(desired["region"]), str(desired["source_image_id"])
+            source_region = str(desired.get("source_region") or self.region)
+            source = self._images.get(source_region, source_id)
+            if source is not None:
+                name = copy_name(source, str(desired.get("image_name") or "imgb"))
+                for img in self._images.named(region, name):
+                    if from_wire(img.tags).get(HASH) == want:
+                        return self._copy_handle(str(img.image_id), region, source_id, source_region, name)
+        return None
+
+    # -- waiting ----------------------------------------------------------------------------------
 
     def wait(self, kind: Kind, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
         kind = Kind(kind)
@@ -200,6 +322,117 @@ class AlicloudProvider:
                     "region": handle["region"], "account": handle["account"]}
         raise ValueError(f"unknown kind {kind}")
 
+    def _unlisted(self, handle: Mapping[str, Any], what: str) -> ProviderError:
+        """A new build or copy can take a while to be listed. Within the grace period, "not listed"
+        is a retryable error (the engine keeps the operation's record, so nothing is started twice);
+        after it, the object is gone for good."""
+        started = float(handle.get("started") or 0.0)
+        if time.time() - started < self.listing_grace:
+            return ProviderError("NotListedYet", f"{what} is not listed yet; it will be polled again.", retryable=True)
+        return ProviderError("InvalidImageId.NotFound" if "copy" in what else "InvalidImagePipelineExecution.NotFound",
+                             f"{what} no longer exists.")
+
+    def _wait_build(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+        region = str(handle.get("region") or self.region)
+        execution_id, template_id = str(handle["execution_id"]), str(handle["template_id"])
+        last: tuple[str, str] | None = None
+        while True:
+            ex = self._poller.call(lambda: self._execution(region, execution_id, None))
+            if ex is None:
+                err = self._unlisted(handle, f"The build {execution_id} of template {template_id} "
+                                             "(deleting a template deletes its builds)")
+                if not err.retryable:
+                    raise err
+                self._poller.sleep()
+                continue
+            status = str(ex.status)
+            if (status, ex.message or "") != last:
+                last = (status, ex.message or "")
+                progress(ex.message or status, phase=status)
+            if status in ("SUCCESS", "PARTITION_SUCCESS", "TEST_FAILED"):
+                return self._built(region, ex, handle, progress)
+            if status == "CANCELLED":
+                self._discard_image(region, ex)
+                raise Cancelled(f"the build {execution_id} was cancelled")
+            if status == "FAILED":
+                self._discard_image(region, ex)
+                raise ProviderError(ex.error_code or "BuildFailed",
+                                    self._api.redact(ex.error_info or ex.message or "the build failed"))
+            self._poller.sleep()
+
+    def _discard_image(self, region: str, ex: Any) -> None:
+        """A failed or cancelled build that left an image behind: delete it (and its snapshots),
+        since nothing will ever record it."""
+        if ex.image_id:
+            self._poller.call(lambda: self._images.delete(region, str(ex.image_id)))
+
+    def _built(self, region: str, ex: Any, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+        status = str(ex.status)
+        image_id = str(ex.image_id or "")
+        if not image_id:
+            raise ProviderError("BuildFailed", f"The build {ex.execution_id} ended {status} without an image.")
+        if status == "PARTITION_SUCCESS":
+            # imgb never asks Image Builder to distribute, so a partial distribution only concerns
+            # cleanup; the image in the home region is whole.
+            progress(f"built with warnings: {ex.error_info or ex.message or status}", phase=status)
+        img = self._wait_available(region, image_id, handle, progress)
+        tags = {str(k): str(v) for k, v in (handle.get("tags") or {}).items()}
+        missing = {k: v for k, v in tags.items() if from_wire(img.tags).get(k) != v}
+        if missing:
+            req = ecs.TagResourcesRequest(region_id=region, resource_type="image", resource_id=[image_id],
+                                          tag=[ecs.TagResourcesRequestTag(key=k, value=v) for k, v in missing.items()])
+            self._poller.call(lambda: self._api.call(region, "tag_resources", req))
+        return {"id": image_id, "region": region, "status": "TEST_FAILED" if status == "TEST_FAILED" else "Available",
+                "size": img.size, "execution_id": ex.execution_id, "template_id": handle["template_id"],
+                "name": img.image_name, "snapshot_ids": snapshot_ids(img)}
+
+    def _wait_available(self, region: str, image_id: str, handle: Mapping[str, Any], progress: Progress) -> Any:
+        """The build's image once it is Available: an execution's end does not promise that, and
+        only Available images can be copied or shared."""
+        announced = False
+        while True:
+            img = self._poller.call(lambda: self._images.get(region, image_id))
+            if img is None:
+                raise self._unlisted(handle, f"The image {image_id} of build {handle.get('execution_id')}")
+            if img.status == "Available":
+                return img
+            if img.status in ("CreateFailed", "UnAvailable"):
+                self._poller.call(lambda: self._images.delete(region, image_id))
+                raise ProviderError("BuildFailed", f"The image {image_id} of the build ended {img.status}.")
+            if not announced:
+                progress(f"waiting for image {image_id} to be available ({img.status})", phase=str(img.status))
+                announced = True
+            self._poller.sleep()
+
+    def _wait_copy(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+        region, image_id = str(handle["region"]), str(handle["id"])
+        last = ""
+        while True:
+            img = self._copy_poller.call(lambda: self._images.get(region, image_id))
+            if img is None:
+                if image_id in self._cancelled:
+                    raise Cancelled(f"the copy {image_id} was cancelled")
+                err = self._unlisted(handle, f"The copy {image_id} in {region}")
+                if not err.retryable:
+                    raise err
+                self._copy_poller.sleep()
+                continue
+            status = str(img.status)
+            if f"{status} {img.progress}" != last:
+                last = f"{status} {img.progress}"
+                progress(f"copying to {region}: {status} {img.progress or ''}".strip(), phase=status)
+            if status == "Available":
+                return {"id": image_id, "region": region, "source_image_id": handle.get("source_image_id"),
+                        "size": img.size, "name": img.image_name, "snapshot_ids": snapshot_ids(img)}
+            if status in ("CreateFailed", "UnAvailable"):
+                # A failed copy is deleted here (it holds the name and a snapshot): the next apply
+                # copies afresh.
+                self._copy_poller.call(lambda: self._images.delete(region, image_id))
+                raise ProviderError("CopyFailed", f"The copy {image_id} into {region} ended {status}; it was deleted.")
+            self._copy_poller.sleep()
+
+    # -- reading and deleting ---------------------------------------------------------------------
+
     def read(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> dict[str, Any] | None:
         return self._reader.call(lambda: self._read(Kind(kind), id, attrs))
 
@@ -214,10 +447,9 @@ class AlicloudProvider:
             return template_attributes(found[0]) if found else None
         if kind in (Kind.IMAGE, Kind.COPY):
             region = str(attrs.get("region") or self.region)
-            images = self._images(region, image_id=id, status=IMAGE_STATUSES)
-            if not images:
+            img = self._images.get(region, id)
+            if img is None:
                 return None
-            img = images[0]
             out = {**attrs, "id": img.image_id, "region": region, "size": img.size, "image_status": img.status}
             if kind is Kind.IMAGE:
                 # TEST_FAILED is the build's verdict, not the image's: keep it once recorded.
@@ -241,11 +473,10 @@ class AlicloudProvider:
                 self._api.call(self.region, "delete_image_pipeline",
                                ecs.DeleteImagePipelineRequest(region_id=self.region, image_pipeline_id=id))
             elif kind in (Kind.IMAGE, Kind.COPY):
-                region = str(attrs.get("region") or self.region)
-                self._api.call(region, "delete_image", ecs.DeleteImageRequest(region_id=region, image_id=id))
+                self._images.delete(str(attrs.get("region") or self.region), id, attrs.get("snapshot_ids") or ())
             elif kind is Kind.SHARE:
                 image_id, account = id.rsplit("/", 1)
-                self.modify_shares(str(attrs.get("region") or self.region), image_id, remove=[account])
+                self._images.modify_shares(str(attrs.get("region") or self.region), image_id, remove=[account])
         except ProviderError as err:
             if not is_not_found(err):
                 raise
@@ -263,7 +494,7 @@ class AlicloudProvider:
                                ecs.CancelCopyImageRequest(region_id=str(handle["region"]), image_id=str(handle["id"])))
         except ProviderError as err:
             # Too late to cancel (already finished or past the cancellable phases): wait reports the end.
-            if not (is_not_found(err) or err.code.startswith("InvalidStatus")):
+            if not (is_not_found(err) or err.code.startswith("InvalidStatus") or err.code == "IncorrectImageStatus"):
                 raise
 
     def logs(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> str:
@@ -283,34 +514,14 @@ class AlicloudProvider:
     def close(self) -> None:
         pass
 
-    # -- shares ---------------------------------------------------------------------------------
+    # -- shares (also used by tests and the acceptance suite) ---------------------------------------
 
     def modify_shares(self, region: str, image_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Share with ``add`` and unshare ``remove``, ten accounts per call."""
-        add, remove = sorted(set(add)), sorted(set(remove))
-        for i in range(0, max(len(add), len(remove)), SHARE_BATCH):
-            req = ecs.ModifyImageSharePermissionRequest(
-                region_id=region, image_id=image_id,
-                add_account=add[i:i + SHARE_BATCH] or None, remove_account=remove[i:i + SHARE_BATCH] or None)
-            self._api.call(region, "modify_image_share_permission", req)
+        self._images.modify_shares(region, image_id, add, remove)
 
     def shared_accounts(self, region: str, image_id: str) -> set[str]:
-        accounts: set[str] = set()
-        page = 1
-        while True:
-            req = ecs.DescribeImageSharePermissionRequest(region_id=region, image_id=image_id, page_number=page,
-                                                          page_size=100)
-            try:
-                body = self._api.call(region, "describe_image_share_permission", req)
-            except ProviderError as err:
-                if is_not_found(err):
-                    return set()
-                raise
-            batch = body.accounts.account if body.accounts else []
-            accounts |= {a.aliyun_id for a in batch or []}
-            if not batch or page * 100 >= (body.total_count or 0):
-                return accounts
-            page += 1
+        return self._images.shared_accounts(region, image_id)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -320,20 +531,6 @@ class AlicloudProvider:
         found = [c for c in body.image_component.image_component_set or [] if c.image_component_id == id]
         return found[0] if found else None
 
-    def _images(self, region: str, *, status: str, image_id: str | None = None, image_name: str | None = None,
-                image_family: str | None = None) -> list[Any]:
-        out: list[Any] = []
-        page = 1
-        while True:
-            req = ecs.DescribeImagesRequest(region_id=region, image_id=image_id, image_name=image_name,
-                                            image_family=image_family, status=status, page_number=page, page_size=100)
-            body = self._api.call(region, "describe_images", req)
-            batch = body.images.image if body.images else []
-            out += batch or []
-            if not batch or page * 100 >= (body.total_count or 0) or image_id:
-                return out
-            page += 1
-
     def _execution(self, region: str, execution_id: str, template_id: str | None) -> Any:
         req = ecs.DescribeImagePipelineExecutionsRequest(region_id=region, execution_id=execution_id,
                                                          image_pipeline_id=template_id)
@@ -342,77 +539,5 @@ class AlicloudProvider:
                  if e.execution_id == execution_id]
         return found[0] if found else None
 
-    def _wait_build(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
-        region = str(handle.get("region") or self.region)
-        execution_id, template_id = str(handle["execution_id"]), str(handle["template_id"])
-        last: tuple[str, str] | None = None
-        while True:
-            ex = self._poller.call(lambda: self._execution(region, execution_id, None))
-            if ex is None:
-                raise ProviderError("InvalidImagePipelineExecution.NotFound",
-                                    f"The build {execution_id} of template {template_id} no longer exists "
-                                    "(deleting a template deletes its builds).")
-            status = str(ex.status)
-            if (status, ex.message or "") != last:
-                last = (status, ex.message or "")
-                progress(ex.message or status, phase=status)
-            if status in ("SUCCESS", "PARTITION_SUCCESS", "TEST_FAILED"):
-                return self._built(region, ex, handle, progress)
-            if status == "CANCELLED":
-                raise Cancelled(f"the build {execution_id} was cancelled")
-            if status == "FAILED":
-                partial = {"id": ex.image_id, "region": region} if ex.image_id else None
-                raise ProviderError(ex.error_code or "BuildFailed",
-                                    self._api.redact(ex.error_info or ex.message or "the build failed"),
-                                    partial=partial)
-            self._poller.sleep()
 
-    def _built(self, region: str, ex: Any, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
-        status = str(ex.status)
-        image_id = str(ex.image_id or "")
-        if not image_id:
-            raise ProviderError("BuildFailed", f"The build {ex.execution_id} ended {status} without an image.")
-        if status == "PARTITION_SUCCESS":
-            # imgb never asks Image Builder to distribute, so a partial distribution only concerns
-            # cleanup; the image in the home region is whole.
-            progress(f"built with warnings: {ex.error_info or ex.message or status}", phase=status)
-        tags = {str(k): str(v) for k, v in (handle.get("tags") or {}).items()}
-        if tags:
-            req = ecs.TagResourcesRequest(region_id=region, resource_type="image", resource_id=[image_id],
-                                          tag=[ecs.TagResourcesRequestTag(key=k, value=v) for k, v in tags.items()])
-            try:
-                self._poller.call(lambda: self._api.call(region, "tag_resources", req))
-            except ProviderError as err:
-                raise ProviderError(err.code, err.message, request_id=err.request_id,
-                                    partial={"id": image_id, "region": region}) from None
-        images = self._poller.call(lambda: self._images(region, image_id=image_id, status=IMAGE_STATUSES))
-        size = images[0].size if images else None
-        return {"id": image_id, "region": region, "status": "TEST_FAILED" if status == "TEST_FAILED" else "Available",
-                "size": size, "execution_id": ex.execution_id, "template_id": handle["template_id"]}
-
-    def _wait_copy(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
-        region, image_id = str(handle["region"]), str(handle["id"])
-        last = ""
-        missing = 0
-        while True:
-            images = self._copy_poller.call(lambda: self._images(region, image_id=image_id, status=IMAGE_STATUSES))
-            if not images:
-                if image_id in self._cancelled:
-                    raise Cancelled(f"the copy {image_id} was cancelled")
-                # A new copy can take a moment to be listed; after that, gone is gone.
-                missing += 1
-                if missing > 5:
-                    raise ProviderError("InvalidImageId.NotFound", f"The copy {image_id} in {region} disappeared.")
-            else:
-                img = images[0]
-                status = str(img.status)
-                if f"{status} {img.progress}" != last:
-                    last = f"{status} {img.progress}"
-                    progress(f"copying to {region}: {status} {img.progress or ''}".strip(), phase=status)
-                if status == "Available":
-                    return {"id": image_id, "region": region, "source_image_id": handle.get("source_image_id"),
-                            "size": img.size}
-                if status in ("CreateFailed", "UnAvailable"):
-                    raise ProviderError("CopyFailed", f"The copy {image_id} into {region} ended {status}.",
-                                        partial={"id": image_id, "region": region})
-            self._copy_poller.sleep()
+__all__ = ["ALL_STATUSES", "AlicloudProvider", "client_token"]

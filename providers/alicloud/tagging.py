@@ -1,4 +1,4 @@
-"""The tags imgb puts on everything it makes, merged with the user's."""
+"""The tags imgb puts on everything it makes, merged with the user's, within Alibaba's 20 per resource."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from imgb.providers.base import ProviderError
+
 MANAGED = "imgb:managed"
 HASH = "imgb:hash"
 ADDRESS = "imgb:address"
 RESERVED = (MANAGED, HASH, ADDRESS)
+MAX_TAGS = 20
+"""Custom tags per resource (ECS limits; CreateImageComponent & co. take Tag.N with N 1–20, and
+TagResources refuses to go beyond 20 on a resource). imgb's own three count: users get 17."""
+USER_TAGS = MAX_TAGS - len(RESERVED)
 
 
 def desired_hash(desired: Mapping[str, Any]) -> str:
@@ -20,13 +26,21 @@ def desired_hash(desired: Mapping[str, Any]) -> str:
 
 
 def imgb_tags(desired: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """User tags (``tags`` and ``extra``), then imgb's own, which win over user keys of the same name."""
+    """User tags (``tags`` and ``extra``), then imgb's own, which win over user keys of the same name.
+    More than 20 in all is refused here, before a request the service would refuse anyway."""
     tags = {str(k): str(v) for k, v in sorted((desired.get("tags") or {}).items())}
     tags.update({str(k): str(v) for k, v in sorted((extra or {}).items())})
     tags[MANAGED] = "true"
     tags[HASH] = str(desired.get("content_hash") or desired_hash(desired))
     if desired.get("address"):
         tags[ADDRESS] = str(desired["address"])
+    if len(tags) > MAX_TAGS:
+        own = sorted(k for k in tags if k not in RESERVED)
+        raise ProviderError(
+            "InvalidTagCount",
+            f"{len(own)} user tags plus imgb's own {len(tags) - len(own)} ({', '.join(k for k in RESERVED if k in tags)}) "
+            f"make {len(tags)} tags; Alibaba Cloud allows {MAX_TAGS} per resource. Remove some of: {', '.join(own)}.",
+        )
     return dict(sorted(tags.items()))
 
 

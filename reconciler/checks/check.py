@@ -370,6 +370,11 @@ def _check_template(
         )
     limits.check_tags(template.tags, "tags", at("tags", template.pos), addr, diags)
     limits.check_tags(template.image_tags, "image_tags", at("image_tags", template.pos), addr, diags)
+    both = len(set(template.tags) | set(template.image_tags))
+    if max(len(template.tags), len(template.image_tags)) <= limits.MAX_USER_TAGS < both:
+        # The built images carry both maps.
+        limits.too_many_tags(both, "The images get tags and image_tags, together", at("image_tags", template.pos),
+                             addr, diags)
     home = config.providers[template.provider].region if template.provider in config.providers else None
     limits.check_distribution_union(template, home, at("distribute", template.pos), diags)
 

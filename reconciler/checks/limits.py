@@ -155,11 +155,31 @@ def check_image_family(family: str, pos: SourcePos, addr: str, diags: Diagnostic
         )
 
 
-def check_tags(tags: Mapping[str, str], attr: str, pos: SourcePos, addr: str, diags: Diagnostics) -> None:
-    if len(tags) > MAX_TAGS:
+IMGB_TAGS = ("imgb:managed", "imgb:hash", "imgb:address")
+"""The tags imgb adds to everything it makes; they count towards Alibaba's 20 per resource."""
+MAX_USER_TAGS = MAX_TAGS - len(IMGB_TAGS)
+
+
+def too_many_tags(count: int, what: str, pos: SourcePos, addr: str, diags: Diagnostics) -> None:
+    """``count`` user tags on one resource, plus imgb's own."""
+    if count > MAX_USER_TAGS:
+        total = count + len(IMGB_TAGS)
         diags.error(
-            f"Too many {attr}",
-            f"{attr} has {len(tags)} tags; Image Builder accepts at most {MAX_TAGS}. Remove some.",
+            "Too many tags",
+            f"{what} {count} tags, and imgb adds its own {len(IMGB_TAGS)} ({', '.join(IMGB_TAGS)}): {total} tags "
+            f"on one resource, but Alibaba Cloud accepts at most {MAX_TAGS}. Keep at most {MAX_USER_TAGS}: remove "
+            f"{total - MAX_TAGS}. Alibaba Cloud would reject it with InvalidTagCount.",
+            pos,
+            addr,
+        )
+
+
+def check_tags(tags: Mapping[str, str], attr: str, pos: SourcePos, addr: str, diags: Diagnostics) -> None:
+    too_many_tags(len(tags), f"{attr} has", pos, addr, diags)
+    for key in sorted(set(tags) & set(IMGB_TAGS)):
+        diags.error(
+            "Reserved tag key",
+            f'Tag key "{key}" in {attr} is one imgb sets itself on everything it makes. Rename it.',
             pos,
             addr,
         )

@@ -31,6 +31,7 @@ from imgb.reconciler.config.values import (
     is_invalid,
     leaf_strings,
     to_bool,
+    to_int,
     to_string,
 )
 from imgb.reconciler.config.variables import Declared, assign_values, check_validations, declare
@@ -275,7 +276,8 @@ class _Loader:
                 continue
             if not self.check_labels(block, spec):
                 continue
-            self.check_body(block, spec, block.type)
+            if block.type != "provider":  # checked against its type's own schema in provider()
+                self.check_body(block, spec, block.type)
             if block.type == "locals":
                 for attr in block.body.attributes:
                     if not _NAME_RE.match(attr.name):
@@ -453,6 +455,36 @@ class _Loader:
                 out[attr.name] = INVALID
         return out
 
+    def typed_attrs(self, block: ast.Block, spec: BlockSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The block's attribute values as evaluated, and converted to their declared types (string,
+        bool, int, string_map); a value of the wrong type is reported and left out."""
+        values = self.attr_values(block)
+        out: dict[str, Any] = {}
+        for name, a in spec.attrs.items():
+            if a.type == "string":
+                out[name] = self.string_attr(values, name, block, a.required)
+                continue
+            v = values.get(name)
+            if v is None or v is INVALID:
+                continue
+            try:
+                if isinstance(v, Unknown):
+                    raise ConversionError("the value is known only after apply")
+                if a.type == "bool":
+                    out[name] = to_bool(v)
+                elif a.type == "int":
+                    out[name] = to_int(v)
+                elif a.type == "string_map":
+                    if not isinstance(v, dict):
+                        raise ConversionError("a map of strings is required")
+                    out[name] = {str(k): to_string(x) for k, x in sorted(v.items())}
+                else:
+                    out[name] = v
+            except ConversionError as exc:
+                pos = next((x.pos for x in block.body.attributes if x.name == name), block.pos)
+                self.diags.error("Incorrect attribute value type", f'Inappropriate value for "{name}": {exc}.', pos)
+        return values, out
+
     def imgb_block(self) -> tuple[str | None, BackendConfig]:
         block = next(iter(self.blocks["imgb"].values()), None)
         if block is None:
@@ -498,18 +530,20 @@ class _Loader:
             )
             return
         self.check_body(block, spec, f'provider "{ptype}"')
-        values = self.attr_values(block)
-        strings = {n: self.string_attr(values, n, block, spec.attrs[n].required) for n in spec.attrs}
-        alias = strings.get("alias")
+        values, typed = self.typed_attrs(block, spec)
+        for nested in block.body.blocks:
+            if nested.type in spec.blocks:  # unknown ones were reported by check_body
+                typed[nested.type] = self.typed_attrs(nested, spec.blocks[nested.type])[1]
+        alias = typed.get("alias")
         if alias is not None and not _NAME_RE.match(alias):
             self.invalid_name("provider alias", alias, block.pos)
             return
-        region = strings.get("region") or ("local-1" if ptype == "local" else None)
+        region = typed.get("region") or ("local-1" if ptype == "local" else None)
         if region is None:
             if "region" not in values:
                 return  # a missing region was reported by check_body
             region = ""  # reported where it failed; registered still, so blocks using it add no errors
-        attrs = {n: v for n, v in strings.items() if n not in ("region", "alias") and v is not None}
+        attrs = {n: v for n, v in typed.items() if n not in ("region", "alias") and v is not None}
         config = ProviderConfig(type=ptype, alias=alias, region=region, attrs=attrs, pos=block.pos)
         existing = self.providers.get(config.key)
         if existing is not None:

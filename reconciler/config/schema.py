@@ -44,8 +44,27 @@ PROVIDERS = {
             "region": Attr("string", required=True),
             "profile": Attr("string"),
             "endpoint": Attr("string"),
+            "vpc_endpoint": Attr("string"),
+            "ecs_role_name": Attr("string"),
+            "resource_group_id": Attr("string"),
+            "encrypted": Attr("bool"),
+            "kms_key_ids": Attr("string_map"),
+            "force_delete": Attr("bool"),
+            "delete_snapshots": Attr("bool"),
             "alias": Attr("string"),
-        }
+        },
+        blocks={
+            "assume_role": BlockSpec(
+                attrs={
+                    "role_arn": Attr("string", required=True),
+                    "session_name": Attr("string"),
+                    "external_id": Attr("string"),
+                    "duration": Attr("int"),
+                    "policy": Attr("string"),
+                    "sts_region": Attr("string"),
+                }
+            )
+        },
     ),
 }
 

@@ -128,14 +128,20 @@ def test_build_outcomes(provider: AlicloudProvider, emulator: Emulator, outcome:
 def test_one_running_build_per_template_and_delete_guard(provider: AlicloudProvider) -> None:
     t = template(provider)
     handle = provider.start("image", {"template_id": t["id"], "content_hash": "h1"}, "tok-1")
+    # Another build of the template (other content) waits its turn: retryable, and nothing adopted.
     with pytest.raises(ProviderError) as exc:
         provider.start("image", {"template_id": t["id"], "content_hash": "h2"}, "tok-2")
-    assert exc.value.code == "InvalidImagePipeline.HasRunningExecution"
+    assert exc.value.code == "InvalidImagePipeline.HasRunningExecution" and exc.value.retryable
     with pytest.raises(ProviderError) as exc:
         provider.delete("template", t["id"], t)
-    assert exc.value.code == "InvalidImagePipeline.HasRunningExecution"
+    assert exc.value.code == "InvalidImagePipeline.HasRunningExecution" and exc.value.retryable
+    # A start of the same content under a new token (its first token's response lost and forgotten)
+    # adopts the running build instead of failing or starting a second one.
+    assert provider.start("image", {"template_id": t["id"], "content_hash": "h1"}, "tok-3")["execution_id"] == \
+        handle["execution_id"]
     # The same token while it runs returns the same build (a retry after a lost response).
-    assert provider.start("image", {"template_id": t["id"], "content_hash": "h1"}, "tok-1") == handle
+    assert provider.start("image", {"template_id": t["id"], "content_hash": "h1"}, "tok-1")["execution_id"] == \
+        handle["execution_id"]
     provider.wait("image", handle, no_progress)
     provider.delete("template", t["id"], t)
 
@@ -151,10 +157,12 @@ def test_cancel_build(provider: AlicloudProvider) -> None:
 
 def test_copy_queues_beyond_five_per_region(provider: AlicloudProvider, emulator: Emulator) -> None:
     assert provider.schema().limits.copies_per_region == 5
-    img = build(provider, template(provider)["id"])
+    # CopyImage refuses a second concurrent copy of one image into one region: seven images.
+    sources = [emulator.world.add_image(HOME, name=f"web_{i}", created=1.0 + i) for i in range(7)]
     emulator.world.timings.copy_seconds = 0.4  # long enough to see the queue
-    handles = [provider.start("copy", {"source_image_id": img["id"], "source_region": HOME, "region": "cn-shanghai",
-                                       "image_name": f"web-{i}", "content_hash": "h1"}, f"cp-{i}") for i in range(7)]
+    handles = [provider.start("copy", {"source_image_id": img.id, "source_region": HOME, "region": "cn-shanghai",
+                                       "image_name": "web", "content_hash": "h1"}, f"cp-{i}")
+               for i, img in enumerate(sources)]
     statuses = sorted(i.status for i in emulator.world.images.values() if i.copy_source)
     assert statuses.count("Creating") == 5 and statuses.count("Waiting") == 2
     copies = [provider.wait("copy", h, no_progress) for h in handles]
@@ -164,13 +172,20 @@ def test_copy_queues_beyond_five_per_region(provider: AlicloudProvider, emulator
     assert provider.read("copy", copies[0]["id"], copies[0]) is None
 
 
-def test_copy_failure_reports_partial(provider: AlicloudProvider, emulator: Emulator) -> None:
+def test_failed_copy_is_deleted_with_its_snapshot(provider: AlicloudProvider, emulator: Emulator) -> None:
     img = build(provider, template(provider)["id"])
     emulator.world.rates["COPY_FAILED"] = 1.0
     handle = provider.start("copy", {"source_image_id": img["id"], "source_region": HOME, "region": "cn-beijing"}, "c")
     with pytest.raises(ProviderError) as exc:
         provider.wait("copy", handle, no_progress)
-    assert exc.value.code == "CopyFailed" and exc.value.partial == {"id": handle["id"], "region": "cn-beijing"}
+    assert exc.value.code == "CopyFailed" and not exc.value.retryable
+    # Nothing left to orphan: neither the failed copy (which holds the name) nor its snapshot.
+    assert ("cn-beijing", handle["id"]) not in emulator.world.images
+    assert not emulator.world.orphan_snapshots()
+    emulator.world.rates["COPY_FAILED"] = 0.0
+    again = provider.wait("copy", provider.start("copy", {"source_image_id": img["id"], "source_region": HOME,
+                                                          "region": "cn-beijing"}, "c2"), no_progress)
+    assert again["name"] == handle["name"]
 
 
 def test_shares_batch_ten_accounts_per_call(provider: AlicloudProvider, emulator: Emulator) -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import secrets
 import socket
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,15 +25,20 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import ApiError
-from .operations import IDEMPOTENT, OPERATIONS
+from .image_ops import HOST_REGION
+from .operations import CONFLICTS, IDEMPOTENT, OPERATIONS
 from .signature import Credential, verify
-from .world import Timings, World
+from .world import Timings, World, iso
 
-VERSION = "2014-05-26"
 HOST_ID = "ecs.aliyuncs.com"
+METADATA_HOST = "100.100.100.200"
+"""[ecs-ram-role] the instance metadata service; a client reaches the emulator's copy of it through
+an HTTP proxy (HTTP_PROXY=http://<emulator endpoint>)."""
+_REGIONAL_HOST = re.compile(r"^(?:ecs|vpc)(?P<vpc>-vpc)?[.-](?P<region>[a-z]+-[a-z0-9-]+?)\.aliyuncs\.com(?::\d+)?$")
+"""[endpoints] ecs.<region>.aliyuncs.com, ecs-vpc.<region>.aliyuncs.com (and ecs-cn-hangzhou.aliyuncs.com)."""
 TEST_ACCESS_KEY_ID = "LTAI5tEmulatorTestKey01"
 TEST_ACCESS_KEY_SECRET = "emulator-secret-0123456789abcdef"
-_UNSIGNED = ("ClientToken",)
+_UNSIGNED = ("ClientToken", HOST_REGION)
 
 
 @dataclass
@@ -49,6 +57,10 @@ class Faults:
     slow_seconds: float = 0.0
     actions: frozenset[str] | None = None
     """Only these actions get faults (None: all)."""
+    conflict_rate: float = 0.0
+    """A documented "try again later" answer of the action (operations.CONFLICTS: OperationDenied.ImageCopying,
+    OperationDenied.ImageCopyConflict, InvalidOperation.Conflict, IdempotentProcessing...), before the
+    operation took effect. Actions without such codes are not affected."""
 
 
 @dataclass
@@ -57,6 +69,10 @@ class Logged:
     status: int
     code: str = ""
     fault: str = ""
+    host: str = ""
+    """The Host the request was sent to (the endpoint)."""
+    region: str = ""
+    """The request's RegionId (empty for operations without one)."""
 
 
 @dataclass
@@ -76,6 +92,10 @@ class _State:
     log: list[Logged] = field(default_factory=list)
     raw: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     fault_rng: random.Random = field(default_factory=random.Random)
+    role_credentials: dict[str, str] = field(default_factory=dict)
+    """ECS instance RAM role name → nothing: the roles the metadata service hands credentials for."""
+    sts_seconds: float = 3600.0
+    """How long credentials from the metadata service are accepted."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -92,11 +112,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
+    def do_PUT(self) -> None:
+        self._serve()
+
     def _serve(self) -> None:
         st = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        # Through a proxy the request line holds the absolute URL; the Host header names the endpoint.
         url = urlsplit(self.path)
+        host = (self.headers.get("Host") or url.netloc or "").lower()
+        if host.split(":")[0] == METADATA_HOST:
+            return self._metadata(url.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         params = dict(query)
         if body and self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
@@ -104,32 +131,69 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         action = headers.get("x-acs-action") or params.get("Action", "")
         request_id = str(uuid.uuid4()).upper()
+        where = (host, params.get("RegionId", ""))
         with st.lock:
             st.raw = [*st.raw[-49:], (self.path, dict(self.headers.items()))]
+
+        regional = _REGIONAL_HOST.match(host)
+        if regional and regional["vpc"] and params.get("RegionId") not in (None, "", regional["region"]):
+            # [endpoints] a VPC endpoint is reachable only from its own region's VPCs: a request for
+            # another region never gets an answer.
+            return self._drop(action, "wrong-endpoint", where)
+        if regional:
+            params[HOST_REGION] = regional["region"]
 
         fault = self._draw_fault(action)
         if fault == "slow":
             time.sleep(st.faults.slow_seconds)
         if fault == "drop-before":
-            return self._drop(action, fault)
+            return self._drop(action, fault, where)
         if fault == "throttle":
             hdr = {"x-acs-retry-after": str(st.faults.retry_after)} if st.faults.retry_after else {}
             err = ApiError(400, "Throttling.User", "Request was denied due to user flow control.", hdr)
-            return self._error(action, err, request_id, fault)
+            return self._error(action, err, request_id, fault, where)
         if fault == "5xx-before":
-            return self._error(action, self._server_error(), request_id, fault)
+            return self._error(action, self._server_error(), request_id, fault, where)
+        if fault == "conflict":
+            with st.lock:
+                status, code, message = st.fault_rng.choice(CONFLICTS[action])
+            return self._error(action, ApiError(status, code, message), request_id, fault, where)
         try:
-            verify(self.command, url.path or "/", query, headers, body, st.credentials)
+            verify(self.command, url.path or "/", query, headers, body, st.credentials, time.time())
             result = self._dispatch(action, headers, params)
         except ApiError as e:
-            return self._error(action, e, request_id, fault)
+            return self._error(action, e, request_id, fault, where)
         if fault == "drop-after":
-            return self._drop(action, fault)
+            return self._drop(action, fault, where)
         if fault == "5xx-after":
-            return self._error(action, self._server_error(), request_id, fault)
+            return self._error(action, self._server_error(), request_id, fault, where)
         self._send(200, {"RequestId": request_id, **result}, {})
         with st.lock:
-            st.log.append(Logged(action, 200, fault=fault))
+            st.log.append(Logged(action, 200, fault=fault, host=where[0], region=where[1]))
+
+    def _metadata(self, path: str) -> None:
+        """[ecs-ram-role] the instance metadata service: an IMDSv2 token, the role name, and
+        short-lived STS credentials for the role (accepted for ``sts_seconds``)."""
+        st = self.server.state
+        prefix = "/latest/meta-data/ram/security-credentials/"
+        if path == "/latest/api/token":
+            return self._send_text(200, secrets.token_hex(16))
+        if path == prefix:
+            return self._send_text(200, "\n".join(sorted(st.role_credentials)))
+        role = path.removeprefix(prefix)
+        if not path.startswith(prefix) or role not in st.role_credentials:
+            return self._send_text(404, "Not Found")
+        now = time.time()
+        cred = Credential(f"STS.emu{secrets.token_hex(6)}", secrets.token_hex(16), secrets.token_hex(24),
+                          expires_at=now + st.sts_seconds)
+        with st.lock:
+            st.credentials[cred.access_key_id] = cred
+            st.log.append(Logged("MetadataCredentials", 200, host=METADATA_HOST))
+        # The credentials library refreshes 15 minutes before Expiration: announce an expiry that
+        # makes it refresh halfway through the real lifetime.
+        announced = now + 15 * 60 + st.sts_seconds / 2
+        self._send(200, {"Code": "Success", "AccessKeyId": cred.access_key_id, "AccessKeySecret": cred.access_key_secret,
+                         "SecurityToken": cred.security_token, "Expiration": iso(announced), "LastUpdated": iso(now)}, {})
 
     def _server_error(self) -> ApiError:
         if self.server.state.fault_rng.random() < 0.5:
@@ -145,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
             r = st.fault_rng.random()
             half = st.fault_rng.random() < 0.5
         for name, rate in (("throttle", f.throttle_rate), ("5xx", f.server_error_rate), ("drop", f.drop_rate),
-                           ("slow", f.slow_rate)):
+                           ("slow", f.slow_rate), ("conflict", f.conflict_rate if action in CONFLICTS else 0.0)):
             if r < rate:
                 return f"{name}-{'after' if half else 'before'}" if name in ("5xx", "drop") else name
             r -= rate
@@ -153,12 +217,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, action: str, headers: Mapping[str, str], params: dict[str, str]) -> dict[str, Any]:
         st = self.server.state
-        version = headers.get("x-acs-version") or params.get("Version")
-        handler = OPERATIONS.get(action)
+        version = headers.get("x-acs-version") or params.get("Version") or ""
+        handler = OPERATIONS.get((version, action))
         if handler is None:
+            if any(a == action for _, a in OPERATIONS):
+                raise ApiError(400, "InvalidVersion", f"Specified parameter Version {version} is not valid.")
             raise ApiError(404, "InvalidAction.NotFound", f"Specified api {action} is not found, please check your url and method.")
-        if version != VERSION:
-            raise ApiError(400, "InvalidVersion", f"Specified parameter Version {version} is not valid.")
         nonce = headers.get("x-acs-signature-nonce", "")
         with st.lock:
             if nonce in st.nonces:
@@ -168,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
             st.world.advance(now)
             token = params.get("ClientToken")
             if action in IDEMPOTENT and token:
+                # [idempotence] the same token with the same parameters answers the first result; with
+                # other parameters, 403 IdempotentParameterMismatch.
                 if len(token) > 64 or not token.isascii():
                     raise ApiError(400, "InvalidClientToken.Malformed", "The ClientToken is not valid.")
                 fp = tuple(sorted((k, v) for k, v in params.items() if k not in _UNSIGNED))
@@ -182,21 +248,29 @@ class _Handler(BaseHTTPRequestHandler):
                 return body
             return handler(st.world, params, now)
 
-    def _error(self, action: str, e: ApiError, request_id: str, fault: str) -> None:
+    def _error(self, action: str, e: ApiError, request_id: str, fault: str, where: tuple[str, str] = ("", "")) -> None:
         body = {"RequestId": request_id, "HostId": HOST_ID, "Code": e.code, "Message": e.message,
                 "Recommend": f"https://api.aliyun.com/troubleshoot?q={e.code}&product=Ecs&requestId={request_id}"}
         self._send(e.status, body, e.headers)
         with self.server.state.lock:
-            self.server.state.log.append(Logged(action, e.status, e.code, fault))
+            self.server.state.log.append(Logged(action, e.status, e.code, fault, host=where[0], region=where[1]))
 
-    def _drop(self, action: str, fault: str) -> None:
+    def _drop(self, action: str, fault: str, where: tuple[str, str] = ("", "")) -> None:
         with self.server.state.lock:
-            self.server.state.log.append(Logged(action, 0, "", fault))
+            self.server.state.log.append(Logged(action, 0, "", fault, host=where[0], region=where[1]))
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def _send_text(self, status: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send(self, status: int, body: dict[str, Any], headers: Mapping[str, str]) -> None:
         data = json.dumps(body).encode()
@@ -239,13 +313,23 @@ class Emulator:
         faults: Faults | None = None,
         access_keys: Mapping[str, str] | None = None,
         security_tokens: Mapping[str, str] | None = None,
+        token_expiry: Mapping[str, float] | None = None,
+        instance_roles: tuple[str, ...] = (),
+        sts_seconds: float = 3600.0,
+        image_seconds: float = 0.0,
     ):
+        """``token_expiry``: access key → epoch seconds after which its security token is refused
+        (InvalidSecurityToken.Expired). ``instance_roles``: RAM roles the metadata service serves
+        credentials for, each valid ``sts_seconds``. ``image_seconds``: how long a built image stays
+        Creating (see ``Timings``)."""
         keys = dict(access_keys or {TEST_ACCESS_KEY_ID: TEST_ACCESS_KEY_SECRET})
         tokens = dict(security_tokens or {})
-        creds = {ak: Credential(ak, sk, tokens.get(ak)) for ak, sk in keys.items()}
+        expiry = dict(token_expiry or {})
+        creds = {ak: Credential(ak, sk, tokens.get(ak), expiry.get(ak)) for ak, sk in keys.items()}
         self.faults = faults or Faults()
-        self.world = World(seed, Timings(phase_seconds, copy_seconds))
-        self._state = _State(self.world, self.faults, creds, fault_rng=random.Random(self.faults.seed))
+        self.world = World(seed, Timings(phase_seconds, copy_seconds, image_seconds))
+        self._state = _State(self.world, self.faults, creds, fault_rng=random.Random(self.faults.seed),
+                             role_credentials={r: r for r in instance_roles}, sts_seconds=sts_seconds)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -257,6 +341,14 @@ class Emulator:
     @property
     def log(self) -> list[Logged]:
         return list(self._state.log)
+
+    def request_counts(self) -> Counter[str]:
+        """Requests received per action (faulted ones included): what an API budget is measured in."""
+        return Counter(entry.action for entry in self._state.log)
+
+    def reset_log(self) -> None:
+        with self._state.lock:
+            self._state.log.clear()
 
     @property
     def raw_requests(self) -> list[tuple[str, dict[str, str]]]:

@@ -24,6 +24,8 @@ class Credential:
     access_key_id: str
     access_key_secret: str
     security_token: str | None = None
+    expires_at: float | None = None
+    """STS credentials stop working then."""
 
 
 def _parse_authorization(value: str) -> tuple[str, str, list[str], str]:
@@ -52,6 +54,7 @@ def verify(
     headers: Mapping[str, str],
     body: bytes,
     credentials: Mapping[str, Credential],
+    now: float = 0.0,
 ) -> Credential:
     """The caller's credential, or an ApiError with the code the service documents."""
     auth = headers.get("authorization")
@@ -76,4 +79,6 @@ def verify(
         raise ApiError(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
     if cred.security_token is not None and headers.get("x-acs-security-token") != cred.security_token:
         raise ApiError(400, "InvalidSecurityToken.Mismatch", "The security token does not match the access key.")
+    if cred.expires_at is not None and now > cred.expires_at:
+        raise ApiError(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
     return cred
