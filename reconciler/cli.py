@@ -107,22 +107,38 @@ def _project(var: list[str] | None = None, var_file: list[str] | None = None) ->
 # -- init / import-dockerfile ------------------------------------------------------------------------
 @app.command()
 def init(
-    directory: Annotated[str | None, typer.Argument(help="Where to create the repository (default: here).")] = None,
+    directory: Annotated[str | None, typer.Argument(help="Where to create the configuration (default: here).")] = None,
+    provider: Annotated[str, typer.Option("--provider", help="local (builds on this machine) or alicloud.")] = "local",
+    backend: Annotated[str, typer.Option("--backend", help="local (a state file) or pg (PostgreSQL, for CI).")] = "local",
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
 ) -> None:
-    """Start a repository: a configuration for the local provider, .gitignore and CI workflows
-    (GitHub Actions, GitLab CI) that plan on pull requests and apply the reviewed plan on merge."""
+    """Start a repository: a configuration, .gitignore, and CI workflows (GitHub Actions, GitLab CI)
+    that plan on pull requests and apply the reviewed plan on merge. The workflows go into the
+    root of the Git repository DIRECTORY is in, and name DIRECTORY as the configuration to run."""
     from imgb.reconciler.scaffold import scaffold
 
     target = _DIR["path"] / directory if directory else _DIR["path"]
-    result = scaffold(target, force=force)
+    result = scaffold(target, provider=provider, backend=backend, force=force)
     _show_diags(result.diagnostics)
     if result.diagnostics.has_errors():
         raise Exit(1)
-    for name in result.written:
-        _out(f"Created {target / name}\n")
+    for path in result.written:
+        _out(f"Created {path}\n")
+    for path in result.updated:
+        _out(f"Added imgb's lines to {path}\n")
+    if result.root != target.resolve():
+        _out(f"\nThe workflows run the configuration in {result.imgb_dir} (IMGB_DIR) of the repository {result.root}.\n")
+    if not result.pinned:
+        _out(
+            f"\nBefore pushing: pin the imgb that CI installs in {result.root}/ci/imgb/requirements.txt "
+            "(a commit, or an archive with its hash: the file says how). This imgb was not installed from "
+            "such a source, so imgb init could not write it for you.\n"
+        )
     where = f"cd {target} && " if directory else ""
-    _out(f"\nNext: {where}imgb apply --auto-approve builds the image with the local provider.\n")
+    if provider == "local":
+        _out(f"\nNext: {where}imgb apply --auto-approve builds the image with the local provider.\n")
+    else:
+        _out(f"\nNext: {where}imgb plan shows what imgb would build, with your Alibaba Cloud credentials.\n")
 
 
 @app.command("import-dockerfile")
@@ -1008,8 +1024,8 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 # Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
 _TERRAFORM_FLAGS = frozenset(
     {
-        "auto-approve", "destroy", "detailed-exitcode", "json", "lock-timeout", "out", "parallelism",
-        "refresh", "refresh-only", "replace", "target", "var", "var-file",
+        "auto-approve", "check", "destroy", "detailed-exitcode", "diff", "format", "json", "lock-timeout", "out",
+        "parallelism", "refresh", "refresh-only", "replace", "target", "var", "var-file",
     }
 )
 

@@ -22,7 +22,10 @@ def imgb(capsys: pytest.CaptureFixture[str], d: Path, *args: str) -> tuple[int, 
 
 
 @pytest.mark.sandbox
-def test_refresh_only_exit_codes_and_drift_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refresh_only_exit_codes_and_drift_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMGB_HOME", str(tmp_path / "store"))
     d = tmp_path / "repo"
     assert not scaffold(d).diagnostics
     code, out, err = imgb(capsys, d, "apply", "--auto-approve")
@@ -35,7 +38,7 @@ def test_refresh_only_exit_codes_and_drift_report(tmp_path: Path, capsys: pytest
     code, out, _ = imgb(capsys, d, "state", "pull")
     state = json.loads(out)
     copy = next(r for r in state["resources"] if r["address"] == 'copy.base["local-2"]')
-    LocalProvider(d / ".imgb" / "cloud", "local-1").delete(Kind.COPY, copy["id"], {"region": "local-2"})
+    LocalProvider(tmp_path / "store", "local-1").delete(Kind.COPY, copy["id"], {"region": "local-2"})
 
     code, out, _ = imgb(capsys, d, "plan", "--refresh-only", "--detailed-exitcode", "--format", "markdown")
     assert code == EXIT_DRIFT == 3
