@@ -278,14 +278,12 @@ class Builder:
             network=self.spec.network,
             timeout=self.spec.step_timeout,
             on_start=self.on_process,
+            on_output=lambda stream, line: self.log(f"  {stream}: {line}"),
         )
         for w in res.warnings:
             self.log(f"warning: {w}")
         out = res.stdout.decode(errors="replace")
         err = res.stderr.decode(errors="replace")
-        for stream, text in (("stdout", out), ("stderr", err)):
-            for line in text.splitlines():
-                self.log(f"  {stream}: {line}")
         self.log(f"  exit {res.exit_code} in {res.seconds:.3f}s")
         if self.cancelled():
             raise BuildCancelled()

@@ -30,6 +30,7 @@ command's own output.
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import errno
 import fcntl
@@ -40,6 +41,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -65,15 +67,49 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+KEYCTL_JOIN_SESSION_KEYRING = 1
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219, "ppc64le": 271, "s390x": 280}
+# Syscalls added after 5.0 have one number on every architecture.
+SYS_OPEN_TREE = 428
+SYS_MOVE_MOUNT = 429
+SYS_OPENAT2 = 437
+SYS_MOUNT_SETATTR = 442
+OPEN_TREE_CLONE = 1
+AT_EMPTY_PATH = 0x1000
+MOVE_MOUNT_F_EMPTY_PATH = 4
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_IDMAP = 0x00100000
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 # Docker's default capability set: chown dac_override fowner fsetid kill setgid setuid setpcap
 # net_bind_service net_raw sys_chroot mknod audit_write setfcap.
 KEEP_CAPS = frozenset({0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31})
 SETUP_FAILED = 125
 DEV_NODES = ("null", "zero", "full", "random", "urandom", "tty")
+# As runc and bubblewrap: parts of /proc that reach the host kernel are read-only or masked.
+PROC_READONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+PROC_MASKED = ("kcore", "keys", "timer_list", "timer_stats", "sched_debug", "latency_stats", "acpi", "scsi",
+               "asound")
+# The ids RUN steps get when imgb runs as host root and /etc/subuid and /etc/subgid give root no
+# range of its own: 65536 ids no account uses (above what useradd hands out as subordinate ids,
+# below 2^31), so the image's root is never the host's.
+ROOT_SUBID_START = 0x70000000
+SUBIDS = 65536
 # Caps (soft, hard) on RUN processes' resource limits; a lower current limit is kept. No core
 # dumps into the image; enough files and processes for package managers and parallel builds.
 DEFAULT_RLIMITS: dict[str, tuple[int, int]] = {"CORE": (0, 0), "NOFILE": (65536, 65536), "NPROC": (4096, 4096)}
+# What the operator may change (environment variables of the imgb process, never the
+# configuration): name -> (default, what it limits).
+LIMITS = {
+    "IMGB_BUILD_MEMORY": ("1g", "memory each RUN process may write to (RLIMIT_DATA; RLIMIT_AS is 4 times it)"),
+    "IMGB_BUILD_PIDS": ("4096", "processes a RUN step may run at once (RLIMIT_NPROC)"),
+    "IMGB_BUILD_FILE_SIZE": ("16g", "the largest file a RUN step may write (RLIMIT_FSIZE)"),
+}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -99,10 +135,6 @@ def _mount(src: str | None, tgt: str, fstype: str | None, flags: int, data: str 
         ),
         f"mount {src or fstype} on {tgt}",
     )
-
-
-def _is_real_dir(path: str) -> bool:
-    return os.path.isdir(path) and not os.path.islink(path)
 
 
 def _status(fd: int, **msg: Any) -> None:
@@ -207,26 +239,69 @@ def isolation_report(unshare_error: str | None, map_error: str | None = None) ->
     return "\n    ".join(lines)
 
 
-def _own_ranges(kind: str) -> list[tuple[int, int]]:
-    """(first id, count) of each range mapped into this process's user namespace."""
+def _own_ranges(kind: str) -> list[tuple[int, int, int]]:
+    """(first id inside, first id outside, count) of each range of this process's user namespace."""
     out = []
     with open(f"/proc/self/{kind}_map") as f:
         for line in f:
-            inside, _outside, count = (int(x) for x in line.split())
-            out.append((inside, count))
+            inside, outside, count = (int(x) for x in line.split())
+            out.append((inside, outside, count))
     return out
 
 
-def _write_maps(pid: int) -> None:
-    """Write the uid/gid maps of ``pid`` (in a new user namespace) from this, its parent namespace."""
+def host_root_reachable() -> bool:
+    """Whether this process's uid 0 is the host's root, as far as can be seen from here.
+
+    True on the host, and in a user namespace that maps its root to its parent's root (that
+    parent may be the host). A sandbox made from here must then shift its ids: identity-mapped,
+    the image's root would be the host's, and could write /proc/sys/kernel/core_pattern.
+    """
+    if os.geteuid() != 0:
+        return False
+    return any(inside == 0 and outside == 0 for inside, outside, _ in _own_ranges("uid"))
+
+
+def root_subids() -> tuple[int, int]:
+    """(first uid, first gid) of the 65536 host ids a root-run sandbox's ids 0..65535 become.
+
+    The range of user ``root`` in /etc/subuid and /etc/subgid when the operator gave it one,
+    else ROOT_SUBID_START (ids no account and no default subordinate range uses).
+    """
+    su, sg = _subid_range("/etc/subuid", "root", 0), _subid_range("/etc/subgid", "root", 0)
+    if su and sg and su[1] >= SUBIDS and sg[1] >= SUBIDS and su[0] > 0 and sg[0] > 0:
+        return su[0], sg[0]
+    return ROOT_SUBID_START, ROOT_SUBID_START
+
+
+def _covers(ranges: list[tuple[int, int, int]], first: int, count: int) -> bool:
+    return any(inside <= first and first + count <= inside + n for inside, _, n in ranges)
+
+
+def _write_maps(pid: int, shift: tuple[int, int] | None) -> None:
+    """Write the uid/gid maps of ``pid`` (in a new user namespace) from this, its parent namespace.
+
+    ``shift``: as (host) root, the new namespace's ids 0..65535 become this 65536-id range, so
+    no process inside is ever the host's root. Otherwise, as root of a user namespace that is
+    not the host's root (the rootless build worker), the identity over this namespace's ids;
+    as anyone else, the caller's uid as 0 and its /etc/subuid range as 1..65535.
+    """
     uid, user = _who()
     if uid == 0:
-        # The identity over our own ids: all of them on the host, the mapped ranges when imgb
-        # itself runs in a user namespace (the rootless build worker, or a container).
         try:
-            for kind in ("uid", "gid"):
+            for kind, first in (("uid", shift[0] if shift else None), ("gid", shift[1] if shift else None)):
+                own = _own_ranges(kind)
+                if first is None:
+                    text = "".join(f"{inside} {inside} {n}\n" for inside, _, n in own)
+                elif _covers(own, first, SUBIDS):
+                    text = f"0 {first} {SUBIDS}\n"
+                else:
+                    raise SetupError(
+                        f"RUN steps run as {kind}s {first}..{first + SUBIDS - 1} when imgb runs as root, and this "
+                        f"user namespace does not map them. Give root a range of 65536 ids in /etc/sub{kind} "
+                        f"(such as `root:{ROOT_SUBID_START}:{SUBIDS}`) that this namespace maps, or run imgb as an "
+                        "ordinary user.")
                 with open(f"/proc/{pid}/{kind}_map", "w") as f:
-                    f.write("".join(f"{first} {first} {count}\n" for first, count in _own_ranges(kind)))
+                    f.write(text)
         except OSError as e:
             raise SetupError(isolation_report(f"writing its id map failed: {e.strerror}")) from e
         return
@@ -243,8 +318,9 @@ def _write_maps(pid: int) -> None:
         raise SetupError(isolation_report(None, (ru.stderr or rg.stderr).strip() or "it failed"))
 
 
-def fork_mapped(flags: int) -> int:
-    """Fork a child that unshares ``flags`` (CLONE_NEWUSER among them); map its ids from here.
+def fork_mapped(flags: int, shift: tuple[int, int] | None = None) -> int:
+    """Fork a child that unshares ``flags`` (CLONE_NEWUSER among them); map its ids from here
+    (``shift``: see ``_write_maps``).
 
     Returns 0 in the child once it is mapped (root of the new user namespace), and the child's
     pid in the parent. When the namespace cannot be made or mapped, raises SetupError in the
@@ -280,7 +356,7 @@ def fork_mapped(flags: int) -> int:
             why = (f"unshare failed with {os.strerror(e)} ({errno.errorcode.get(e, e)})" if e
                    else "the namespace's first process exited early")
             raise SetupError(isolation_report(why))
-        _write_maps(pid)
+        _write_maps(pid, shift)
         os.write(go_w, b"ok")
     except BaseException:
         os.close(go_w)  # end-of-file: the child exits
@@ -323,28 +399,145 @@ def _lo_up() -> None:
         s.close()
 
 
-def _setup_dev(dev: str) -> None:
-    _mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k")
+def _setup_dev(devfd: int) -> None:
+    """Fill the fresh /dev tmpfs (``devfd``): the host's harmless nodes bound in, a private devpts."""
+    here = f"/proc/self/fd/{devfd}"
     for name in DEV_NODES:
         if not os.path.exists(f"/dev/{name}"):
             continue
-        target = os.path.join(dev, name)
-        open(target, "w").close()
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666, dir_fd=devfd))
         try:
-            _mount(f"/dev/{name}", target, None, MS_BIND)
+            _mount(f"/dev/{name}", f"{here}/{name}", None, MS_BIND)
         except SetupError:
-            os.unlink(target)
-    os.mkdir(os.path.join(dev, "pts"))
+            os.unlink(name, dir_fd=devfd)
+    os.mkdir("pts", 0o755, dir_fd=devfd)
     try:
-        _mount("devpts", os.path.join(dev, "pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
-        os.symlink("pts/ptmx", os.path.join(dev, "ptmx"))
+        _mount("devpts", f"{here}/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+        os.symlink("pts/ptmx", "ptmx", dir_fd=devfd)
     except SetupError:
         pass
-    os.mkdir(os.path.join(dev, "shm"), 0o1777)
-    os.chmod(os.path.join(dev, "shm"), 0o1777)
+    os.mkdir("shm", 0o1777, dir_fd=devfd)
+    os.chmod("shm", 0o1777, dir_fd=devfd)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
-        os.symlink(target, os.path.join(dev, name))
+        os.symlink(target, name, dir_fd=devfd)
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+def _open_beneath(dirfd: int, rel: str, flags: int) -> int:
+    """Open ``rel`` under directory ``dirfd`` following no symlink and never leaving it
+    (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS; an O_NOFOLLOW walk where the kernel lacks it)."""
+    how = _OpenHow(flags | os.O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+    fd = _libc.syscall(SYS_OPENAT2, dirfd, rel.encode(), ctypes.byref(how), ctypes.sizeof(how))
+    if fd >= 0:
+        return int(fd)
+    e = ctypes.get_errno()
+    if e != errno.ENOSYS:
+        raise OSError(e, os.strerror(e), rel)
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise OSError(errno.EXDEV, "path leaves its directory", rel)
+    cur = os.dup(dirfd)
+    try:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            nxt = os.open(part, (flags if last else os.O_PATH | os.O_DIRECTORY) | os.O_NOFOLLOW | os.O_CLOEXEC,
+                          dir_fd=cur)
+            os.close(cur)
+            cur = nxt
+        return cur
+    except BaseException:
+        os.close(cur)
+        raise
+
+
+def _dir_beneath(rootfd: int, rel: str) -> str | None:
+    """A mount target for directory ``rel`` of the tree (a /proc/self/fd path), or None when it is
+    missing or not a real directory (a symlink in a hostile image, say)."""
+    try:
+        fd = _open_beneath(rootfd, rel, os.O_PATH | os.O_DIRECTORY)
+    except OSError:
+        return None
+    os.set_inheritable(fd, False)
+    return f"/proc/self/fd/{fd}"
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64),
+                ("userns_fd", ctypes.c_uint64)]
+
+
+def _detached_tree(root: str, attrs: int, userns_fd: int = 0) -> int:
+    """A detached copy of the mount at ``root`` with ``attrs`` set (MOUNT_ATTR_*); its fd."""
+    fd = _libc.syscall(SYS_OPEN_TREE, -100, root.encode(), OPEN_TREE_CLONE | os.O_CLOEXEC)
+    if fd < 0:
+        e = ctypes.get_errno()
+        raise SetupError(f"open_tree {root}: {os.strerror(e)} (errno {errno.errorcode.get(e, e)})")
+    attr = _MountAttr(attrs, 0, 0, userns_fd)
+    if _libc.syscall(SYS_MOUNT_SETATTR, fd, b"", AT_EMPTY_PATH, ctypes.byref(attr), ctypes.sizeof(attr)) != 0:
+        e = ctypes.get_errno()
+        os.close(fd)
+        raise OSError(e, os.strerror(e))
+    return int(fd)
+
+
+def _idmapped_tree(root: str, pid: int) -> int:
+    """The build tree mounted with the ids of ``pid``'s user namespace (host root, shift mode):
+    the image's owners 0..65535 on disk are its ids 0..65535 inside, though the sandbox runs as
+    the shifted range on the host. nodev: no device node in the tree can be opened."""
+    userns = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return _detached_tree(root, MOUNT_ATTR_IDMAP | MOUNT_ATTR_NODEV, userns)
+    except OSError as e:
+        fs = _fs_type(root)
+        raise SetupError(
+            f"mounting the build tree with shifted ids failed: {e.strerror} (errno {errno.errorcode.get(e.errno or 0)}). "
+            f"As root, RUN steps run as subordinate ids, never as the host's root, which needs an id-mapped mount "
+            f"(Linux 5.12 or later) of the store's file system ({fs} here; ext4, xfs and btrfs support it, tmpfs "
+            "since 6.3, overlayfs since 5.19). Put the store on such a file system (IMGB_HOME, or the provider's "
+            "root), or run imgb as an ordinary user (rootless builds).") from e
+    finally:
+        os.close(userns)
+
+
+def _fs_type(path: str) -> str:
+    best, fstype = "", "unknown"
+    try:
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) > 2 and (path == parts[1] or path.startswith(parts[1].rstrip("/") + "/")) \
+                        and len(parts[1]) >= len(best):
+                    best, fstype = parts[1], parts[2]
+    except OSError:
+        pass
+    return fstype
+
+
+def _protect_proc(proc: str) -> None:
+    """Make the parts of /proc that reach the host kernel read-only, and mask the ones that
+    leak it (runc's defaults). Also forbid user namespaces below this one (a nested namespace
+    would regain every capability), on top of the seccomp filter."""
+    try:
+        with open(os.path.join(proc, "sys/user/max_user_namespaces"), "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+    for name in PROC_READONLY:
+        path = os.path.join(proc, name)
+        if not os.path.lexists(path):
+            continue
+        _mount(path, path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for name in PROC_MASKED:
+        path = os.path.join(proc, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
+        elif os.path.lexists(path):
+            _mount("/dev/null", path, None, MS_BIND)
 
 
 def _lookup_user(user: str) -> tuple[int, int, list[int], str]:
@@ -389,7 +582,27 @@ def _lookup_user(user: str) -> tuple[int, int, list[int], str]:
     return uid, gid, sorted({gid, *groups}), home
 
 
-def _pid1(spec: dict[str, Any], status_fd: int) -> None:
+def _mount_tree(root: str, tree_fd: int | None) -> None:
+    """Mount the build tree on itself (nodev): the id-mapped copy made outside (shift mode), else a
+    plain bind."""
+    if tree_fd is None:
+        try:
+            tree_fd = _detached_tree(root, MOUNT_ATTR_NODEV)
+        except OSError as e:
+            if e.errno != errno.ENOSYS:
+                raise SetupError(f"mount the build tree nodev: {e.strerror}") from e
+            # Before Linux 5.12: a bind, remounted nodev keeping the flags the kernel locks.
+            _mount(root, root, None, MS_BIND | MS_REC)
+            st = os.statvfs(root).f_flag
+            keep = sum(f for f in (MS_RDONLY, MS_NOSUID, MS_NOEXEC, 1024, 2048) if st & f)
+            _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_NODEV | keep)
+            return
+    _check(_libc.syscall(SYS_MOVE_MOUNT, tree_fd, b"", -100, root.encode(), MOVE_MOUNT_F_EMPTY_PATH),
+           "mount the build tree")
+    os.close(tree_fd)
+
+
+def _pid1(spec: dict[str, Any], status_fd: int, tree_fd: int | None) -> None:
     root = os.path.abspath(spec["root"])
     # A user namespace made inside one whose setgroups is denied cannot set groups either.
     try:
@@ -397,29 +610,54 @@ def _pid1(spec: dict[str, Any], status_fd: int) -> None:
             may_set_groups = f.read().strip() == "allow"
     except OSError:
         may_set_groups = True
+    # Until the switch to the namespace's root below, this process keeps the ids it was started
+    # with: as the host's root, it may walk the store's private directories to the tree (its
+    # shifted root could not). Everything after goes through file descriptors.
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount(root, root, None, MS_BIND | MS_REC)
-    proc = os.path.join(root, "proc")
-    if _is_real_dir(proc):
+    _mount_tree(root, tree_fd)
+    # Mount points inside the tree are opened beneath it without following symlinks: a hostile
+    # image's /proc -> /somewhere must not move a mount onto a host directory.
+    rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    proc = _dir_beneath(rootfd, "proc")
+    if proc is not None:
         try:
             _mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except SetupError as e:
             _status(status_fd, warning=f"a fresh /proc could not be mounted ({e}); binding the host's /proc instead")
             _mount("/proc", proc, None, MS_BIND | MS_REC)
-    dev = os.path.join(root, "dev")
-    if _is_real_dir(dev):
-        _setup_dev(dev)
+        _protect_proc(os.path.join(root, "proc"))
+    dev = _dir_beneath(rootfd, "dev")
+    devfd = None
+    if dev is not None:
+        _mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k,uid=0,gid=0")
+        # Opened again by name: the fd above still names the directory under the new tmpfs.
+        devfd = _open_beneath(rootfd, "dev", os.O_PATH | os.O_DIRECTORY)
     if spec.get("network"):
-        etc = os.path.join(root, "etc")
-        resolv = os.path.join(etc, "resolv.conf")
-        if _is_real_dir(etc) and os.path.isfile(resolv) and not os.path.islink(resolv) and os.path.isfile("/etc/resolv.conf"):
-            _mount("/etc/resolv.conf", resolv, None, MS_BIND)
-            _mount(None, resolv, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+        try:
+            fd = _open_beneath(rootfd, "etc/resolv.conf", os.O_PATH)
+        except OSError:
+            fd = -1
+        if fd >= 0 and os.path.isfile("/etc/resolv.conf") and stat.S_ISREG(os.fstat(fd).st_mode):
+            _mount("/etc/resolv.conf", f"/proc/self/fd/{fd}", None, MS_BIND)
+            os.close(fd)
+            fd = _open_beneath(rootfd, "etc/resolv.conf", os.O_PATH)  # the bind mount now
+            _mount(None, f"/proc/self/fd/{fd}", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        if fd >= 0:
+            os.close(fd)
     else:
         _lo_up()
+    # The namespace's root from here: files made in /dev (and by the command) get its ids.
+    if may_set_groups:
+        os.setgroups([])
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    if devfd is not None:
+        _setup_dev(devfd)
+        os.close(devfd)
+    os.fchdir(rootfd)
+    os.close(rootfd)
     hostname = spec.get("hostname", "imgb").encode()
     _check(_libc.sethostname(hostname, len(hostname)), "sethostname")
-    os.chdir(root)
     nr = PIVOT_ROOT.get(os.uname().machine)
     if nr is None:
         raise SetupError(f"pivot_root: unsupported architecture {os.uname().machine}")
@@ -429,6 +667,10 @@ def _pid1(spec: dict[str, Any], status_fd: int) -> None:
     if spec.get("probe"):
         os._exit(0)
     uid, gid, groups, home = _lookup_user(spec.get("user") or "root")
+    # A keyring of its own: the one imgb was started with (and its keys) stays out of reach.
+    keyctl = SYS_KEYCTL.get(os.uname().machine)
+    if keyctl is not None:
+        _check(0 if _libc.syscall(keyctl, KEYCTL_JOIN_SESSION_KEYRING, None) >= 0 else -1, "a new session keyring")
     for cap in range(64):
         if cap not in KEEP_CAPS and _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             break  # past the last capability this kernel knows
@@ -439,7 +681,7 @@ def _pid1(spec: dict[str, Any], status_fd: int) -> None:
         os.setgid(gid)
         os.setuid(uid)
     except OSError as e:
-        hint = " (rootless builds map ids 0 to 65535 only)" if e.errno == errno.EINVAL else ""
+        hint = " (builds map ids 0 to 65535 only)" if e.errno == errno.EINVAL else ""
         raise SetupError(f"switching to USER {spec.get('user')} (uid {uid}, gid {gid}): {e.strerror}{hint}") from e
     os.umask(0o022)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
@@ -456,13 +698,38 @@ def _pid1(spec: dict[str, Any], status_fd: int) -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     os.set_inheritable(status_fd, False)
     argv = list(spec["argv"])
+    # Python ignores SIGPIPE and SIGXFSZ, and ignored signals survive exec: `yes | head` would
+    # never end. Commands get the defaults they would get from a shell.
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    _load_seccomp(spec.get("seccomp"))
     try:
         os.execvpe(argv[0], argv, env)
     except OSError as e:
         raise SetupError(f"exec {argv[0]}: {e.strerror}") from e
 
 
-def _child(spec: dict[str, Any], status_fd: int) -> int:
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _load_seccomp(program: str | None) -> None:
+    """Install the seccomp filter compiled on the host side (a BPF program, base64): the last
+    step before exec, since it also binds this process."""
+    if not program:
+        raise SetupError("no seccomp filter was given; refusing to run a command without one")
+    code = base64.b64decode(program)
+    n = len(code) // 8
+    insns = (_SockFilter * n).from_buffer_copy(code)
+    prog = _SockFprog(n, ctypes.cast(insns, ctypes.POINTER(_SockFilter)))
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "install the seccomp filter")
+
+
+def _child(spec: dict[str, Any], status_fd: int, tree_fd: int | None) -> int:
     """C: root of the new namespaces, already mapped; forks G (pid 1) and waits for it."""
     # G cannot see C's pid (it is outside G's pid namespace): C holds the write end of this
     # pipe, so end-of-file tells G that C is gone.
@@ -475,13 +742,15 @@ def _child(spec: dict[str, Any], status_fd: int) -> int:
             if select.select([alive_r], [], [], 0)[0]:
                 os._exit(SETUP_FAILED)
             os.close(alive_r)
-            _pid1(spec, status_fd)
+            _pid1(spec, status_fd, tree_fd)
         except SetupError as e:
             _status(status_fd, error=f"setting up the build sandbox failed: {e}")
         except BaseException as e:  # any failure before exec must not run the host's Python on
             _status(status_fd, error=f"setting up the build sandbox failed: {e!r}")
         os._exit(SETUP_FAILED)
     os.close(alive_r)
+    if tree_fd is not None:
+        os.close(tree_fd)
     return _wait_code(pid)
 
 
@@ -506,17 +775,68 @@ def main() -> int:
     flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
     if not spec.get("network"):
         flags |= CLONE_NEWNET
+    shift = root_subids() if host_root_reachable() else None
+    # The id-mapped tree is made here, outside (only the host's root may), and handed over.
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        pid = fork_mapped(flags)
+        pid = fork_mapped(flags, shift)
     except SetupError as e:
         _status(status_fd, error=str(e))
         return SETUP_FAILED
     if pid == 0:
-        os._exit(_child(spec, status_fd))
+        ours.close()
+        tree_fd = None
+        if shift:
+            _, fds, _, _ = socket.recv_fds(theirs, 1, 1)
+            if not fds:
+                os._exit(SETUP_FAILED)
+            tree_fd = fds[0]
+        theirs.close()
+        os._exit(_child(spec, status_fd, tree_fd))
+    theirs.close()
+    if shift:
+        try:
+            fd = _idmapped_tree(os.path.abspath(spec["root"]), pid)
+        except SetupError as e:
+            _status(status_fd, error=f"setting up the build sandbox failed: {e}")
+            ours.close()
+            _wait_code(pid)
+            return SETUP_FAILED
+        socket.send_fds(ours, [b"t"], [fd])
+        os.close(fd)
+    ours.close()
     return _wait_code(pid)
 
 
 # -- the host side ------------------------------------------------------------------------------
+
+
+def parse_size(text: str) -> int:
+    """Bytes in "512m", "2g", "1048576" (k, m, g, t: powers of 1024)."""
+    t = text.strip().lower().removesuffix("b")
+    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}.get(t[-1:], 1)
+    digits = t[:-1] if mult > 1 else t
+    if not digits.isdigit() or int(digits) == 0:
+        raise ValueError(f"{text!r} is not a size; write a number of bytes, or one like 512m or 2g")
+    return int(digits) * mult
+
+
+def operator_limit(name: str, env: dict[str, str] | None = None) -> int:
+    """The value of operator limit ``name`` (LIMITS) from the environment, else its default."""
+    raw = (os.environ if env is None else env).get(name) or LIMITS[name][0]
+    try:
+        return parse_size(raw)
+    except ValueError as e:
+        raise SetupError(f"{name}: {e}") from e
+
+
+def default_rlimits() -> dict[str, tuple[int, int]]:
+    """DEFAULT_RLIMITS with the operator's memory, process and file-size limits."""
+    memory = operator_limit("IMGB_BUILD_MEMORY")
+    pids = operator_limit("IMGB_BUILD_PIDS")
+    fsize = operator_limit("IMGB_BUILD_FILE_SIZE")
+    return {**DEFAULT_RLIMITS, "NPROC": (pids, pids), "DATA": (memory, memory), "AS": (4 * memory, 4 * memory),
+            "FSIZE": (fsize, fsize)}
 
 
 @dataclass
@@ -524,12 +844,56 @@ class RunResult:
     exit_code: int | None
     """The command's exit status (128+signal when killed); None on a timeout."""
     stdout: bytes
+    """Its standard output, up to ``keep_stdout`` bytes (``stdout_truncated`` past that)."""
     stderr: bytes
+    """The last STDERR_TAIL bytes of its standard error."""
     timed_out: bool = False
     setup_error: str | None = None
     """Why the sandbox could not be created (the command never ran), with how to fix it."""
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    stdout_truncated: bool = False
+    output_bytes: int = 0
+    """Everything the command wrote to stdout and stderr, logged or not."""
+    killed: str | None = None
+    """Why a watchdog stopped the command early (the disk ran low, say), when one did."""
+
+
+STDERR_TAIL = 64 * 1024
+OUTPUT_CAP = 8 * 1024 * 1024
+"""Bytes of output passed on per command (the build log); the rest is counted, not kept."""
+
+
+class _Lines:
+    """Splits a stream into lines for ``emit`` until ``budget`` bytes are spent."""
+
+    def __init__(self, name: str, emit: Any, budget: list[int]):
+        self.name, self.emit, self.budget, self.partial = name, emit, budget, b""
+
+    def feed(self, data: bytes) -> None:
+        if self.emit is None:
+            return
+        data = self.partial + data
+        lines = data.split(b"\n")
+        self.partial = lines.pop()
+        if len(self.partial) > 64 * 1024:  # one endless line: pass it on in pieces
+            lines.append(self.partial)
+            self.partial = b""
+        for line in lines:
+            self._one(line)
+
+    def _one(self, line: bytes) -> None:
+        if self.budget[0] <= 0:
+            return
+        self.budget[0] -= len(line) + 1
+        self.emit(self.name, line.decode(errors="replace"))
+        if self.budget[0] <= 0:
+            self.emit(self.name, f"(output cut here: more than {OUTPUT_CAP} bytes; the rest is not logged)")
+
+    def close(self) -> None:
+        if self.partial:
+            self._one(self.partial)
+            self.partial = b""
 
 
 def run(
@@ -544,13 +908,27 @@ def run(
     on_start: Any = None,
     probe: bool = False,
     rlimits: dict[str, tuple[int, int]] | None = None,
+    on_output: Any = None,
+    keep_stdout: int = 1024 * 1024,
+    watchdog: Any = None,
 ) -> RunResult:
-    """Run ``argv`` inside ``root`` (an image tree) and capture its output.
+    """Run ``argv`` inside ``root`` (an image tree), streaming its output.
 
     Safe to call from any thread. ``on_start`` receives the helper's Popen (to kill it on cancel).
-    ``rlimits`` caps resource limits by name ("NPROC": (soft, hard)); DEFAULT_RLIMITS otherwise.
+    ``rlimits`` caps resource limits by name ("NPROC": (soft, hard)); ``default_rlimits()`` otherwise.
+    ``on_output(stream, line)`` gets each line of output ("stdout" or "stderr") as it comes, up to
+    OUTPUT_CAP bytes in all; only ``keep_stdout`` bytes of stdout and the tail of stderr are kept,
+    so a command that prints without end costs no memory. ``watchdog()``, called about every
+    0.2 s, returns a reason to kill the command (None to go on).
     """
+    from imgb.providers.local import seccomp
+
     t0 = time.monotonic()
+    try:
+        program = "" if probe else seccomp.program()
+        limits = default_rlimits() if rlimits is None else rlimits
+    except (seccomp.SeccompUnavailable, SetupError) as e:
+        return RunResult(None, b"", b"", setup_error=str(e), seconds=time.monotonic() - t0)
     status_r, status_w = os.pipe()
     spec = {
         "root": os.path.abspath(root),
@@ -561,7 +939,8 @@ def run(
         "network": network,
         "status_fd": status_w,
         "probe": probe,
-        "rlimits": {k: list(v) for k, v in (DEFAULT_RLIMITS if rlimits is None else rlimits).items()},
+        "rlimits": {k: list(v) for k, v in limits.items()},
+        "seccomp": program,
     }
     proc = subprocess.Popen(
         [sys.executable, "-I", "-S", os.path.abspath(__file__), str(os.getpid())],
@@ -574,14 +953,57 @@ def run(
     os.close(status_w)
     if on_start is not None:
         on_start(proc)
-    timed_out = False
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
-        out, err = proc.communicate(json.dumps(spec).encode(), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        # Killing the helper kills C, which kills pid 1, which ends the whole pid namespace.
-        proc.kill()
-        out, err = proc.communicate()
+        proc.stdin.write(json.dumps(spec).encode())
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    budget = [OUTPUT_CAP]
+    splitters = {proc.stdout.fileno(): _Lines("stdout", on_output, budget),
+                 proc.stderr.fileno(): _Lines("stderr", on_output, budget)}
+    kept = bytearray()
+    tail = bytearray()
+    total = 0
+    truncated = False
+    timed_out = False
+    killed: str | None = None
+    deadline = None if timeout is None else t0 + timeout
+    open_fds = set(splitters)
+    next_check = time.monotonic() + 0.2
+    while open_fds:
+        now = time.monotonic()
+        wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - now))
+        ready, _, _ = select.select(list(open_fds), [], [], wait)
+        for fd in ready:
+            data = os.read(fd, 65536)
+            if not data:
+                open_fds.discard(fd)
+                splitters[fd].close()
+                continue
+            total += len(data)
+            splitters[fd].feed(data)
+            if fd == proc.stdout.fileno():
+                room = keep_stdout - len(kept)
+                if room > 0:
+                    kept += data[:room]
+                truncated = truncated or len(data) > room
+            else:
+                tail += data
+                del tail[:-STDERR_TAIL]
+        now = time.monotonic()
+        if not timed_out and not killed and deadline is not None and now >= deadline:
+            timed_out = True
+            # Killing the helper kills C, which kills pid 1, which ends the whole pid namespace.
+            proc.kill()
+        if watchdog is not None and not killed and not timed_out and now >= next_check:
+            next_check = now + 0.2
+            killed = watchdog()
+            if killed:
+                proc.kill()
+    proc.stdout.close()
+    proc.stderr.close()
+    proc.wait()
     status = _read_all(status_r)
     warnings: list[str] = []
     setup_error = None
@@ -596,7 +1018,8 @@ def run(
             setup_error = str(msg["error"])
     code = proc.returncode
     exit_code: int | None = None if timed_out else (128 - code if code < 0 else code)
-    return RunResult(exit_code, out, err, timed_out, setup_error, warnings, time.monotonic() - t0)
+    return RunResult(exit_code, bytes(kept), bytes(tail), timed_out, setup_error, warnings, time.monotonic() - t0,
+                     truncated, total, killed)
 
 
 def probe() -> str | None:

@@ -181,6 +181,9 @@ def rootless() -> Iterator[Rootless]:
         for name in ("pyproject.toml", "tests/conftest.py", "tests/local/conftest.py", "tests/local/test_security.py"):
             (top / "src" / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, top / "src" / name)
+        # The security suite runs again as this user (tests/security/test_rootless_suite.py).
+        shutil.copytree(ROOT / "tests" / "security", top / "src" / "tests" / "security",
+                        ignore=shutil.ignore_patterns("__pycache__", "test_rootless_suite.py"))
         _copy_runtime_deps(top / "deps")
         pythonpath = f"{top / 'src'}:{top / 'deps'}"
         python = _python_for(USER, pythonpath)
