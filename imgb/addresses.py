@@ -59,12 +59,56 @@ class Address:
         return cls(Kind(m["kind"]), m["name"], key, m["retained"])
 
     def __str__(self) -> str:
-        s = f"{self.kind}.{self.name}"
-        if self.key is not None:
-            s += "[" + json.dumps(self.key, ensure_ascii=False) + "]"
+        s = block_address(str(self.kind), self.name, self.key)
         if self.retained:
             s += f" (retained {self.retained})"
         return s
+
+    # -- what an image, copy or share is of: their keys hold the template's, then region, account ------
+    @classmethod
+    def image(cls, template: Address) -> Address:
+        """The image built from ``template`` (template.web["u"] -> image.web["u"])."""
+        return cls(Kind.IMAGE, template.name, template.key)
+
+    @classmethod
+    def copy(cls, template: Address, region: str) -> Address:
+        """A copy of ``template``'s image into ``region``: copy.web["u/cn-beijing"]."""
+        return cls(Kind.COPY, template.name, _join(template.key, region))
+
+    @classmethod
+    def share(cls, template: Address, region: str, account: str) -> Address:
+        """``template``'s image shared in ``region`` with ``account``: share.web["u/cn-beijing/123"]."""
+        return cls(Kind.SHARE, template.name, _join(template.key, f"{region}/{account}"))
+
+    @property
+    def instance(self) -> str | None:
+        """The block's for_each key: the template's for an image, copy or share ("u" of copy.web["u/r"])."""
+        if self.kind in (Kind.COPY, Kind.SHARE):
+            return self._parts()[0]
+        return self.key
+
+    @property
+    def region(self) -> str | None:
+        """A copy's or share's region."""
+        return self._parts()[1] if self.kind in (Kind.COPY, Kind.SHARE) else None
+
+    @property
+    def account(self) -> str | None:
+        """A share's account."""
+        return self._parts()[2] if self.kind is Kind.SHARE else None
+
+    def _parts(self) -> tuple[str | None, str, str | None]:
+        # Regions and accounts hold no "/": split from the right, a for_each key may hold one.
+        head, account = (self.key or "").rpartition("/")[::2] if self.kind is Kind.SHARE else (self.key or "", None)
+        instance, _, region = head.rpartition("/")
+        return instance or None, region, account
+
+    @property
+    def template(self) -> Address:
+        """The template an image, copy or share comes from (the address itself for other kinds)."""
+        if self.kind in (Kind.IMAGE, Kind.COPY, Kind.SHARE):
+            return Address(Kind.TEMPLATE, self.name, self.instance)
+        return self.current()
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.name, KIND_ORDER[self.kind], self.key or "", self.retained or "", str(self.kind))
@@ -72,11 +116,14 @@ class Address:
     def __lt__(self, other: Address) -> bool:
         return self.sort_key() < other.sort_key()
 
-    @property
-    def block(self) -> str:
-        """The configuration block this address comes from: template.web for image.web["x/y"]."""
-        kind = "template" if self.kind in (Kind.IMAGE, Kind.COPY, Kind.SHARE) else str(self.kind)
-        return f"{kind}.{self.name}"
+    def with_name(self, name: str, instance: str | None) -> Address:
+        """The same object under another block name and for_each key (what a template's move does
+        to its images, copies and shares)."""
+        if self.kind is Kind.COPY:
+            return Address(self.kind, name, _join(instance, self.region or ""), self.retained)
+        if self.kind is Kind.SHARE:
+            return Address(self.kind, name, _join(instance, f"{self.region}/{self.account}"), self.retained)
+        return Address(self.kind, name, instance, self.retained)
 
     def current(self) -> Address:
         return Address(self.kind, self.name, self.key, None)
@@ -91,6 +138,15 @@ def _parse(text: str) -> Address:
     return Address._parse_uncached(text)
 
 
+def block_address(kind: str, name: str, key: str | None) -> str:
+    """``kind.name`` or ``kind.name["key"]``: how every block instance is written."""
+    return f"{kind}.{name}" if key is None else f"{kind}.{name}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def _join(instance: str | None, rest: str) -> str:
+    return rest if instance is None else f"{instance}/{rest}"
+
+
 def moved(address: Address, src: Address, dst: Address) -> Address | None:
     """Where ``address`` goes when ``src`` moves to ``dst`` (imgb state mv), or None if it stays.
 
@@ -99,18 +155,12 @@ def moved(address: Address, src: Address, dst: Address) -> Address | None:
     stands for every instance of the block, which keep their keys.
     """
     if src.kind is Kind.TEMPLATE and address.kind in (Kind.TEMPLATE, Kind.IMAGE, Kind.COPY, Kind.SHARE):
-        if address.name != src.name:
+        own = address.instance
+        if address.name != src.name or (src.key is not None and own != src.key):
             return None
-        own = address.key if address.kind in (Kind.TEMPLATE, Kind.IMAGE) else _template_key(address.kind, address.key)
-        if src.key is not None and own != src.key:
+        if src.key is None and dst.key is not None and own is not None:
             return None
-        if src.key is None and (dst.key is not None and own is not None):
-            return None
-        new_own = own if src.key is None and dst.key is None else dst.key
-        if address.kind in (Kind.TEMPLATE, Kind.IMAGE):
-            return Address(address.kind, dst.name, new_own, address.retained)
-        rest = address.key if own is None else (address.key or "")[len(own) + 1 :]
-        return Address(address.kind, dst.name, rest if new_own is None else f"{new_own}/{rest}", address.retained)
+        return address.with_name(dst.name, own if src.key is None and dst.key is None else dst.key)
     if address.kind is not src.kind or address.name != src.name:
         return None
     if src.key is None:
@@ -118,12 +168,3 @@ def moved(address: Address, src: Address, dst: Address) -> Address | None:
             dst.key is None or address.key is None
         ) else None
     return Address(address.kind, dst.name, dst.key, address.retained) if address.key == src.key else None
-
-
-def _template_key(kind: Kind, key: str | None) -> str | None:
-    """The template's for_each key inside a copy or share key: "ubuntu" of "ubuntu/cn-shanghai".
-
-    A copy's key is its region and a share's "region/account", after the instance key if any.
-    """
-    parts = (key or "").split("/")
-    return parts[0] if len(parts) == (2 if kind is Kind.COPY else 3) else None

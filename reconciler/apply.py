@@ -200,23 +200,15 @@ def build_steps(plan: Plan) -> Dag[Node]:
 
 
 def _delete_deps(c: Change) -> list[str]:
-    """Addresses this object, being deleted, must go before."""
+    """Addresses this object, being deleted, must go before: a share before the copy or image it
+    shares, a copy before its image, a template before the components it uses."""
     addr = Address.parse(c.address)
     if c.kind is Kind.SHARE:
-        key = addr.key or ""
-        head, _, _account = key.rpartition("/")
-        region_key = head
-        out = [str(Address(Kind.COPY, addr.name, region_key))]
-        parts = key.split("/")
-        image_key = "/".join(parts[:-2]) or None if len(parts) > 2 else None
-        out.append(str(Address(Kind.IMAGE, addr.name, image_key)))
-        return out
+        return [str(Address.copy(addr.template, addr.region or "")), str(Address.image(addr.template))]
     if c.kind is Kind.COPY:
-        key = addr.key or ""
-        image_key = key.rpartition("/")[0] or None
-        return [str(Address(Kind.IMAGE, addr.name, image_key))]
+        return [str(Address.image(addr.template))]
     if c.kind is Kind.TEMPLATE:
-        return [d for d in c.depends_on if d.startswith("component.")]
+        return [d for d in c.depends_on if d.startswith(f"{Kind.COMPONENT}.")]
     return []
 
 

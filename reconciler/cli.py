@@ -713,9 +713,10 @@ def import_(
     project = _project(var, var_file)
     config, _ = project.load()
     addr = Address.parse(address)
-    block = config.components.get(addr.block) or config.templates.get(addr.block)
+    declared = str(addr.template)
+    block = config.components.get(declared) or config.templates.get(declared)
     if block is None:
-        raise DiagnosticError(error("Import to an address not in the configuration", f"{addr.block} is not declared; add it first."))
+        raise DiagnosticError(error("Import to an address not in the configuration", f"{declared} is not declared; add it first."))
     provider = project.providers()[block.provider]
     attrs = provider.read(addr.kind, id, {})
     if attrs is None:
@@ -727,7 +728,7 @@ def import_(
         session.put(
             ResourceState(
                 address=str(addr), kind=addr.kind, provider=block.provider, id=id, attributes=project.masker()(attrs),
-                template=addr.block if addr.kind not in (Kind.COMPONENT, Kind.TEMPLATE) else None,
+                template=declared if addr.kind not in (Kind.COMPONENT, Kind.TEMPLATE) else None,
             )
         )
         session.checkpoint()
@@ -968,7 +969,7 @@ def logs(address: str, var: VarOpt = None, var_file: VarFileOpt = None) -> None:
     if addr.kind is not Kind.IMAGE:
         _err("Error: logs are kept for images: give an address like image.web.\n")
         raise Exit(1)
-    h = state.current.get(addr.block) if addr.retained is None else None
+    h = state.current.get(str(addr.template)) if addr.retained is None else None
     candidates = [r for r in state.resources if r.address == str(addr.current()) and (h is None or r.image_hash == h)]
     if addr.retained:
         candidates = [r for r in candidates if (r.image_hash or "").startswith(addr.retained)]

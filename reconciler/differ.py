@@ -57,12 +57,9 @@ class DiffOptions:
     refresh_only: bool = False
     targets: list[str] = field(default_factory=list)
     replace: list[str] = field(default_factory=list)
-    retain: Mapping[str, int] = field(default_factory=dict)
-    """Template address -> how many built images to keep, the current one included."""
-    base_labels: Mapping[str, str] = field(default_factory=dict)
-    """Template address -> the base image or family as the user wrote it (for reasons)."""
     drift: Mapping[tuple[str, str | None], str] = field(default_factory=dict)
-    """Objects refresh found gone (already removed from the given state) -> a note."""
+    """Objects refresh found gone -> a note. The diff treats them as absent: it makes them again
+    where the configuration wants them, and forgets the others."""
     mask: Callable[[Any], Any] = field(default=lambda v: v)
     """Masks sensitive values; state holds them masked, so desired values compare masked."""
 
@@ -92,6 +89,10 @@ def _differs(a: Any, b: Any) -> bool:
 class _Differ:
     def __init__(self, graph: ResourceGraph, state: State, options: DiffOptions):
         self.graph = graph
+        self.prior = state
+        """The state as recorded, objects found gone included."""
+        if options.drift:
+            state = state.model_copy(update={"resources": [r for r in state.resources if r.key not in options.drift]})
         self.state = state
         self.opts = options
         self.diags = Diagnostics()
@@ -186,7 +187,7 @@ class _Differ:
                 else:
                     self._distribution(node)
         self._deletions()
-        changes = self._filter_targets(list(self.changes.values()))
+        changes = self._forget(self._filter_targets(list(self.changes.values())))
         changes.sort(key=lambda c: (Address.parse(c.address).sort_key(), c.retained, c.image_hash or ""))
         return DiffResult(changes, dict(sorted(self.current_after.items())), self.diags)
 
@@ -317,7 +318,7 @@ class _Differ:
                 change.reasons = [note]
             elif old is not None:
                 old_inputs = old.attributes.get("hash_inputs") or {}
-                change.reasons = hashing.explain(old_inputs, node.hash_inputs, self.opts.base_labels.get(tmpl, ""))
+                change.reasons = hashing.explain(old_inputs, node.hash_inputs, node.base_label or "")
                 change.reasons = change.reasons or ["content hash changed"]
             else:
                 change.reasons = ["no image has been built from this content yet"]
@@ -378,7 +379,7 @@ class _Differ:
             current = self.current_after.get(tmpl)
             gens = list(images_by_template.get(tmpl, []))
             gens.sort(key=lambda r: (r.image_hash != current, r.created_at or ""), reverse=False)
-            keep = self.opts.retain.get(tmpl, 3)
+            keep = self._retain(tmpl)
             ok = [r for r in gens if r.status == "ok" or r.image_hash == current]
             ok_sorted = [r for r in ok if r.image_hash == current] + sorted(
                 (r for r in ok if r.image_hash != current), key=lambda r: r.created_at or "", reverse=True
@@ -410,7 +411,7 @@ class _Differ:
                 if r.status != "ok":
                     to_delete.append((r, "failed its tests and is superseded"))
                 else:
-                    to_delete.append((r, f"beyond retain = {self.opts.retain.get(tmpl, 3)} for {tmpl}"))
+                    to_delete.append((r, f"beyond retain = {self._retain(tmpl)} for {tmpl}"))
             elif r.kind in (Kind.COPY, Kind.SHARE) and r.address not in desired:
                 what = "region" if r.kind is Kind.COPY else "account"
                 to_delete.append((r, f"this {what} is no longer a distribution target"))
@@ -439,6 +440,38 @@ class _Differ:
             )
         for tmpl in sorted(set(self.state.current) - live_templates):
             self.current_after[tmpl] = None
+
+    def _retain(self, template: str) -> int:
+        retain = self.graph.nodes[template].retain
+        assert retain is not None, template
+        return retain
+
+    # -- objects found gone ------------------------------------------------------------------
+    def _forget(self, changes: list[Change]) -> list[Change]:
+        """Objects refresh found gone and that this plan does not make again leave the state."""
+        if not self.opts.drift:
+            return changes
+        remade = {c.key for c in changes if c.action is not Action.NOOP}
+        prior = self.prior.index()
+        forgotten = {key for key in self.opts.drift if key not in remade and key in prior}
+        changes = [c for c in changes if c.key not in forgotten]
+        for key in sorted(forgotten, key=lambda k: (k[0], k[1] or "")):
+            r = prior[key]
+            changes.append(
+                Change(
+                    address=r.address,
+                    kind=r.kind,
+                    action=Action.FORGET,
+                    provider=r.provider,
+                    template=r.template,
+                    image_hash=r.image_hash,
+                    retained=not self.prior.is_current(r),
+                    reasons=[self.opts.drift[key]],
+                    before=dict(r.attributes),
+                    prior_id=r.id,
+                )
+            )
+        return changes
 
     # -- --target ----------------------------------------------------------------------------
     def _filter_targets(self, changes: list[Change]) -> list[Change]:

@@ -33,6 +33,10 @@ class Desired:
     image_hash: str | None = None
     hash_inputs: dict[str, str] = field(default_factory=dict)
     pos: SourcePos | None = None
+    retain: int | None = None
+    """A template: how many built images it keeps, the current one included."""
+    base_label: str | None = None
+    """An image: its base image or family as the user wrote it, for the plan's reasons."""
 
 
 @dataclass
@@ -47,12 +51,23 @@ class ResourceGraph:
         return self.graph.topological_order(key=lambda a: Address.parse(a).sort_key())
 
 
-def _instance_suffix(key: str | None) -> str:
-    return "" if key is None else f"-{key}"
+def cloud_name(name: str, key: str | None) -> str:
+    """The name a component or template instance has in the cloud: its label, and under
+    for_each a hyphen and the key."""
+    return name if key is None else f"{name}-{key}"
 
 
-def _sub_key(tmpl_key: str | None, rest: str) -> str:
-    return rest if tmpl_key is None else f"{tmpl_key}/{rest}"
+def distribution_targets(template: Template, home: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Where a template's image goes: the regions it is copied to (every distribution region but
+    the home region, where it is built) and the (region, account) pairs it is shared in (each of
+    a distribution's regions, or the home region when it names none). Sorted."""
+    regions: set[str] = set()
+    shares: set[tuple[str, str]] = set()
+    for dist in template.distribute:
+        regions.update(r for r in dist.regions if r != home)
+        for account in dist.accounts:
+            shares.update((r, account) for r in (dist.regions or (home,)))
+    return sorted(regions), sorted(shares)
 
 
 @gc_paused()
@@ -74,7 +89,7 @@ def build_graph(
             kind=Kind.COMPONENT,
             provider=comp.provider,
             attrs={
-                "name": f"{comp.name}{_instance_suffix(comp.key)}",
+                "name": cloud_name(comp.name, comp.key),
                 "version": comp.version,
                 "type": comp.type,
                 "system_type": comp.system_type,
@@ -147,7 +162,7 @@ def _add_template(
         kind=Kind.TEMPLATE,
         provider=tmpl.provider,
         attrs={
-            "name": f"{tmpl.name}{_instance_suffix(tmpl.key)}",
+            "name": cloud_name(tmpl.name, tmpl.key),
             "description": tmpl.description,
             "base_image": base_id,
             "build_content": tmpl.build,
@@ -165,11 +180,13 @@ def _add_template(
         },
         deps=deps,
         pos=tmpl.pos,
+        retain=tmpl.retain,
     )
 
     inputs = hashing.hash_inputs(config, tmpl, base_id, ptypes.get(tmpl.provider, ""), home)
     h = hashing.content_hash(inputs)
-    image_addr = str(Address(Kind.IMAGE, tmpl.name, tmpl.key))
+    template = Address(Kind.TEMPLATE, tmpl.name, tmpl.key)
+    image_addr = str(Address.image(template))
     nodes[image_addr] = Desired(
         address=image_addr,
         kind=Kind.IMAGE,
@@ -177,7 +194,7 @@ def _add_template(
         attrs={
             "template_id": unknown.marker(f"{addr}.id"),
             "content_hash": h,
-            "image_name": tmpl.image_name or f"{tmpl.name}{_instance_suffix(tmpl.key)}",
+            "image_name": tmpl.image_name or cloud_name(tmpl.name, tmpl.key),
             "image_family": tmpl.image_family,
             "image_tags": dict(tmpl.image_tags),
             "tags": dict(tmpl.tags),
@@ -187,22 +204,12 @@ def _add_template(
         image_hash=h,
         hash_inputs=inputs,
         pos=tmpl.pos,
+        base_label=tmpl.base_image_family or tmpl.base_image or "",
     )
 
-    regions: list[str] = []
-    shares: list[tuple[str, str]] = []
-    for dist in tmpl.distribute:
-        dist_regions = [r for r in dist.regions if r != home]
-        for r in dist_regions:
-            if r not in regions:
-                regions.append(r)
-        for account in dist.accounts:
-            for r in list(dist.regions) or [home]:
-                if (r, account) not in shares:
-                    shares.append((r, account))
-
-    for region in sorted(regions):
-        copy_addr = str(Address(Kind.COPY, tmpl.name, _sub_key(tmpl.key, region)))
+    regions, shares = distribution_targets(tmpl, home)
+    for region in regions:
+        copy_addr = str(Address.copy(template, region))
         nodes[copy_addr] = Desired(
             address=copy_addr,
             kind=Kind.COPY,
@@ -221,9 +228,9 @@ def _add_template(
             pos=tmpl.attr_pos.get("distribute", tmpl.pos),
         )
 
-    for region, account in sorted(shares):
-        share_addr = str(Address(Kind.SHARE, tmpl.name, _sub_key(tmpl.key, f"{region}/{account}")))
-        source = image_addr if region == home else str(Address(Kind.COPY, tmpl.name, _sub_key(tmpl.key, region)))
+    for region, account in shares:
+        share_addr = str(Address.share(template, region, account))
+        source = image_addr if region == home else str(Address.copy(template, region))
         nodes[share_addr] = Desired(
             address=share_addr,
             kind=Kind.SHARE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +67,13 @@ def hash_inputs(config: Config, template: Template, base_image_id: str, provider
             }
         ),
     }
-    texts = [template.build, template.test]
+    contents = [(template.build, False), (template.test, False)]
     for addr in referenced_components(template.build) + referenced_components(template.test):
         comp = config.components.get(addr)
         if comp is not None:
             inputs[addr] = component_digest(comp)
-            texts.append(comp.content)
-    for rel, sha in copied_files(Path(config.directory), texts).items():
+            contents.append((comp.content, True))
+    for rel, sha in copied_files(Path(config.directory), contents).items():
         inputs[f"file {rel}"] = sha
     return dict(sorted(inputs.items()))
 
@@ -82,24 +82,23 @@ def content_hash(inputs: Mapping[str, str]) -> str:
     return digest(dict(inputs))
 
 
-def copied_files(directory: Path, texts: list[str]) -> dict[str, str]:
-    """relative path -> sha256 of every local file a COPY in ``texts`` reads.
+def copied_files(directory: Path, contents: Iterable[tuple[str, bool]]) -> dict[str, str]:
+    """relative path -> sha256 of every local file a COPY reads in ``contents``: (text, whether it
+    is a component's content, which may be YAML).
 
     Missing or unsafe sources are left out here: validation reports them."""
-    from imgb.commands.parse import is_yaml, parse_dockerfile
+    from imgb.commands.parse import parse_content
     from imgb.commands.paths import copy_inputs
 
     out: dict[str, str] = {}
-    for text in texts:
-        if not text or "copy" not in text.lower() or is_yaml(text):
+    for text, component in contents:
+        if not text or "copy" not in text.lower():
             continue  # no COPY instruction can be in a text without the word
-        instructions, _ = parse_dockerfile(text)
-        for ins in instructions:
+        for ins in parse_content(text, component=component).instructions:
             if ins.name != "COPY":
                 continue
-            sources = [s for s in ins.copy_sources if "://" not in s]
             try:
-                out.update(dict(copy_inputs(directory, sources)))
+                out.update(dict(copy_inputs(directory, [s for s in ins.copy_sources if "://" not in s])))
             except ValueError:
                 continue
     return dict(sorted(out.items()))

@@ -21,7 +21,7 @@ from imgb.reconciler.config.model import Config
 from imgb.reconciler.differ import DiffOptions, diff
 from imgb.reconciler.graph import build_graph
 from imgb.reconciler.masking import MASK, make_masker
-from imgb.reconciler.plan import Action, Change, PinnedBase, Plan
+from imgb.reconciler.plan import PinnedBase, Plan
 from imgb.state.model import ResourceState, State
 
 
@@ -47,18 +47,18 @@ def config_digest(config: Config) -> str:
             pass
     for path, sha in sorted(config.file_digests.items()):
         h.update(f"{path}={sha}\n".encode())
-    texts = [t.build for t in config.templates.values()] + [t.test for t in config.templates.values()]
-    texts += [c.content for c in config.components.values()]
-    for path, sha in hashing.copied_files(directory, texts).items():  # the files COPY reads
+    contents = [(t.build, False) for t in config.templates.values()] + [(t.test, False) for t in config.templates.values()]
+    contents += [(c.content, True) for c in config.components.values()]
+    for path, sha in hashing.copied_files(directory, contents).items():  # the files COPY reads
         h.update(f"copy {path}={sha}\n".encode())
     for name, var in sorted(config.variables.items()):
         h.update(f"var.{name}=".encode() + json.dumps(var.value, sort_keys=True, default=str).encode() + b"\n")
     return h.hexdigest()
 
 
-def refresh(state: State, providers: Mapping[str, Provider], parallelism: int = 10) -> tuple[State, dict[tuple[str, str | None], str], Diagnostics]:
-    """Ask the providers about every object in state. Returns the state without what is gone,
-    a drift note for each gone object, and diagnostics for providers that could not answer."""
+def refresh(state: State, providers: Mapping[str, Provider], parallelism: int = 10) -> tuple[dict[tuple[str, str | None], str], Diagnostics]:
+    """Ask the providers about every object in state. Returns a drift note for each object that
+    is gone, and diagnostics for providers that could not answer."""
     diags = Diagnostics()
     gone: dict[tuple[str, str | None], str] = {}
 
@@ -73,20 +73,17 @@ def refresh(state: State, providers: Mapping[str, Provider], parallelism: int = 
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         results = list(pool.map(read, state.resources))
-    kept: list[ResourceState] = []
     for r, exists, err in results:
         if exists is False:
             what = "unshared" if r.kind is Kind.SHARE else "deleted"
             gone[r.key] = f"drift: {state.display_address(r)} ({r.id}) was {what} outside imgb"
-        else:
-            kept.append(r)
-            if exists is None:
-                diags.warning(
-                    "Could not refresh a resource",
-                    f"{state.display_address(r)} could not be read ({err}); the plan assumes it is unchanged.",
-                    address=r.address,
-                )
-    return state.model_copy(update={"resources": kept}), gone, diags
+        elif exists is None:
+            diags.warning(
+                "Could not refresh a resource",
+                f"{state.display_address(r)} could not be read ({err}); the plan assumes it is unchanged.",
+                address=r.address,
+            )
+    return gone, diags
 
 
 def make_plan(
@@ -99,9 +96,8 @@ def make_plan(
 ) -> tuple[Plan | None, Diagnostics]:
     diags = Diagnostics()
     drift: dict[tuple[str, str | None], str] = {}
-    refreshed = state
     if options.refresh and state.resources:
-        refreshed, drift, rdiags = refresh(state, providers, options.parallelism)
+        drift, rdiags = refresh(state, providers, options.parallelism)
         diags.extend(rdiags)
 
     base_images: dict[str, str] = {}
@@ -158,43 +154,13 @@ def make_plan(
         refresh_only=options.refresh_only,
         targets=list(options.targets),
         replace=list(options.replace),
-        retain={a: t.retain for a, t in (config.templates.items() if config else [])},
-        base_labels={a: (t.base_image_family or t.base_image or "") for a, t in (config.templates.items() if config else [])},
         drift=drift,
         mask=make_masker(config.sensitive_values if config else ()),
     )
-    result = diff(graph, refreshed, opts)
+    result = diff(graph, state, opts)
     diags.extend(result.diagnostics)
     if diags.has_errors():
         return None, diags
-
-    changes = list(result.changes)
-    if options.refresh_only:
-        changes = []
-    # Objects refresh found gone and that the plan does not recreate are dropped from state.
-    recreated = {c.key for c in changes if c.action is not Action.NOOP}
-    prior = state.index() if drift else {}
-    for key, note in sorted(drift.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        if key in recreated:
-            continue
-        r = prior.get(key)
-        if r is None:
-            continue
-        changes = [c for c in changes if c.key != key]  # drift is rare; no index needed
-        changes.append(
-            Change(
-                address=r.address,
-                kind=r.kind,
-                action=Action.FORGET,
-                provider=r.provider,
-                template=r.template,
-                image_hash=r.image_hash,
-                retained=not state.is_current(r),
-                reasons=[note],
-                before=dict(r.attributes),
-                prior_id=r.id,
-            )
-        )
     plan = Plan(
         imgb_version=__version__,
         mode="destroy" if options.destroy else "refresh-only" if options.refresh_only else "normal",
@@ -206,8 +172,8 @@ def make_plan(
             n: (MASK if v.sensitive else v.value) for n, v in sorted((config.variables if config else {}).items())
         },
         pinned_bases=pinned,
-        changes=sorted(changes, key=lambda c: (c.addr.sort_key(), c.retained, c.image_hash or "")),
-        current_after=result.current_after if not options.refresh_only else {},
+        changes=result.changes,
+        current_after=result.current_after,
         targets=list(options.targets),
         replace=list(options.replace),
         warnings=[d.to_json() for d in diags.sorted() if d.severity == "warning"],

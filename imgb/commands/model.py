@@ -75,3 +75,21 @@ class ParseProblem:
 
 
 Content = tuple[Instruction, ...] | YamlComponent
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One content parsed once (``parse.parse_content``): Dockerfile-style commands, or a YAML
+    component. The checks, the content hashes and the providers read the same parse."""
+
+    form: Literal["commands", "yaml"]
+    instructions: tuple[Instruction, ...] = ()
+    """Dockerfile-style commands (none for a YAML component)."""
+    component: YamlComponent | None = None
+    """A YAML component's parameters and tasks (None for commands, or YAML too broken to read)."""
+    problems: tuple[ParseProblem, ...] = ()
+
+    @property
+    def copy_sources(self) -> tuple[str, ...]:
+        """Every COPY source, in order (local paths and URLs)."""
+        return tuple(s for ins in self.instructions if ins.name == "COPY" for s in ins.copy_sources)

@@ -9,6 +9,7 @@ parses into an ``Instruction`` so the checks can name it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import shlex
@@ -21,6 +22,7 @@ from imgb.commands.model import (
     YAML_ACTIONS,
     Instruction,
     Parameter,
+    Parsed,
     ParseProblem,
     Task,
     YamlComponent,
@@ -33,6 +35,27 @@ _CONTINUATION_RE = re.compile(r"\\[ \t]*$")
 _ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYWORD_RE = re.compile(r"^(\S+)(?:[ \t]+(.*))?$", re.DOTALL)
 _MARKER_RE = re.compile(OPEN + "[^" + CLOSE + "]*" + CLOSE)
+
+
+def parse_content(text: str, *, component: bool) -> Parsed:
+    """``text`` parsed once per process, whoever asks. A component's content is a YAML component
+    when it is one (``is_yaml``) or starts like one (so a broken document is reported as YAML);
+    a template's build and test commands are always Dockerfile-style."""
+    if component and (is_yaml(text) or looks_like_yaml(text)):
+        return _yaml_content(text)
+    return _commands(text)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _commands(text: str) -> Parsed:
+    instructions, problems = parse_dockerfile(text)
+    return Parsed("commands", instructions=instructions, problems=tuple(problems))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _yaml_content(text: str) -> Parsed:
+    doc, problems = parse_yaml_component(text)
+    return Parsed("yaml", component=doc, problems=tuple(problems))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,6 +442,7 @@ def _compose(text: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
         loader.dispose()
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def is_yaml(text: str) -> bool:
     """A component's content is YAML when it parses as a mapping with ``Tasks``."""
     if "Tasks" not in text and "\\" not in text:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from alibabacloud_ecs20140526 import models as ecs
 
+from imgb.commands.parse import parse_content
 from imgb.diagnostics import Diagnostic, error, warning
 from imgb.providers.base import ProviderError
 from imgb.unknown import Unknown, has_markers
 
 from .api import EcsApi
-
-_COPY_RE = re.compile(r"^\s*COPY\s+(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
 def is_known(value: Any) -> bool:
@@ -30,29 +28,25 @@ def copy_diagnostics(desired: Mapping[str, Any], address: str) -> list[Diagnosti
         text = desired.get(field)
         if not isinstance(text, str):
             continue
-        for m in _COPY_RE.finditer(text):
-            parts = m.group(1).split()
-            if len(parts) < 2:
-                continue
-            for src in parts[:-1]:
-                if not src.startswith(("http://", "https://")):
-                    diags.append(error(
-                        f'COPY of a local file "{src}" is not possible on Alibaba Cloud',
-                        f'The {field.replace("_", " ")} copies "{src}" from the configuration directory, but Image '
-                        "Builder runs the build on a remote instance that cannot read your files. Publish the file "
-                        "at an http(s) URL and COPY that URL (with internet_max_bandwidth_out above 0), download it "
-                        "with an OSSDownload component, or use the local provider.",
-                        address=address))
-                elif "?" in src:
-                    diags.append(error(
-                        "COPY URL has a query string",
-                        f'Image Builder fetches COPY URLs with wget and does not accept query strings: "{src}". '
-                        "Host the file at a URL without one.", address=address))
-                elif not desired.get("internet_max_bandwidth_out"):
-                    diags.append(warning(
-                        "COPY from a URL without internet access",
-                        f'"{src}" is downloaded on the build instance, which has no internet access while '
-                        "internet_max_bandwidth_out is 0. Set it above 0 or the build fails.", address=address))
+        for src in parse_content(text, component=False).copy_sources:
+            if not src.startswith(("http://", "https://")):
+                diags.append(error(
+                    f'COPY of a local file "{src}" is not possible on Alibaba Cloud',
+                    f'The {field.replace("_", " ")} copies "{src}" from the configuration directory, but Image '
+                    "Builder runs the build on a remote instance that cannot read your files. Publish the file "
+                    "at an http(s) URL and COPY that URL (with internet_max_bandwidth_out above 0), download it "
+                    "with an OSSDownload component, or use the local provider.",
+                    address=address))
+            elif "?" in src:
+                diags.append(error(
+                    "COPY URL has a query string",
+                    f'Image Builder fetches COPY URLs with wget and does not accept query strings: "{src}". '
+                    "Host the file at a URL without one.", address=address))
+            elif not desired.get("internet_max_bandwidth_out"):
+                diags.append(warning(
+                    "COPY from a URL without internet access",
+                    f'"{src}" is downloaded on the build instance, which has no internet access while '
+                    "internet_max_bandwidth_out is 0. Set it above 0 or the build fails.", address=address))
     return diags
 
 

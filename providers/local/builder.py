@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from imgb.commands.model import Instruction, YamlComponent
-from imgb.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
+from imgb.commands.parse import parse_content
 from imgb.commands.paths import ContextPathError, is_imgb_own, resolve_context_path
 from imgb.providers.local import layers, sandbox
 from imgb.providers.local.inroot import clean_parts, resolve_in_root
@@ -222,11 +222,11 @@ class Builder:
 
     # -- steps -------------------------------------------------------------------------------
     def _run_content(self, text: str, state: _ImageState, where: str, *, allow_component: bool = True) -> None:
-        instructions, problems = parse_dockerfile(text)
-        if problems:
-            p = problems[0]
+        parsed = parse_content(text, component=False)
+        if parsed.problems:
+            p = parsed.problems[0]
             raise BuildFailed("InvalidCommandContent", f"{where} line {p.line}: {p.summary}. {p.detail}")
-        for ins in instructions:
+        for ins in parsed.instructions:
             if self.cancelled():
                 raise BuildCancelled()
             self._step(ins, state, f"{where} line {ins.line}", allow_component)
@@ -307,8 +307,9 @@ class Builder:
         content = str(rec.get("content", ""))
         label = f"component {ref} ({rec.get('name')})"
         params = dict(ins.component_params)
-        if is_yaml(content):
-            doc, problems = parse_yaml_component(content)
+        parsed = parse_content(content, component=True)
+        if parsed.form == "yaml":
+            doc, problems = parsed.component, parsed.problems
             if doc is None or problems:
                 p = problems[0]
                 raise BuildFailed("InvalidComponent.Content", f"{label} line {p.line}: {p.summary}. {p.detail}")

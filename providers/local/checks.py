@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from imgb.addresses import Kind
-from imgb.commands.parse import is_yaml, parse_dockerfile, parse_yaml_component
+from imgb.commands.parse import parse_content
 from imgb.commands.paths import is_url
 from imgb.diagnostics import Diagnostic, SourcePos, error
 from imgb.providers.local.baseimages import BUILTIN
@@ -33,9 +33,9 @@ def _pos(desired: Mapping[str, Any], field: str, line: int) -> SourcePos | None:
 
 def _content_diags(text: str, field: str, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    if is_yaml(text):
-        doc, _ = parse_yaml_component(text)
-        for task in doc.tasks if doc else ():
+    parsed = parse_content(text, component=field == "content")
+    if parsed.form == "yaml":
+        for task in parsed.component.tasks if parsed.component else ():
             if task.action in UNSUPPORTED_ACTIONS:
                 out.append(error(
                     f'The local provider cannot run "{task.action}"',
@@ -45,8 +45,7 @@ def _content_diags(text: str, field: str, desired: Mapping[str, Any], address: s
                     "template with the alicloud provider.",
                     _pos(desired, field, task.line), address))
         return out
-    instructions, _ = parse_dockerfile(text)
-    for ins in instructions:
+    for ins in parsed.instructions:
         if ins.name == "COPY" and any(is_url(s) for s in ins.copy_sources):
             out.append(error(
                 "The local provider cannot COPY from a URL",

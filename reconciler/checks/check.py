@@ -10,13 +10,7 @@ import dataclasses
 from pathlib import Path
 
 from imgb.commands.model import DOCKERFILE_COMMANDS, Instruction, YamlComponent
-from imgb.commands.parse import (
-    is_yaml,
-    looks_like_yaml,
-    parse_dockerfile,
-    parse_yaml_component,
-    value_matches_type,
-)
+from imgb.commands.parse import is_yaml, parse_content, value_matches_type
 from imgb.commands.paths import ContextPathError, is_url, resolve_context_path
 from imgb.diagnostics import Diagnostic, Diagnostics, SourcePos, did_you_mean
 from imgb.diagnostics import error as error_diag
@@ -24,6 +18,7 @@ from imgb.diagnostics import warning as warning_diag
 from imgb.reconciler.checks import limits
 from imgb.reconciler.checks.refs import ComponentRef, classify_ref
 from imgb.reconciler.config.model import Component, Config, Template, TextOrigin
+from imgb.reconciler.graph import cloud_name, distribution_targets
 from imgb.unknown import has_markers
 
 _UNSUPPORTED_HINTS: dict[str, str] = {
@@ -88,17 +83,11 @@ class _Positions:
         return self.origin.pos(line) if self.origin is not None else self.fallback
 
 
-def _cloud_name(name: str, key: str | None) -> str:
-    """The Name imgb gives the cloud resource: the block label, plus -key under for_each
-    (as imgb.reconciler.graph names instances)."""
-    return name if key is None else f"{name}-{key}"
-
-
 def _check_component(component: Component, context: Path, diags: Diagnostics) -> YamlComponent | None:
     """Check one component; returns its parsed YAML (for parameter checks) or None."""
     addr = component.address
     attr = component.attr_pos
-    limits.check_name(_cloud_name(component.name, component.key), "component", component.pos, addr, diags)
+    limits.check_name(cloud_name(component.name, component.key), "component", component.pos, addr, diags)
     limits.check_description(
         component.description, "description", attr.get("description", component.pos), addr, diags
     )
@@ -121,9 +110,10 @@ def _check_component(component: Component, context: Path, diags: Diagnostics) ->
         )
         return None
     _check_size(text, "content", "InvalidContent.LengthExceeded", content_attr, addr, diags)
-    if is_yaml(text) or looks_like_yaml(text):
-        doc, problems = parse_yaml_component(text)
-        for p in problems:
+    parsed = parse_content(text, component=True)
+    if parsed.form == "yaml":
+        doc = parsed.component
+        for p in parsed.problems:
             diags.add(
                 error_diag(
                     p.summary,
@@ -191,8 +181,9 @@ def _check_size(text: str, what: str, code: str, pos: SourcePos, addr: str, diag
 def _check_commands(
     text: str, where: _Positions, addr: str, diags: Diagnostics, *, in_component: bool
 ) -> tuple[Instruction, ...]:
-    instructions, problems = parse_dockerfile(text)
-    for p in problems:
+    parsed = parse_content(text, component=False)
+    instructions = parsed.instructions
+    for p in parsed.problems:
         diags.add(error_diag(p.summary, p.detail, where.at(p.line), addr))
     allowed = DOCKERFILE_COMMANDS if in_component else (*DOCKERFILE_COMMANDS, "COMPONENT")
     for ins in instructions:
@@ -316,7 +307,7 @@ def _check_template(
     addr = template.address
     attr = template.attr_pos
     at = attr.get
-    name = _cloud_name(template.name, template.key)
+    name = cloud_name(template.name, template.key)
     name_ok = not limits.check_name(name, "template", template.pos, addr, diags)
     limits.check_description(
         template.description, "description", at("description", template.pos), addr, diags
@@ -375,8 +366,8 @@ def _check_template(
         # The built images carry both maps.
         limits.too_many_tags(both, "The images get tags and image_tags, together", at("image_tags", template.pos),
                              addr, diags)
-    home = config.providers[template.provider].region if template.provider in config.providers else None
-    limits.check_distribution_union(template, home, at("distribute", template.pos), diags)
+    home = config.providers[template.provider].region if template.provider in config.providers else ""
+    limits.check_distribution_union(template, *distribution_targets(template, home), at("distribute", template.pos), diags)
 
     urls: list[str] = []
     for phase in ("build", "test"):

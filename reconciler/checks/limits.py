@@ -5,7 +5,7 @@ checked offline. Each check adds diagnostics quoting the Alibaba error code the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from imgb.diagnostics import Diagnostics, SourcePos
 from imgb.reconciler.config.model import Template
@@ -230,11 +230,10 @@ def check_accounts(accounts: Iterable[str], pos: SourcePos, addr: str, diags: Di
 
 
 def check_distribution_union(
-    template: Template, home: str | None, pos: SourcePos, diags: Diagnostics
+    template: Template, regions: Sequence[str], shares: Sequence[tuple[str, str]], pos: SourcePos, diags: Diagnostics
 ) -> None:
-    """At most 20 regions and 20 accounts over all of a template's distributions."""
-    regions = sorted({r for d in template.distribute for r in d.regions} - ({home} if home else set()))
-    accounts = sorted({a for d in template.distribute for a in d.accounts})
+    """At most 20 regions (besides the home region) and 20 accounts over all of a template's distributions."""
+    accounts = sorted({a for _, a in shares})
     if len(regions) > MAX_REGIONS:
         diags.error(
             "Too many distribution regions",

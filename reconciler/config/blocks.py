@@ -178,9 +178,9 @@ class _Builder:
                 )
                 self.ok = False
                 continue
-            from imgb.reconciler.config.model import _address
+            from imgb.addresses import block_address
 
-            address = _address(root, steps[0], steps[1] if len(steps) == 2 else None)  # type: ignore[arg-type]
+            address = block_address(root, steps[0], steps[1] if len(steps) == 2 else None)  # type: ignore[arg-type]
             if address not in known:
                 names = [a.split(".", 1)[1] for a in known if a.startswith(root + ".")]
                 self.diags.error(

@@ -55,9 +55,9 @@ class Instance:
 
     @property
     def address(self) -> str:
-        from imgb.reconciler.config.model import _address
+        from imgb.addresses import block_address
 
-        return _address(self.kind, self.name, self.key)
+        return block_address(self.kind, self.name, self.key)
 
     def value(self) -> dict[str, Any]:
         """What ``component.x`` (one instance) evaluates to in expressions."""

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from imgb.addresses import block_address
 from imgb.diagnostics import SourcePos
 
 
@@ -93,7 +94,7 @@ class Component(Model):
 
     @property
     def address(self) -> str:
-        return _address("component", self.name, self.key)
+        return block_address("component", self.name, self.key)
 
 
 class DistributionRef(Model):
@@ -137,7 +138,7 @@ class Template(Model):
 
     @property
     def address(self) -> str:
-        return _address("template", self.name, self.key)
+        return block_address("template", self.name, self.key)
 
 
 class Distribution(Model):
@@ -151,7 +152,7 @@ class Distribution(Model):
 
     @property
     def address(self) -> str:
-        return _address("distribution", self.name, self.key)
+        return block_address("distribution", self.name, self.key)
 
 
 class Output(Model):
@@ -187,10 +188,3 @@ class Config(Model):
     def provider(self, key: str) -> ProviderConfig:
         return self.providers[key]
 
-
-def _address(kind: str, name: str, key: str | None) -> str:
-    if key is None:
-        return f"{kind}.{name}"
-    import json
-
-    return f"{kind}.{name}[{json.dumps(key, ensure_ascii=False)}]"
