@@ -12,20 +12,21 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from imgb.providers.local import layers
+from imgb.providers.local import fsops, layers
 from imgb.providers.local.oci import (
     MEDIA_LAYER,
     MEDIA_LAYER_GZIP,
     MEDIA_MANIFEST,
     REF_NAME,
     Layout,
-    link_blob,
 )
 from imgb.providers.local.store import Store
 
@@ -99,22 +100,25 @@ def make_busybox_rootfs(dest: str) -> None:
         os.chmod(os.path.join(dest, rel), 0o644)
 
 
-def _tar_tree_into(store: Store, tree: str, *, root_owned: bool) -> tuple[str, int, Path]:
-    """Tar a whole tree deterministically into a temporary file; (digest, size, tmp path)."""
+def _tar_tree_into(store: Store, tree: str, *, root_owned: bool,
+                   devices: Sequence[tarfile.TarInfo] = ()) -> tuple[str, int, Path]:
+    """Tar a whole tree deterministically into a temporary file; (digest, size, tmp path).
+    ``devices``: device nodes of the source, recorded without ever being made on the host."""
     snap = layers.snapshot(tree)
     fd, tmp = tempfile.mkstemp(dir=store.tmp, prefix="layer-")
     with os.fdopen(fd, "wb") as f:
         info = layers.write_layer(tree, layers.all_paths(snap), [], f, epoch=EPOCH,
-                                  uid_map=(lambda _id: 0) if root_owned else None)
+                                  uid_map=(lambda _id: 0) if root_owned else None, extra=devices)
     return info.digest, info.size, Path(tmp)
 
 
 def _commit_single_layer(store: Store, region: str, name: str, tree: str | None, *, root_owned: bool,
-                         cmd: list[str] | None, source: str) -> dict[str, Any]:
+                         cmd: list[str] | None, source: str,
+                         devices: Sequence[tarfile.TarInfo] = ()) -> dict[str, Any]:
     layer_list: list[tuple[str, int, str]] = []
     tmp: Path | None = None
     if tree is not None:
-        digest, size, tmp = _tar_tree_into(store, tree, root_owned=root_owned)
+        digest, size, tmp = _tar_tree_into(store, tree, root_owned=root_owned, devices=devices)
         layer_list.append((digest, size, MEDIA_LAYER))
     with store.lock():
         lay = store.layout(region)
@@ -163,19 +167,42 @@ def import_image(root: str | os.PathLike[str], region: str, name: str, src: str)
                 return _import_docker(store, region, name, p)
     with tempfile.TemporaryDirectory(dir=store.tmp, prefix="import-") as d:
         try:
-            layers.extract_file(p, d)
+            got = layers.extract_file(p, d)
         except (tarfile.TarError, layers.UnsafeEntry) as e:
             raise BaseImageError(f"{src} is not a usable rootfs tarball: {e}") from e
-        return _commit_single_layer(store, region, name, d, root_owned=False, cmd=None, source=f"import:{src}")
+        return _commit_single_layer(store, region, name, d, root_owned=False, cmd=None, source=f"import:{src}",
+                                    devices=got.devices)
 
 
-def _verify_file(path: Path, digest: str) -> None:
+def _copy_verified(layout: Path, digest: str, store: Store) -> Path:
+    """Copy blob ``digest`` of the layout at ``layout`` into the store's scratch space, checking
+    its digest on the way; returns the copy. A copy, never a link: the layout's owner could
+    rewrite a linked blob after the import. Opened below the layout through no symlink."""
+    hexd = Layout(layout).blob_path(digest).name
+    top = os.open(layout, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        src = fsops.open_beneath(top, f"blobs/sha256/{hexd}", os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise BaseImageError(f"oci:{layout}: blob {digest} cannot be read ({e.strerror}); it must be a regular "
+                             "file inside the layout, not a symlink") from e
+    finally:
+        os.close(top)
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    fd, tmp = tempfile.mkstemp(dir=store.tmp, prefix="blob-")
+    try:
+        with os.fdopen(src, "rb") as f, os.fdopen(fd, "wb") as out:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise BaseImageError(f"oci:{layout}: blob {digest} is not a regular file")
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(tmp)
+        raise
     if "sha256:" + h.hexdigest() != digest:
-        raise BaseImageError(f"blob {path} does not match its digest {digest}: the layout is corrupt")
+        os.unlink(tmp)
+        raise BaseImageError(f"oci:{layout}: blob {digest} does not match its digest: the layout is corrupt")
+    return Path(tmp)
 
 
 def _import_oci(store: Store, region: str, name: str, path: Path, tag: str | None) -> dict[str, Any]:
@@ -188,13 +215,21 @@ def _import_oci(store: Store, region: str, name: str, path: Path, tag: str | Non
         raise BaseImageError(f"oci:{path}: expected exactly one image{' tagged ' + tag if tag else ''}; "
                              f"found {len(manifests)} (tags: {', '.join(tags) or 'none'}). Use oci:DIR:TAG.")
     mdigest = manifests[0]["digest"]
-    needed = src.manifest_blobs(mdigest)
-    for d in needed:
-        _verify_file(src.blob_path(d), d)
+    copies: dict[str, Path] = {}
+    try:
+        copies[mdigest] = _copy_verified(path, mdigest, store)
+        manifest = json.loads(copies[mdigest].read_bytes())
+        for d in [manifest["config"]["digest"], *(layer["digest"] for layer in manifest["layers"])]:
+            if d not in copies:
+                copies[d] = _copy_verified(path, d, store)
+    except BaseException:
+        for tmp in copies.values():
+            tmp.unlink(missing_ok=True)
+        raise
     with store.lock():
         lay = store.layout(region)
-        for d in needed:
-            link_blob(src.blob_path(d), lay.blob_path(d))
+        for d, tmp in copies.items():
+            lay.adopt_blob_file(tmp, d)
         return store.add_image(region, mdigest, {"name": name, "family": None, "tags": {}, "content_hash": None,
                                                  "template_id": None, "source": f"import:oci:{path}"})
 

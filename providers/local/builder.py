@@ -11,13 +11,16 @@ image TEST_FAILED.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
 import shutil
 import stat
+import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +29,9 @@ from typing import Any
 from imgb.commands.model import Instruction, YamlComponent
 from imgb.commands.parse import parse_content
 from imgb.commands.paths import ContextPathError, is_imgb_own, resolve_context_path
-from imgb.providers.local import layers, sandbox
-from imgb.providers.local.inroot import clean_parts, resolve_in_root
-from imgb.providers.local.oci import MEDIA_LAYER, Layout
+from imgb.providers.local import fsops, layers, sandbox
+from imgb.providers.local.inroot import clean_parts
+from imgb.providers.local.oci import MEDIA_LAYER, CorruptBlob, Layout
 from imgb.providers.local.store import Store
 
 EPOCH_ISO = "1970-01-01T00:00:00Z"
@@ -145,6 +148,15 @@ class Builder:
             # Host-side file work must see the image's owners: as root, or as root of the
             # worker's user namespace (worker.py). As anyone else, the owners would be wrong.
             raise BuildFailed("SandboxUnavailable", "builds run as root or in the build worker's user namespace")
+        try:
+            return self._run(t0)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise BuildFailed("DiskFull", f"the disk holding the store is full ({e.strerror}); the build "
+                                  "stopped. Free some space, then apply again.") from e
+            raise
+
+    def _run(self, t0: float) -> BuildResult:
         base_cfg = self._extract_base()
         cfg = base_cfg.get("config") or {}
         state = _ImageState(
@@ -200,11 +212,24 @@ class Builder:
         if digest is None:
             raise BuildFailed("InvalidImageId.NotFound", f"base image {self.spec.base_image_id} does not exist in "
                               f"region {self.spec.region}; it may have been deleted. Choose another base image.")
-        manifest = lay.read_json(digest)
-        config = dict(lay.read_json(manifest["config"]["digest"]))
+        try:
+            manifest = lay.read_json(digest)
+            config = dict(lay.read_json(manifest["config"]["digest"]))
+        except CorruptBlob as e:
+            raise BuildFailed("InvalidImage.Corrupt", f"base image {self.spec.base_image_id}: {e}") from e
         for layer in manifest["layers"]:
             with lay.open_blob(layer["digest"]) as f:
-                layers.extract_layer(f, self.rootfs)
+                reader = layers.VerifyingReader(f)
+                try:
+                    layers.extract_layer(reader, self.rootfs)
+                except (tarfile.TarError, layers.UnsafeEntry, EOFError, zlib.error) as e:
+                    raise BuildFailed("InvalidImage.Corrupt", f"base image {self.spec.base_image_id}: layer "
+                                      f"{layer['digest'][:19]} cannot be applied: {e}") from e
+                got = reader.finish()
+            if got != layer["digest"]:
+                raise BuildFailed("InvalidImage.Corrupt", f"base image {self.spec.base_image_id}: layer "
+                                  f"{layer['digest'][:19]} does not match its digest (it is {got[:19]}): the store "
+                                  "was changed behind imgb's back. Import or build the base image again.")
             self.layers.append((layer["digest"], int(layer["size"]), layer.get("mediaType", MEDIA_LAYER)))
         self.diff_ids = list(config.get("rootfs", {}).get("diff_ids") or [])
         return config
@@ -252,7 +277,7 @@ class Builder:
         elif name == "WORKDIR":
             path = ins.args.strip()
             state.workdir = "/" + "/".join(clean_parts(path if path.startswith("/") else f"{state.workdir}/{path}"))
-            self._mkdirs(state.workdir)
+            os.close(self._mkdirs(state.workdir))
             self._layer(f"WORKDIR {state.workdir}")
         elif name in ("CMD", "ENTRYPOINT"):
             value = list(ins.exec_form) if ins.exec_form is not None else ["/bin/sh", "-c", ins.args]
@@ -279,6 +304,7 @@ class Builder:
             timeout=self.spec.step_timeout,
             on_start=self.on_process,
             on_output=lambda stream, line: self.log(f"  {stream}: {line}"),
+            watchdog=lambda: disk_low(self.store.tmp),
         )
         for w in res.warnings:
             self.log(f"warning: {w}")
@@ -289,6 +315,8 @@ class Builder:
             raise BuildCancelled()
         if res.setup_error:
             raise BuildFailed("SandboxUnavailable", res.setup_error)
+        if res.killed:
+            raise BuildFailed("DiskFull", f"{where}: {res.killed}")
         if res.timed_out:
             raise BuildFailed("CommandTimeout", f"{where}: the command ran longer than {self.spec.step_timeout:g}s "
                               "and was killed. Make it faster or split it.")
@@ -348,16 +376,22 @@ class Builder:
             self._layer(f"RUN {task.name}: {script.strip()}")
 
     # -- file system -------------------------------------------------------------------------
-    def _mkdirs(self, path: str) -> None:
-        parts = clean_parts(path)
-        for i in range(1, len(parts) + 1):
-            host = resolve_in_root(self.rootfs, "/".join(parts[:i]))
-            if os.path.lexists(host) and not os.path.isdir(host):
-                raise BuildFailed("InvalidCommandContent", f"/{'/'.join(parts[:i])} exists in the image and is not "
-                                  "a directory")
-            if not os.path.exists(host):
-                # The resolved path holds no symlinks, so creating its missing parents stays inside.
-                os.makedirs(host, 0o755, exist_ok=True)
+    # Every operation on the image tree and on the configuration directory goes through file
+    # descriptors (fsops): a link in the image is resolved inside the image, a source is opened
+    # below the configuration directory through no link, and nothing checked by path is then used
+    # by path, so swapping a directory for a link while a COPY runs reaches nothing outside.
+    def _tree(self) -> int:
+        return os.open(self.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def _mkdirs(self, path: str) -> int:
+        """An O_PATH fd of directory ``path`` of the image, made if missing."""
+        rootfd = self._tree()
+        try:
+            return fsops.mkdirs_in_root(rootfd, "/".join(clean_parts(path)))
+        except FileExistsError as e:
+            raise BuildFailed("InvalidCommandContent", f"{e.filename} exists in the image and is not a directory") from e
+        finally:
+            os.close(rootfd)
 
     def _copy(self, ins: Instruction, state: _ImageState, where: str) -> None:
         if not self.spec.context_dir:
@@ -368,56 +402,133 @@ class Builder:
         if not dest.startswith("/"):
             dest = f"{state.workdir}/{dest}"
         dest_is_dir = dest.endswith("/") or len(sources) > 1
-        for src in sources:
+        deadline = time.monotonic() + self.spec.step_timeout
+        context = Path(self.spec.context_dir)
+        ctxfd = os.open(context, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for src in sources:
+                try:
+                    real = resolve_context_path(context, src)
+                except ContextPathError as e:
+                    raise BuildFailed("InvalidCopySource", f"{where}: {e}") from e
+                rel = real.relative_to(context.resolve()).as_posix()
+                try:
+                    # The checked path has no link left in it: opened through none, a link
+                    # swapped in since the check fails the open instead of being followed.
+                    fd = fsops.open_beneath(ctxfd, "" if rel == "." else rel, os.O_RDONLY | os.O_NONBLOCK)
+                except OSError as e:
+                    raise BuildFailed("InvalidCopySource", f'{where}: COPY source "{src}" changed while it was '
+                                      f"read ({e.strerror}); it must stay a file or directory inside the "
+                                      "configuration directory.") from e
+                try:
+                    self._copy_source(fd, real.name, rel == ".", dest, dest_is_dir, deadline, where)
+                except (FileNotFoundError, NotADirectoryError) as e:
+                    raise BuildFailed("InvalidCopySource", f'{where}: COPY source "{src}" changed while it was '
+                                      f"read ({e.strerror}: {e.filename}).") from e
+                except OSError as e:
+                    if e.errno != errno.ELOOP:
+                        raise
+                    raise BuildFailed("InvalidCopySource", f'{where}: COPY source "{src}": an entry became a '
+                                      f"symbolic link while it was read ({e.filename}); it was not followed.") from e
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(ctxfd)
+
+    def _copy_source(self, fd: int, name: str, top: bool, dest: str, dest_is_dir: bool, deadline: float,
+                     where: str) -> None:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            dfd = self._mkdirs(dest)
             try:
-                real = resolve_context_path(Path(self.spec.context_dir), src)
-            except ContextPathError as e:
-                raise BuildFailed("InvalidCopySource", f"{where}: {e}") from e
-            host_dest = resolve_in_root(self.rootfs, dest)
-            into_dir = dest_is_dir or (os.path.isdir(host_dest) and not real.is_dir())
-            if real.is_dir():
-                self._mkdirs(dest)
-                self._copy_tree(str(real), "/" + "/".join(clean_parts(dest)))
-            else:
-                target = f"{dest.rstrip('/')}/{real.name}" if into_dir else dest
-                parent = "/".join(clean_parts(target)[:-1])
-                self._mkdirs(parent)
-                self._copy_file(str(real), target)
-
-    def _copy_file(self, src: str, image_path: str) -> None:
-        host = resolve_in_root(self.rootfs, image_path, follow_final=False)
-        st = os.lstat(src)
-        if os.path.lexists(host):
-            if os.path.isdir(host) and not os.path.islink(host):
-                shutil.rmtree(host)
-            else:
-                os.unlink(host)
-        if stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(src), host)
+                self._copy_tree(fd, dfd, top, deadline, where)
+            finally:
+                os.close(dfd)
             return
-        fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
-            shutil.copyfileobj(f, out, 1 << 20)
-            os.fchmod(out.fileno(), stat.S_IMODE(st.st_mode))
-            if os.geteuid() == 0:
-                os.fchown(out.fileno(), 0, 0)
+        if not stat.S_ISREG(st.st_mode):
+            raise BuildFailed("InvalidCopySource", f"{where}: COPY source {name} is not a regular file or directory "
+                              "(a pipe, socket or device cannot be copied).")
+        into_dir = dest_is_dir
+        if not into_dir:
+            rootfd = self._tree()
+            try:
+                with contextlib.suppress(OSError):
+                    os.close(fsops.open_in_root(rootfd, "/".join(clean_parts(dest)), os.O_PATH | os.O_DIRECTORY))
+                    into_dir = True
+            finally:
+                os.close(rootfd)
+        parts = clean_parts(f"{dest.rstrip('/')}/{name}" if into_dir else dest)
+        if not parts:
+            raise BuildFailed("InvalidCommandContent", f"{where}: COPY cannot replace the image's root directory.")
+        pfd = self._mkdirs("/".join(parts[:-1]))
+        try:
+            self._copy_file(fd, st, pfd, parts[-1], deadline, where)
+        finally:
+            os.close(pfd)
 
-    def _copy_tree(self, src_dir: str, image_dir: str) -> None:
-        top = os.path.realpath(src_dir) == os.path.realpath(str(self.spec.context_dir))
-        for name in sorted(os.listdir(src_dir)):
-            if self.cancelled():
-                raise BuildCancelled()
+    def _copy_file(self, src: int, st: os.stat_result, dstdir: int, name: str, deadline: float, where: str) -> None:
+        fsops.remove_at(dstdir, name)
+        out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dstdir)
+        try:
+            while chunk := os.read(src, 1 << 20):
+                self._check_time(deadline, where)
+                os.write(out, chunk)
+            os.fchmod(out, stat.S_IMODE(st.st_mode))
+            if os.geteuid() == 0:
+                os.fchown(out, 0, 0)
+        finally:
+            os.close(out)
+
+    def _check_time(self, deadline: float, where: str) -> None:
+        if self.cancelled():
+            raise BuildCancelled()
+        if time.monotonic() > deadline:
+            raise BuildFailed("CopyTimeout", f"{where}: the COPY ran longer than {self.spec.step_timeout:g}s and was "
+                              "stopped. Copy less (a .imgb store or other large tree inside the configuration "
+                              "directory?), or split it.")
+        self._check_disk(where)
+
+    def _copy_tree(self, srcdir: int, dstdir: int, top: bool, deadline: float, where: str) -> None:
+        store = os.stat(self.store.root)
+        for name in sorted(os.listdir(srcdir)):
+            self._check_time(deadline, where)
             if top and is_imgb_own(name):
                 continue  # as copy_inputs hashes it: imgb's own files are not the user's content
-            src = os.path.join(src_dir, name)
-            target = f"{image_dir.rstrip('/')}/{name}"
-            if os.path.isdir(src) and not os.path.islink(src) and os.path.samefile(src, self.store.root):
-                continue  # a store inside the copied tree holds this very build: copying it never ends
-            if os.path.isdir(src) and not os.path.islink(src):
-                self._mkdirs(target)
-                self._copy_tree(src, target)
-            elif os.path.isfile(src) or os.path.islink(src):
-                self._copy_file(src, target)
+            st = os.stat(name, dir_fd=srcdir, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                if (st.st_dev, st.st_ino) == (store.st_dev, store.st_ino):
+                    continue  # a store inside the copied tree holds this very build: copying it never ends
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=srcdir)
+                try:
+                    existing = fsops.lstat_at(dstdir, name)
+                    if existing is not None and not stat.S_ISDIR(existing.st_mode):
+                        fsops.remove_at(dstdir, name)
+                        existing = None
+                    if existing is None:
+                        os.mkdir(name, 0o755, dir_fd=dstdir)
+                    dsub = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dstdir)
+                    try:
+                        self._copy_tree(sub, dsub, False, deadline, where)
+                    finally:
+                        os.close(dsub)
+                finally:
+                    os.close(sub)
+            elif stat.S_ISLNK(st.st_mode):
+                fsops.remove_at(dstdir, name)
+                os.symlink(os.readlink(name, dir_fd=srcdir), name, dir_fd=dstdir)
+            elif stat.S_ISREG(st.st_mode):
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=srcdir)
+                try:
+                    fst = os.fstat(fd)
+                    if stat.S_ISREG(fst.st_mode):
+                        self._copy_file(fd, fst, dstdir, name, deadline, where)
+                finally:
+                    os.close(fd)
+
+    def _check_disk(self, where: str) -> None:
+        reason = disk_low(self.store.tmp)
+        if reason:
+            raise BuildFailed("DiskFull", f"{where}: {reason}")
 
     # -- layers ------------------------------------------------------------------------------
     def _empty(self, created_by: str) -> None:
@@ -441,6 +552,21 @@ class Builder:
         self.diff_ids.append(info.digest)
         self.history.append({"created": EPOCH_ISO, "created_by": created_by[:1024]})
         self.log(f"  layer {info.digest[:19]} ({info.entries} entries, {info.size} bytes)")
+
+
+def disk_low(path: Path) -> str | None:
+    """Why a build must stop before it fills the disk holding ``path``, or None."""
+    try:
+        reserve = sandbox.operator_limit("IMGB_BUILD_MIN_FREE")
+    except sandbox.SetupError as e:
+        return str(e)
+    st = os.statvfs(path)
+    free = st.f_bavail * st.f_frsize
+    if free >= reserve:
+        return None
+    return (f"the disk holding the store has {free} bytes free, less than IMGB_BUILD_MIN_FREE ({reserve} bytes): "
+            "the build stopped instead of filling it. Free some space (or lower IMGB_BUILD_MIN_FREE), then "
+            "apply again.")
 
 
 def sweep_stale_work(tmp: Path) -> None:

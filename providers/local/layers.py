@@ -12,17 +12,20 @@ inside the root. ``tarfile.extractall`` is not used: it follows symlinks out of 
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import hashlib
 import os
 import shutil
 import stat
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from imgb.providers.local.inroot import clean_parts, resolve_in_root
+from imgb.providers.local import fsops
+from imgb.providers.local.inroot import clean_parts
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -45,25 +48,36 @@ Snapshot = dict[str, Entry]
 
 
 def snapshot(root: str) -> Snapshot:
-    """Stat-walk ``root`` without following symlinks."""
+    """Stat-walk ``root`` without following symlinks (directories opened by fd, O_NOFOLLOW)."""
     out: Snapshot = {}
 
-    def walk(host: str, rel: str) -> None:
-        try:
-            it = os.scandir(host)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        with it:
-            for e in it:
-                st = e.stat(follow_symlinks=False)
-                if stat.S_ISSOCK(st.st_mode):
+    def walk(dirfd: int, rel: str) -> None:
+        with os.scandir(dirfd) as it:
+            entries = list(it)
+        for e in entries:
+            st = e.stat(follow_symlinks=False)
+            if stat.S_ISSOCK(st.st_mode):
+                continue
+            path = f"{rel}{e.name}"
+            out[path] = Entry(st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            if stat.S_ISDIR(st.st_mode) and not (rel == "" and e.name in _RUNTIME_DIRS):
+                try:
+                    fd = os.open(e.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dirfd)
+                except (FileNotFoundError, NotADirectoryError):
                     continue
-                path = f"{rel}{e.name}"
-                out[path] = Entry(st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                if stat.S_ISDIR(st.st_mode) and not (rel == "" and e.name in _RUNTIME_DIRS):
-                    walk(e.path, path + "/")
+                try:
+                    walk(fd, path + "/")
+                finally:
+                    os.close(fd)
 
-    walk(root, "")
+    try:
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return out
+    try:
+        walk(top, "")
+    finally:
+        os.close(top)
     return out
 
 
@@ -118,67 +132,102 @@ def write_layer(
     *,
     epoch: int,
     uid_map: Callable[[int], int] | None = None,
+    extra: Sequence[tarfile.TarInfo] = (),
 ) -> LayerInfo:
     """Write a deterministic tar of ``paths`` (relative to ``root``) plus whiteouts for
-    ``deleted`` to ``out``; returns its sha256 (the layer is uncompressed, so digest = diff_id)."""
+    ``deleted`` to ``out``; returns its sha256 (the layer is uncompressed, so digest = diff_id).
+
+    ``extra``: entries recorded as they are, not read from the tree: the device nodes of an
+    imported image, which are never created on the host (``extract_layer``).
+    """
     hw = _HashingWriter(out)
-    names: list[tuple[str, bool]] = [(p, False) for p in paths]
+    names: list[tuple[str, str]] = [(p, "path") for p in paths]
     for d in deleted:
         parent, _, base = d.rpartition("/")
-        names.append((f"{parent}/{WHITEOUT}{base}" if parent else f"{WHITEOUT}{base}", True))
+        names.append((f"{parent}/{WHITEOUT}{base}" if parent else f"{WHITEOUT}{base}", "whiteout"))
+    extras = {ti.name: ti for ti in extra}
+    names += [(name, "extra") for name in extras if name not in set(paths)]
     names.sort(key=lambda n: _sort_key(n[0]))
     seen_inodes: dict[tuple[int, int], str] = {}
     count = 0
-    with tarfile.open(fileobj=hw, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-        for name, is_whiteout in names:
-            if is_whiteout:
-                ti = tarfile.TarInfo(name)
-                ti.mtime = epoch
-                ti.mode = 0o644
-                tar.addfile(ti)
-                count += 1
-                continue
-            host = os.path.join(root, name)
-            try:
-                st = os.lstat(host)
-            except FileNotFoundError:
-                continue
-            ti = tarfile.TarInfo(name)
-            ti.mode = stat.S_IMODE(st.st_mode)
-            ti.uid = uid_map(st.st_uid) if uid_map else st.st_uid
-            ti.gid = uid_map(st.st_gid) if uid_map else st.st_gid
-            ti.uname = ti.gname = ""
-            ti.mtime = min(int(st.st_mtime), epoch)
-            fileobj: IO[bytes] | None = None
-            if stat.S_ISREG(st.st_mode):
-                key = (st.st_dev, st.st_ino)
-                if st.st_nlink > 1 and key in seen_inodes:
-                    ti.type = tarfile.LNKTYPE
-                    ti.linkname = seen_inodes[key]
-                else:
-                    seen_inodes[key] = name
-                    ti.type = tarfile.REGTYPE
-                    ti.size = st.st_size
-                    fileobj = open(host, "rb")
-            elif stat.S_ISDIR(st.st_mode):
-                ti.type = tarfile.DIRTYPE
-            elif stat.S_ISLNK(st.st_mode):
-                ti.type = tarfile.SYMTYPE
-                ti.linkname = os.readlink(host)
-            elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-                ti.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-                ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-            elif stat.S_ISFIFO(st.st_mode):
-                ti.type = tarfile.FIFOTYPE
-            else:
-                continue
-            try:
-                tar.addfile(ti, fileobj)
-            finally:
-                if fileobj:
-                    fileobj.close()
-            count += 1
+    rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        with tarfile.open(fileobj=hw, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+            for name, kind in names:
+                if kind == "whiteout":
+                    ti = tarfile.TarInfo(name)
+                    ti.mtime = epoch
+                    ti.mode = 0o644
+                    tar.addfile(ti)
+                    count += 1
+                    continue
+                if kind == "extra":
+                    ti = copy.copy(extras[name])
+                    ti.mtime, ti.uname, ti.gname, ti.pax_headers = min(int(ti.mtime), epoch), "", "", {}
+                    if uid_map:
+                        ti.uid, ti.gid = uid_map(ti.uid), uid_map(ti.gid)
+                    tar.addfile(ti)
+                    count += 1
+                    continue
+                if _add_entry(tar, rootfd, name, epoch, uid_map, seen_inodes):
+                    count += 1
+    finally:
+        os.close(rootfd)
     return LayerInfo("sha256:" + hw.h.hexdigest(), hw.n, count)
+
+
+def _add_entry(tar: tarfile.TarFile, rootfd: int, name: str, epoch: int, uid_map: Callable[[int], int] | None,
+               seen_inodes: dict[tuple[int, int], str]) -> bool:
+    """Add tree entry ``name`` to ``tar``, opened beneath the root through no symlink."""
+    parent, _, base = name.rpartition("/")
+    try:
+        pfd = fsops.open_beneath(rootfd, parent, os.O_PATH | os.O_DIRECTORY) if parent else os.dup(rootfd)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    fileobj: IO[bytes] | None = None
+    try:
+        try:
+            st = os.stat(base, dir_fd=pfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        ti = tarfile.TarInfo(name)
+        ti.mode = stat.S_IMODE(st.st_mode)
+        ti.uid = uid_map(st.st_uid) if uid_map else st.st_uid
+        ti.gid = uid_map(st.st_gid) if uid_map else st.st_gid
+        ti.uname = ti.gname = ""
+        ti.mtime = min(int(st.st_mtime), epoch)
+        if stat.S_ISREG(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if st.st_nlink > 1 and key in seen_inodes:
+                ti.type = tarfile.LNKTYPE
+                ti.linkname = seen_inodes[key]
+            else:
+                fd = os.open(base, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=pfd)
+                fileobj = os.fdopen(fd, "rb")
+                fst = os.fstat(fd)
+                if not stat.S_ISREG(fst.st_mode):
+                    raise UnsafeEntry(f"{name} changed while its layer was written")
+                seen_inodes[key] = name
+                ti.type = tarfile.REGTYPE
+                ti.size = fst.st_size
+        elif stat.S_ISDIR(st.st_mode):
+            ti.type = tarfile.DIRTYPE
+        elif stat.S_ISLNK(st.st_mode):
+            ti.type = tarfile.SYMTYPE
+            ti.linkname = os.readlink(base, dir_fd=pfd)
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            ti.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
+            ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+        elif stat.S_ISFIFO(st.st_mode):
+            ti.type = tarfile.FIFOTYPE
+        else:
+            return False
+        tar.addfile(ti, fileobj)
+        return True
+    finally:
+        if fileobj:
+            fileobj.close()
+        os.close(pfd)
 
 
 def all_paths(snap: Snapshot) -> list[str]:
@@ -188,30 +237,27 @@ def all_paths(snap: Snapshot) -> list[str]:
 # -- extraction ----------------------------------------------------------------------------------
 
 
+class VerifyingReader:
+    """Reads a blob while hashing it: a layer's digest is checked as it is applied."""
+
+    def __init__(self, f: IO[bytes]):
+        self.f = f
+        self.h = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.f.read(n)
+        self.h.update(data)
+        return data
+
+    def finish(self) -> str:
+        """The digest of the whole blob (the rest, past the end of the tar, is read too)."""
+        while self.read(1 << 20):
+            pass
+        return "sha256:" + self.h.hexdigest()
+
+
 class UnsafeEntry(ValueError):
     """A layer entry that cannot be applied safely (reported, the build fails)."""
-
-
-def _can_mknod() -> bool:
-    # Device nodes only as real root outside a user namespace; elsewhere /dev is a tmpfs anyway.
-    if os.geteuid() != 0:
-        return False
-    try:
-        with open("/proc/self/uid_map") as f:
-            return f.read().split() == ["0", "0", "4294967295"]
-    except OSError:
-        return False
-
-
-def _remove(path: str) -> None:
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(path)
-    else:
-        os.unlink(path)
 
 
 def iter_members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
@@ -222,95 +268,143 @@ def iter_members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
         yield ti
 
 
-def extract_layer(fileobj: IO[bytes], root: str, *, chown: bool = True) -> int:
-    """Apply one layer (whiteouts included) onto ``root``; returns the number of entries."""
-    mknod_ok = _can_mknod()
-    dir_meta: list[tuple[str, int, float]] = []
+@dataclass
+class Extracted:
+    entries: int
+    devices: list[tarfile.TarInfo]
+    """Device nodes the layer holds: recorded, never created on the host."""
+
+
+def extract_layer(fileobj: IO[bytes] | VerifyingReader, root: str, *, chown: bool = True) -> Extracted:
+    """Apply one layer (whiteouts included) onto ``root``.
+
+    Everything goes through file descriptors: an entry's parent directory is opened (made if
+    missing) with the image's own view of its links (``fsops.open_in_root``), and the entry is
+    made in it by name with O_NOFOLLOW, so no link in the layer, and no later entry replacing a
+    directory by a link, can make the host write, chmod or remove outside the tree. Device nodes
+    are not made (the tree is no place for them, and RUN could open them); hard links must name
+    a regular file in the tree.
+    """
+    rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return _extract(fileobj, rootfd, chown)
+    finally:
+        os.close(rootfd)
+
+
+def _extract(fileobj: IO[bytes] | VerifyingReader, rootfd: int, chown: bool) -> Extracted:
+    dir_times: list[tuple[str, float]] = []
+    devices: list[tarfile.TarInfo] = []
     n = 0
-    with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
+    with tarfile.open(fileobj=fileobj, mode="r|*") as tar:  # type: ignore[call-overload]
         for ti in iter_members(tar):
             parts = clean_parts(ti.name)
             if not parts:
                 continue
             n += 1
-            parent = resolve_in_root(root, "/".join(parts[:-1]))
-            base = parts[-1]
-            if base == OPAQUE:
-                if os.path.isdir(parent) and not os.path.islink(parent):
-                    for child in os.listdir(parent):
-                        _remove(os.path.join(parent, child))
-                continue
-            if base.startswith(WHITEOUT):
-                _remove(os.path.join(parent, base[len(WHITEOUT) :]))
-                continue
-            if not os.path.isdir(parent) or os.path.islink(parent):
-                _mkdirs_in_root(root, "/".join(parts[:-1]))
-                parent = resolve_in_root(root, "/".join(parts[:-1]))
-            target = os.path.join(parent, base)
-            existing = os.lstat(target) if os.path.lexists(target) else None
-            if ti.isdir():
-                if existing and not stat.S_ISDIR(existing.st_mode):
-                    _remove(target)
-                    existing = None
-                if not existing:
-                    os.mkdir(target, 0o700)
-                dir_meta.append((target, ti.mode, ti.mtime))
-            else:
-                if existing:
-                    _remove(target)
-                if ti.isreg():
-                    src = tar.extractfile(ti)
-                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                    with os.fdopen(fd, "wb") as f:
-                        if src is not None:
-                            shutil.copyfileobj(src, f, 1 << 20)
-                elif ti.issym():
-                    os.symlink(ti.linkname, target)
-                elif ti.islnk():
-                    link_src = resolve_in_root(root, ti.linkname, follow_final=False)
-                    if not os.path.isfile(link_src) or os.path.islink(link_src):
-                        raise UnsafeEntry(
-                            f"hard link {ti.name!r} -> {ti.linkname!r}: target missing or not a regular file"
-                        )
-                    os.link(link_src, target)
-                    continue
-                elif ti.ischr() or ti.isblk():
-                    if not mknod_ok:
-                        continue
-                    kind = stat.S_IFCHR if ti.ischr() else stat.S_IFBLK
-                    os.mknod(target, kind | ti.mode, os.makedev(ti.devmajor, ti.devminor))
-                elif ti.isfifo():
-                    os.mkfifo(target, ti.mode)
-                else:
-                    continue
-            if chown:
+            parent, base = "/".join(parts[:-1]), parts[-1]
+            if base == OPAQUE or base.startswith(WHITEOUT):
                 try:
-                    os.lchown(target, ti.uid, ti.gid)
-                except OSError:
-                    pass
-            if not ti.issym():
-                os.chmod(target, ti.mode & 0o7777)
-                os.utime(target, (ti.mtime, ti.mtime))
-            else:
-                os.utime(target, (ti.mtime, ti.mtime), follow_symlinks=False)
-    # Directory modes and times last, deepest first, so read-only dirs do not block extraction.
-    for path, mode, mtime in reversed(dir_meta):
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, mode & 0o7777)
-            os.utime(path, (mtime, mtime))
-    return n
+                    pfd = fsops.open_in_root(rootfd, parent, os.O_RDONLY | os.O_DIRECTORY)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                try:
+                    for child in os.listdir(pfd) if base == OPAQUE else [base[len(WHITEOUT):]]:
+                        fsops.remove_at(pfd, child)
+                finally:
+                    os.close(pfd)
+                continue
+            if ti.ischr() or ti.isblk():
+                ti.name = "/".join(parts)
+                devices.append(ti)
+                continue
+            pfd = fsops.mkdirs_in_root(rootfd, parent, replace=True)
+            try:
+                made = _apply(tar, ti, rootfd, pfd, base, chown)
+            finally:
+                os.close(pfd)
+            if made is not None:
+                dir_times.append((made, ti.mtime))
+    # Directory times last (their entries changed them), through no link: a directory that a later
+    # entry moved or replaced by a link is skipped, never followed.
+    for path, mtime in reversed(dir_times):
+        try:
+            fd = fsops.open_beneath(rootfd, path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            os.utime(fd, (mtime, mtime))
+        finally:
+            os.close(fd)
+    return Extracted(n, devices)
 
 
-def _mkdirs_in_root(root: str, rel: str) -> None:
-    parts = clean_parts(rel)
-    for i in range(1, len(parts) + 1):
-        p = resolve_in_root(root, "/".join(parts[:i]))
-        if os.path.lexists(p) and not os.path.isdir(p):
-            _remove(p)
-        if not os.path.exists(p):
-            os.mkdir(p, 0o755)
+def _apply(tar: tarfile.TarFile, ti: tarfile.TarInfo, rootfd: int, pfd: int, base: str, chown: bool) -> str | None:
+    """Make entry ``base`` of directory ``pfd`` from ``ti``; returns the directory's path in the
+    tree when it made a directory (its time is set at the end)."""
+    existing = fsops.lstat_at(pfd, base)
+    if ti.isdir():
+        if existing is not None and not stat.S_ISDIR(existing.st_mode):
+            fsops.remove_at(pfd, base)
+            existing = None
+        if existing is None:
+            os.mkdir(base, 0o700, dir_fd=pfd)
+        fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+        try:
+            _meta(fd, ti, chown)
+            return os.path.relpath(os.readlink(f"/proc/self/fd/{fd}"), os.readlink(f"/proc/self/fd/{rootfd}"))
+        finally:
+            os.close(fd)
+    if existing is not None:
+        fsops.remove_at(pfd, base)
+    if ti.isreg():
+        src = tar.extractfile(ti)
+        fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=pfd)
+        with os.fdopen(fd, "wb") as f:
+            if src is not None:
+                shutil.copyfileobj(src, f, 1 << 20)
+            f.flush()
+            _meta(fd, ti, chown)
+    elif ti.issym():
+        os.symlink(ti.linkname, base, dir_fd=pfd)
+        if chown:
+            with contextlib.suppress(OSError):
+                os.chown(base, ti.uid, ti.gid, dir_fd=pfd, follow_symlinks=False)
+        os.utime(base, (ti.mtime, ti.mtime), dir_fd=pfd, follow_symlinks=False)
+    elif ti.islnk():
+        target = clean_parts(ti.linkname)
+        try:
+            tfd = fsops.open_in_root(rootfd, "/".join(target[:-1]), os.O_PATH | os.O_DIRECTORY) if target else None
+        except OSError:
+            tfd = None
+        if tfd is None:
+            raise UnsafeEntry(f"hard link {ti.name!r} -> {ti.linkname!r}: target missing or not a regular file")
+        try:
+            st = fsops.lstat_at(tfd, target[-1])
+            if st is None or not stat.S_ISREG(st.st_mode):
+                raise UnsafeEntry(f"hard link {ti.name!r} -> {ti.linkname!r}: target missing or not a regular file")
+            os.link(target[-1], base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
+        finally:
+            os.close(tfd)
+    elif ti.isfifo():
+        os.mkfifo(base, 0o600, dir_fd=pfd)
+        fd = os.open(base, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+        try:
+            _meta(fd, ti, chown)
+        finally:
+            os.close(fd)
+    return None
 
 
-def extract_file(path: Path, root: str) -> int:
+def _meta(fd: int, ti: tarfile.TarInfo, chown: bool) -> None:
+    """Owner, mode (after the owner: chown clears set-id bits) and time of an open entry."""
+    if chown:
+        with contextlib.suppress(OSError):
+            os.fchown(fd, ti.uid, ti.gid)
+    os.fchmod(fd, ti.mode & 0o7777)
+    os.utime(fd, (ti.mtime, ti.mtime))
+
+
+def extract_file(path: Path, root: str) -> Extracted:
     with open(path, "rb") as f:
         return extract_layer(f, root)

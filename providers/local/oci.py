@@ -77,6 +77,10 @@ class _suppress_missing:
         return et is not None and issubclass(et, FileNotFoundError)
 
 
+class CorruptBlob(ValueError):
+    """A blob whose content does not match its digest."""
+
+
 class Layout:
     """One OCI image layout directory."""
 
@@ -121,7 +125,12 @@ class Layout:
         os.replace(tmp_path, path)
 
     def read_blob(self, digest: str) -> bytes:
-        return self.blob_path(digest).read_bytes()
+        """The blob's bytes, checked against its digest (a changed blob is an error, not content)."""
+        data = self.blob_path(digest).read_bytes()
+        if sha256_digest(data) != digest:
+            raise CorruptBlob(f"blob {digest} in {self.path} does not match its digest: the store was changed "
+                              "behind imgb's back. Import or build the image again.")
+        return data
 
     def open_blob(self, digest: str) -> IO[bytes]:
         return open(self.blob_path(digest), "rb")
@@ -176,7 +185,10 @@ class Layout:
         live: set[str] = set()
         for m in self.read_index():
             with _suppress_missing():
-                live.update(self.manifest_blobs(m["digest"]))
+                try:
+                    live.update(self.manifest_blobs(m["digest"]))
+                except CorruptBlob:
+                    return 0  # what a changed manifest refers to is unknown: remove nothing
         removed = 0
         for p in self.blobs.iterdir():
             if p.name.startswith(".tmp-"):

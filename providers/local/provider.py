@@ -32,7 +32,7 @@ from imgb.providers.local import baseimages
 from imgb.providers.local.checks import check_desired
 from imgb.providers.local.oci import link_blob
 from imgb.providers.local.store import InvalidRegion, Store, check_region, image_id, now_iso, token_key
-from imgb.providers.local.worker import process_start_time
+from imgb.providers.local.worker import lost_error, process_start_time
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 _COMPONENT_IN = ("name", "version", "type", "system_type", "description", "content", "tags")
@@ -291,8 +291,7 @@ class LocalProvider:
         with self.store.lock():
             op = self.store.get_op(key) or {"key": key}
             if op.get("state") in ("running", "queued"):
-                op.update(state="failed", error={"code": "BuildWorkerLost", "retryable": True,
-                                                 "message": f"{why}; starting it again will rebuild."})
+                op.update(state="failed", error=lost_error(self.store, why))
                 self.store.put_op(op)
 
     def cancel(self, kind: Kind, handle: Mapping[str, Any]) -> None:

@@ -85,9 +85,12 @@ def _run(store: Store, key: str, context_dir: str | None, secrets: Sequence[str]
 
     def log(line: str) -> None:
         line = scrub(line)  # commands and their output may hold sensitive variable values
-        log_file.write(_stamp(line))
-        if line.startswith("step "):
-            store.update_op(key, progress=line[5:][:200])
+        try:
+            log_file.write(_stamp(line))
+            if line.startswith("step "):
+                store.update_op(key, progress=line[5:][:200])
+        except OSError:
+            pass  # a full disk must not turn a build's own failure into a lost worker
 
     template = store.get(region, "templates", str(desired.get("template_id")))
     if template is None:
@@ -149,8 +152,9 @@ def _run(store: Store, key: str, context_dir: str | None, secrets: Sequence[str]
         log("internal error:\n" + traceback.format_exc())
         store.update_op(key, state="failed", finished=now_iso(),
                         # Only a full or busy disk may clear up by itself; a retry repeats anything else.
+                        # A full disk is final (a retry would fill it again); only a busy resource may clear up.
                         error={"code": "InternalError",
-                               "retryable": isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EAGAIN, errno.EBUSY),
+                               "retryable": isinstance(e, OSError) and e.errno in (errno.EAGAIN, errno.EBUSY),
                                "message": f"the local build failed unexpectedly ({type(e).__name__}); "
                                           f"see the build log {log_path}"})
     finally:
@@ -182,10 +186,18 @@ def _run_rootless(store: Store, key: str, context_dir: str | None) -> None:
         op = store.get_op(key) or {"key": key}
         if op.get("state") == "running":
             how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-            op.update(state="failed", finished=now_iso(), error={
-                "code": "BuildWorkerLost", "retryable": True,
-                "message": f"the build process {how} without a result; starting it again will rebuild."})
+            op.update(state="failed", finished=now_iso(), error=lost_error(store, f"the build process {how}"))
             store.put_op(op)
+
+
+def lost_error(store: Store, what: str) -> dict[str, Any]:
+    """The error of a build whose worker died without a result: retried, unless the disk is full
+    (dying of a full disk, a retry would only fill it again)."""
+    low = builder.disk_low(store.tmp)
+    if low:
+        return {"code": "DiskFull", "retryable": False, "message": f"{what} without a result: {low}"}
+    return {"code": "BuildWorkerLost", "retryable": True,
+            "message": f"{what} without a result; starting it again will rebuild."}
 
 
 def _attrs(rec: dict[str, Any]) -> dict[str, Any]:

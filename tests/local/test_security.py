@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from imgb.providers.base import ProviderError
-from imgb.providers.local import LocalProvider, import_image, layers, sandbox
+from imgb.providers.local import LocalProvider, fsops, import_image, layers, sandbox
 from imgb.providers.local.baseimages import make_busybox_rootfs
-from imgb.providers.local.inroot import resolve_in_root
 from tests.local.conftest import Build, needs_sandbox
 
 ESCAPE_C = r"""
@@ -151,22 +150,37 @@ def test_hostile_layers_cannot_write_outside_the_root(tmp_path: Path) -> None:
     ])
     layers.extract_layer(layer, str(root))
     assert list(victim.iterdir()) == []
-    assert (Path(resolve_in_root(str(root), str(victim))) / "through-link").exists()
+    assert (root / str(victim).lstrip("/") / "through-link").exists()
     hardlink = _tar([_link("hl", str(tmp_path / "outside"), tarfile.LNKTYPE)])
     (tmp_path / "outside").write_text("host")
     with pytest.raises(layers.UnsafeEntry):
         layers.extract_layer(hardlink, str(root))
 
 
-def test_resolve_in_root_clamps_dotdot_and_absolute_links(tmp_path: Path) -> None:
+def test_paths_resolve_inside_the_tree_like_after_a_chroot(tmp_path: Path) -> None:
     root = tmp_path / "r"
     (root / "a").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "etc" / "passwd").write_text("image")
     (root / "a" / "up").symlink_to("../../../../..")
     (root / "abs").symlink_to("/a")
-    assert resolve_in_root(str(root), "/../../etc/passwd") == str(root / "etc/passwd")
-    assert resolve_in_root(str(root), "a/up/etc") == str(root / "etc")
-    assert resolve_in_root(str(root), "abs/x") == str(root / "a/x")
-    assert resolve_in_root(str(root), "abs", follow_final=False) == str(root / "abs")
+    rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+    try:
+        def real(path: str, flags: int = os.O_PATH) -> str:
+            fd = fsops.open_in_root(rootfd, path, flags)
+            try:
+                return os.readlink(f"/proc/self/fd/{fd}")
+            finally:
+                os.close(fd)
+
+        assert real("/../../etc/passwd") == str(root / "etc/passwd")
+        assert real("a/up/etc") == str(root / "etc")
+        assert real("abs") == str(root / "a")
+        assert real("abs", os.O_PATH | os.O_NOFOLLOW) == str(root / "abs")
+        with pytest.raises(OSError):
+            fsops.open_beneath(rootfd, "abs", os.O_PATH)  # no link at all on that path
+    finally:
+        os.close(rootfd)
 
 
 @needs_sandbox

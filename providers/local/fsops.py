@@ -1,0 +1,224 @@
+"""File operations on untrusted trees, by file descriptor.
+
+Image trees (base layers, what RUN left behind) and configuration directories (COPY sources)
+are not trusted: any component of a path may be a symbolic link, and between a check and a use
+by path a component may be swapped for one. So nothing here checks a path and then uses it:
+every operation starts from a directory file descriptor and lets the kernel resolve the rest.
+
+* ``open_beneath``: no symbolic link at all, never above the directory (``openat2`` with
+  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+* ``open_inside``: symbolic links allowed while they stay below the directory (RESOLVE_BENEATH),
+  for COPY sources that link within the configuration directory;
+* ``open_in_root``: the image's own view, where links are resolved as after a chroot to the tree
+  (RESOLVE_IN_ROOT: an absolute target starts at the tree, ``..`` stops there), for COPY
+  destinations, WORKDIR and the parents of layer entries.
+
+On kernels without openat2 (before 5.6) the same rules are kept by walking one component at a
+time from a directory fd with O_NOFOLLOW, resolving links by hand. Magic links (/proc/self/fd/N)
+are never followed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import shutil
+import stat
+
+SYS_OPENAT2 = 437  # the same number on every architecture
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
+RESOLVE_IN_ROOT = 0x10
+MAX_SYMLINKS = 40
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_have_openat2: bool | None = None
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+def _openat2(dirfd: int, path: str, flags: int, mode: int, resolve: int) -> int | None:
+    """The fd, or None when this kernel has no openat2 (raises OSError for real errors)."""
+    global _have_openat2
+    if _have_openat2 is False:
+        return None
+    how = _OpenHow(flags | os.O_CLOEXEC, mode if flags & os.O_CREAT else 0, resolve | RESOLVE_NO_MAGICLINKS)
+    while True:
+        fd = _libc.syscall(SYS_OPENAT2, dirfd, os.fsencode(path), ctypes.byref(how), ctypes.sizeof(how))
+        if fd >= 0:
+            _have_openat2 = True
+            return int(fd)
+        e = ctypes.get_errno()
+        if e == errno.EAGAIN:  # the kernel saw a concurrent rename and refused to guess: retry
+            continue
+        if e in (errno.ENOSYS, errno.EPERM) and _have_openat2 is None:
+            _have_openat2 = False  # EPERM: a seccomp filter (an old container runtime) refuses it
+            return None
+        raise OSError(e, os.strerror(e), path)
+
+
+def _parts(path: str) -> list[str]:
+    return [p for p in path.split("/") if p not in ("", ".")]
+
+
+def open_beneath(dirfd: int, path: str, flags: int, mode: int = 0o600) -> int:
+    """Open ``path`` below ``dirfd`` through no symbolic link (the last component included)."""
+    fd = _openat2(dirfd, path or ".", flags, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
+    if fd is not None:
+        return fd
+    parts = _parts(path)
+    if ".." in parts:
+        raise OSError(errno.EXDEV, "the path leaves its directory", path)
+    cur = os.dup(dirfd)
+    try:
+        for i, name in enumerate(parts):
+            last = i == len(parts) - 1
+            nxt = os.open(name, (flags if last else os.O_PATH | os.O_DIRECTORY) | os.O_NOFOLLOW | os.O_CLOEXEC,
+                          mode, dir_fd=cur)
+            os.close(cur)
+            cur = nxt
+        if not parts:
+            nxt = os.open(".", flags | os.O_CLOEXEC, dir_fd=cur)
+            os.close(cur)
+            cur = nxt
+        return cur
+    except BaseException:
+        os.close(cur)
+        raise
+
+
+def open_inside(dirfd: int, path: str, flags: int) -> int:
+    """Open ``path`` below ``dirfd``; symbolic links may be followed while they stay below it."""
+    fd = _openat2(dirfd, path or ".", flags, 0, RESOLVE_BENEATH)
+    if fd is not None:
+        return fd
+    return _walk(dirfd, path, flags, clamp=False)
+
+
+def open_in_root(rootfd: int, path: str, flags: int, mode: int = 0o600) -> int:
+    """Open ``path`` as a process chrooted to ``rootfd`` would (links resolved inside the tree)."""
+    fd = _openat2(rootfd, path or ".", flags, mode, RESOLVE_IN_ROOT)
+    if fd is not None:
+        return fd
+    return _walk(rootfd, path, flags, clamp=True, mode=mode)
+
+
+def _walk(rootfd: int, path: str, flags: int, *, clamp: bool, mode: int = 0o600) -> int:
+    """openat2's RESOLVE_IN_ROOT (``clamp``) or RESOLVE_BENEATH, by hand: one component at a time
+    with O_NOFOLLOW, links read and resolved against the stack of directories walked so far."""
+    stack = [os.dup(rootfd)]
+    pending = _parts(path)
+    hops = 0
+    try:
+        while pending:
+            name = pending.pop(0)
+            if name == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop())
+                elif not clamp:
+                    raise OSError(errno.EXDEV, "the path leaves its directory", path)
+                continue
+            last = not pending
+            try:
+                st = os.stat(name, dir_fd=stack[-1], follow_symlinks=False)
+            except FileNotFoundError:
+                if last and flags & os.O_CREAT:
+                    return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=stack[-1])
+                raise
+            if stat.S_ISLNK(st.st_mode) and not (last and flags & os.O_NOFOLLOW):
+                hops += 1
+                if hops > MAX_SYMLINKS:
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+                target = os.readlink(name, dir_fd=stack[-1])
+                if target.startswith("/"):
+                    if not clamp:
+                        raise OSError(errno.EXDEV, "an absolute symbolic link leaves the directory", path)
+                    while len(stack) > 1:
+                        os.close(stack.pop())
+                pending = _parts(target) + pending
+                continue
+            if last:
+                return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=stack[-1])
+            stack.append(os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=stack[-1]))
+        return os.open(".", flags | os.O_CLOEXEC, dir_fd=stack[-1])
+    finally:
+        for fd in stack:
+            os.close(fd)
+
+
+def mkdirs_in_root(rootfd: int, path: str, *, replace: bool = False, mode: int = 0o755, _hops: int = 0) -> int:
+    """An O_PATH fd of directory ``path`` in the tree (the image's view), making what is missing.
+
+    An entry on the way that is not a directory is removed first with ``replace`` (a layer may
+    turn a file into a directory), else FileExistsError; a link to a missing directory has its
+    target made (in the tree), as ``mkdir -p`` in a chroot would. Directories are made one
+    component at a time from the fd of their parent, so none can be made outside the tree.
+    """
+    parts = _parts(path)
+    if ".." in parts:
+        raise OSError(errno.EINVAL, "not a clean path", path)
+    cur = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=rootfd)
+    try:
+        for i, name in enumerate(parts):
+            try:
+                nxt = open_in_root(rootfd, "/".join(parts[: i + 1]), os.O_PATH | os.O_DIRECTORY)
+            except (FileNotFoundError, NotADirectoryError) as e:
+                st = lstat_at(cur, name)
+                if st is not None and stat.S_ISLNK(st.st_mode) and not replace and isinstance(e, FileNotFoundError):
+                    if _hops >= MAX_SYMLINKS:
+                        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path) from e
+                    target = os.readlink(name, dir_fd=cur)
+                    base = [] if target.startswith("/") else parts[:i]
+                    os.close(cur)
+                    cur = -1
+                    return mkdirs_in_root(rootfd, _in_root("/".join([*base, target, *parts[i + 1:]])),
+                                          mode=mode, _hops=_hops + 1)
+                if st is not None:
+                    if not replace:
+                        raise FileExistsError(errno.EEXIST, "exists in the image and is not a directory",
+                                              "/" + "/".join(parts[: i + 1])) from e
+                    remove_at(cur, name)
+                os.mkdir(name, mode, dir_fd=cur)
+                nxt = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=cur)
+            os.close(cur)
+            cur = nxt
+        return cur
+    except BaseException:
+        if cur >= 0:
+            os.close(cur)
+        raise
+
+
+def _in_root(path: str) -> str:
+    """``path`` with ``..`` applied lexically and stopped at the top, as at the root of a tree."""
+    out: list[str] = []
+    for p in _parts(path):
+        if p == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(p)
+    return "/".join(out)
+
+
+def remove_at(dirfd: int, name: str) -> None:
+    """Remove entry ``name`` of directory ``dirfd`` (a directory with everything in it), by fd."""
+    try:
+        st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(name, dir_fd=dirfd)
+    else:
+        os.unlink(name, dir_fd=dirfd)
+
+
+def lstat_at(dirfd: int, name: str) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
