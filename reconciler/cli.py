@@ -327,10 +327,16 @@ def plan(
     var_file: VarFileOpt = None,
     parallelism: Annotated[int, typer.Option("--parallelism", min=1)] = 10,
     lock_timeout: Annotated[str, typer.Option("--lock-timeout")] = "0s",
+    generate_config_out: Annotated[
+        str | None,
+        typer.Option("--generate-config-out", help="Write HCL for import blocks whose target is not declared to FILE (a new *.imgb.hcl)."),
+    ] = None,
 ) -> None:
     """Show what apply would do: builds, copies, shares and deletes, with the reasons."""
     from imgb.reconciler.project import write_private
 
+    if generate_config_out:
+        _generate_config(generate_config_out, var, var_file, lock_timeout)
     project = _project(var, var_file)
     fmt_ = "json" if json_ else format_
     if fmt_ not in ("human", "json", "markdown"):
@@ -363,6 +369,36 @@ def plan(
             raise Exit(2)
 
 
+def _generate_config(path: str, var: list[str] | None, var_file: list[str] | None, lock_timeout: str) -> None:
+    """Write HCL for the targets of import blocks that the configuration does not declare, read
+    from the objects; the plan that follows then includes them."""
+    from imgb.diagnostics import DiagnosticError, error
+    from imgb.reconciler.generate import generated_config
+    from imgb.reconciler.project import write_private
+    from imgb.reconciler.refactor import plan_refactoring
+
+    target = Path(path)
+    if target.exists():
+        raise DiagnosticError(error("Target generated file already exists",
+                                    f"{path} already exists; -generate-config-out writes a new file. Remove it or choose another name."))
+    if not target.name.endswith(".imgb.hcl") or target.resolve().parent != _DIR["path"].resolve():
+        raise DiagnosticError(error("Invalid generated file name",
+                                    f"{path} would not be part of the configuration: give a new *.imgb.hcl file in {_DIR['path']}."))
+    project = _project(var, var_file)
+    config, _ = project.load()
+    manager = project.state_manager()
+    with manager.session("plan", lock_timeout=_lock_timeout(lock_timeout), reader=True) as session:
+        refactoring = plan_refactoring(config, session.state, project.providers(), project.masker())
+    if refactoring.diagnostics.has_errors():
+        raise DiagnosticError(refactoring.diagnostics)
+    project.close()
+    if not refactoring.unconfigured_imports:
+        _err("Every import block's target is declared; nothing to generate.\n")
+        return
+    write_private(target, generated_config(refactoring.unconfigured_imports).encode())
+    _err(f"Wrote {path} for {', '.join(a for a, _, _ in refactoring.unconfigured_imports)}. Review it.\n\n")
+
+
 def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, parallelism: int) -> ApplyResult:
     from contextlib import nullcontext
 
@@ -391,6 +427,14 @@ def _run_apply(project: Project, manager: Any, session: Any, the_plan: Plan, par
     if not gc.isenabled():
         gc.freeze()  # the plan's objects live until exit: the collections of a long apply skip them
         gc.enable()
+    from imgb.reconciler.refactor import apply_refactoring
+
+    apply_refactoring(session, the_plan)  # moved and import blocks, before the actions that follow them
+    for m in the_plan.moves:
+        _out(f"{m.from_address}: Moved to {m.to_address}\n")
+    for c in the_plan.changes:
+        if c.importing is not None:
+            _out(f"{c.address}: Imported {c.importing}\n")
     with live:
         result = engine.run(install_signal_handlers=True)
     _record_outputs(project, session)
@@ -1025,7 +1069,8 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 # Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
 _TERRAFORM_FLAGS = frozenset(
     {
-        "auto-approve", "check", "destroy", "detailed-exitcode", "diff", "format", "json", "lock-timeout", "out",
+        "auto-approve", "check", "destroy", "detailed-exitcode", "diff", "format", "generate-config-out", "json",
+        "lock-timeout", "out",
         "parallelism", "refresh", "refresh-only", "replace", "target", "var", "var-file",
     }
 )

@@ -28,10 +28,11 @@ from imgb.reconciler.masking import SECRETS_DIGEST
 from imgb.reconciler.plan import Action, Change
 from imgb.state.model import DEPOSED, ResourceState, State
 
+# "name" is not compared: it follows from the address, which moved blocks change while the cloud
+# object (which neither provider can rename) keeps its name.
 COMPARED = {
-    Kind.COMPONENT: ("name", "version", "type", "system_type", "description", "content", "tags", SECRETS_DIGEST),
+    Kind.COMPONENT: ("version", "type", "system_type", "description", "content", "tags", SECRETS_DIGEST),
     Kind.TEMPLATE: (
-        "name",
         "description",
         "base_image",
         "build_content",

@@ -32,6 +32,9 @@ class Action(StrEnum):
     """Refresh found the object gone: drop it from state."""
 
 
+FORGOTTEN = "removed block with destroy = false: imgb forgets it, the object is not deleted"
+"""The reason of a FORGET change made by a removed block (the others: refresh found it gone)."""
+
 SYMBOLS = {
     Action.NOOP: " ",
     Action.CREATE: "+",
@@ -73,6 +76,10 @@ class Change(_Model):
     create_before_destroy: bool = True
     eta_s: float | None = None
     """Expected duration, from the last time this address was built or copied."""
+    previous_address: str | None = None
+    """A moved block moved the object here from this address (Terraform's previous_address)."""
+    importing: str | None = None
+    """An import block adopts the object with this id; ``before`` holds what was read."""
 
     @property
     def addr(self) -> Address:
@@ -91,7 +98,15 @@ class Change(_Model):
         return (self.address, self.image_hash)
 
     def is_change(self) -> bool:
-        return self.action is not Action.NOOP
+        """Something to apply: an action, or a move or import to record."""
+        return self.action is not Action.NOOP or self.previous_address is not None or self.importing is not None
+
+
+class Move(_Model):
+    """A moved block that moves something recorded in state: applied before the actions."""
+
+    from_address: str
+    to_address: str
 
 
 class PinnedBase(_Model):
@@ -115,6 +130,7 @@ class Plan(_Model):
     """Non-sensitive variable values (sensitive ones are masked)."""
     pinned_bases: list[PinnedBase] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
+    moves: list[Move] = Field(default_factory=list)
     current_after: dict[str, str | None] = Field(default_factory=dict)
     """Template address -> content hash of its current image once applied (None: no image)."""
     targets: list[str] = Field(default_factory=list)
@@ -145,7 +161,9 @@ class Plan(_Model):
         )
         unshares = sum(1 for c in self.changes if c.kind is Kind.SHARE and c.action is Action.DELETE)
         forget = sum(1 for c in self.changes if c.action is Action.FORGET)
+        imports = sum(1 for c in self.changes if c.importing is not None)
         return {
+            "import": imports,
             "add": add,
             "change": change,
             "destroy": destroy,

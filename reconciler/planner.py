@@ -22,6 +22,7 @@ from imgb.reconciler.differ import DiffOptions, diff
 from imgb.reconciler.graph import build_graph
 from imgb.reconciler.masking import MASK, make_masker
 from imgb.reconciler.plan import PinnedBase, Plan
+from imgb.reconciler.refactor import Refactoring, annotate, plan_refactoring
 from imgb.state.model import ResourceState, State
 
 
@@ -99,6 +100,19 @@ def make_plan(
     if options.refresh and state.resources:
         drift, rdiags = refresh(state, providers, options.parallelism)
         diags.extend(rdiags)
+    refactoring = Refactoring(state=state)
+    if config is not None and not options.refresh_only:
+        refactoring = plan_refactoring(config, state, providers, make_masker(config.sensitive_values))
+        diags.extend(refactoring.diagnostics)
+        for address, object_id, _ in refactoring.unconfigured_imports:
+            imp = next(i for i in config.imports if i.to_address == address)
+            diags.error(
+                "Configuration for import target does not exist",
+                f"The import of {object_id} targets {address}, which is not declared. Add a "
+                f"{address.split('.')[0]} block for it, or run imgb plan -generate-config-out=FILE to have imgb "
+                "write one from the object.",
+                imp.pos,
+            )
 
     base_images: dict[str, str] = {}
     pinned: list[PinnedBase] = []
@@ -157,10 +171,18 @@ def make_plan(
         drift=drift,
         mask=make_masker(config.sensitive_values if config else ()),
     )
-    result = diff(graph, state, opts)
+    result = diff(graph, refactoring.state, opts)  # the state as moved, removed and import blocks leave it
     diags.extend(result.diagnostics)
     if diags.has_errors():
         return None, diags
+    changes = annotate(list(result.changes), refactoring, {k: p.type for k, p in (config.providers.items() if config else [])})
+    if refactoring.forgotten:
+        diags.warning(
+            "Some objects will no longer be managed by imgb",
+            "If you apply this plan, imgb forgets these objects but does not delete them: "
+            + ", ".join(sorted({c.address for c in refactoring.forgotten}))
+            + ". To manage them again, import them (an import block, or imgb import).",
+        )
     plan = Plan(
         imgb_version=__version__,
         mode="destroy" if options.destroy else "refresh-only" if options.refresh_only else "normal",
@@ -172,7 +194,8 @@ def make_plan(
             n: (MASK if v.sensitive else v.value) for n, v in sorted((config.variables if config else {}).items())
         },
         pinned_bases=pinned,
-        changes=result.changes,
+        changes=sorted(changes, key=lambda c: (c.addr.sort_key(), c.retained, c.image_hash or "")),
+        moves=refactoring.moves,
         current_after=result.current_after,
         targets=list(options.targets),
         replace=list(options.replace),

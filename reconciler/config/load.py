@@ -24,7 +24,16 @@ from imgb.reconciler.config.cache import parse_cached
 from imgb.reconciler.config.eval import Context, EvalError, Evaluator
 from imgb.reconciler.config.gc_pause import gc_paused
 from imgb.reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
-from imgb.reconciler.config.schema import BACKENDS, NAME_PATTERN, PROVIDERS, TOP, BlockSpec, provider_spec
+from imgb.reconciler.config.refactoring import build_refactoring
+from imgb.reconciler.config.schema import (
+    BACKENDS,
+    NAME_PATTERN,
+    PROVIDERS,
+    REFACTOR_BLOCKS,
+    TOP,
+    BlockSpec,
+    provider_spec,
+)
 from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
@@ -142,6 +151,8 @@ class _Loader:
         self.reported_cycles: set[frozenset[str]] = set()
         self.in_cycle: set[str] = set()
         self.instances: dict[str, list[Instance]] = {}
+        self.refactoring: list[ast.Block] = []
+        """moved, removed and import blocks, in file order."""
 
     def sensitive(self) -> set[str]:
         """String forms of the sensitive variables' values (as far as they were settled)."""
@@ -223,6 +234,13 @@ class _Loader:
                 t = build_template(inst, self.provider_key(inst), known, self.ev, self.diags)
                 if t is not None:
                     templates[t.address] = t
+        moved, removed, imports = build_refactoring(
+            self.refactoring,
+            {f"{k}.{n}" for k in _KINDS for n in self.blocks[k]},
+            {c for c in components} | {t for t in templates},
+            lambda expr: self.ev.eval(expr, {}),
+            self.diags,
+        )
         if self.diags.has_errors():
             return None
 
@@ -252,6 +270,9 @@ class _Loader:
             outputs=outputs,
             sensitive_values=tuple(sorted(sensitive)),
             file_digests=dict(sorted(self.ctx.file_digests.items())),
+            moved=moved,
+            removed=removed,
+            imports=imports,
         )
 
     def collect(self, body: ast.Body) -> None:
@@ -278,6 +299,9 @@ class _Loader:
                 continue
             if block.type != "provider":  # checked against its type's own schema in provider()
                 self.check_body(block, spec, block.type)
+            if block.type in REFACTOR_BLOCKS:
+                self.refactoring.append(block)
+                continue
             if block.type == "locals":
                 for attr in block.body.attributes:
                     if not _NAME_RE.match(attr.name):

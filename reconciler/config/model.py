@@ -166,6 +166,32 @@ class Output(Model):
     pos: SourcePos
 
 
+class Moved(Model):
+    """``moved { from = template.web  to = template.frontend }``: the objects recorded under
+    ``from_address`` belong to ``to_address`` now (a whole block, or one for_each instance)."""
+
+    from_address: str
+    to_address: str
+    pos: SourcePos
+
+
+class Removed(Model):
+    """``removed { from = template.legacy  lifecycle { destroy = false } }``: the block is gone
+    from the configuration on purpose; ``destroy`` false forgets its objects without deleting them."""
+
+    from_address: str
+    destroy: bool = True
+    pos: SourcePos
+
+
+class Import(Model):
+    """``import { to = component.hardening  id = "ic-..." }``: adopt an existing object."""
+
+    to_address: str
+    id: str
+    pos: SourcePos
+
+
 class Config(Model):
     directory: str
     files: tuple[str, ...] = ()
@@ -184,6 +210,9 @@ class Config(Model):
     """String forms of every sensitive value, so views and logs can mask them."""
     file_digests: dict[str, str] = Field(default_factory=dict)
     """sha256 of every file read through file()/templatefile()/filesha256, by relative path."""
+    moved: tuple[Moved, ...] = ()
+    removed: tuple[Removed, ...] = ()
+    imports: tuple[Import, ...] = ()
 
     def provider(self, key: str) -> ProviderConfig:
         return self.providers[key]

@@ -159,7 +159,17 @@ TOP = {
         labels=("name",),
         attrs={"value": Attr("any", required=True), "description": Attr("string"), "sensitive": Attr("bool")},
     ),
+    # Refactoring in code, reviewed in the plan (Terraform's moved, removed and import blocks).
+    "moved": BlockSpec(attrs={"from": Attr("reference", required=True), "to": Attr("reference", required=True)}),
+    "removed": BlockSpec(
+        attrs={"from": Attr("reference", required=True)},
+        blocks={"lifecycle": BlockSpec(attrs={"destroy": Attr("bool")})},
+    ),
+    "import": BlockSpec(attrs={"to": Attr("reference", required=True), "id": Attr("string", required=True)}),
 }
+
+REFACTOR_BLOCKS = ("moved", "removed", "import")
+"""Unlabeled top-level blocks that may appear any number of times."""
 
 ENUMS = {
     ("component", "type"): ("Build", "Test"),

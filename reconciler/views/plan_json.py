@@ -42,9 +42,13 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 "after_unknown": c.after_unknown,
                 "replace_paths": c.replace_paths,
                 "depends_on": c.depends_on,
+                # Only when a moved or import block is behind the change, as in Terraform's JSON.
+                **({"previous_address": c.previous_address} if c.previous_address else {}),
+                **({"importing": {"id": c.importing}} if c.importing else {}),
             }
             for c in plan.changes
         ],
+        **({"moves": [m.model_dump() for m in plan.moves]} if plan.moves else {}),
         "current_after": plan.current_after,
         "pinned_bases": [p.model_dump() for p in plan.pinned_bases],
         "drift": plan.drift,

@@ -9,19 +9,30 @@ from typing import Any
 from imgb import unknown
 from imgb.addresses import Kind
 from imgb.reconciler.masking import SECRETS_DIGEST
-from imgb.reconciler.plan import Action, Change, Plan
+from imgb.reconciler.plan import FORGOTTEN, Action, Change, Plan
 
 # A secrets digest only says *that* a secret changed; the reasons line says it in words.
 HIDDEN = {"hash_inputs", "context_dir", SECRETS_DIGEST}
 
 
 def headline(c: Change) -> str:
+    a, act = c.display_address, c.action
+    if act is Action.FORGET and FORGOTTEN in c.reasons:
+        return f"{a} will no longer be managed by imgb, but will not be deleted"
+    if act is Action.FORGET:
+        return f"{a} is gone and will be removed from state"
+    if c.importing is not None:
+        return f"{a} will be imported" + ("" if act is Action.NOOP else f", then {_action_headline(c)}")
+    if c.previous_address is not None:
+        return f"{c.previous_address} has moved to {a}" + ("" if act is Action.NOOP else f", and {_action_headline(c)}")
+    return _action_headline(c)
+
+
+def _action_headline(c: Change) -> str:
     a = c.display_address
     after = c.after or {}
     before = c.before or {}
     k, act = c.kind, c.action
-    if act is Action.FORGET:
-        return f"{a} is gone and will be removed from state"
     if act is Action.RESUME:
         return f"{a} was left in progress and will be resumed"
     if k is Kind.IMAGE:
@@ -91,6 +102,18 @@ def render_change(c: Change) -> list[str]:
         out.append("    }")
         return out
     keys = sorted(k for k in set(after) | set(before) if k not in HIDDEN)
+    if c.importing is not None and c.action is Action.NOOP:
+        # The attributes read from the object, as Terraform shows an import.
+        width = max((len(k) for k in keys), default=2)
+        out.append(f"        {'id'.ljust(width)} = {json.dumps(c.importing)}")
+        out.extend(f"        {k.ljust(width)} = {_fmt_value(before[k])}" for k in keys if k in before and before[k] not in (None, "", {}))
+        out.append("    }")
+        return out
+    if c.action is Action.NOOP:  # moved: the object and its attributes stay as they are
+        out.append(f"        id = {json.dumps(c.prior_id)}")
+        out.append("        # (attributes unchanged)")
+        out.append("    }")
+        return out
     if c.action in (Action.CREATE, Action.RESUME):
         keys = sorted(k for k in after if k not in HIDDEN)
     elif c.action is Action.REUSE:
@@ -141,7 +164,8 @@ def summary_line(plan: Plan) -> str:
     extra = f" Builds: {n['builds']}, copies: {n['copies']}, shares: {n['shares']}, unshares: {n['unshares']}."
     if n["forget"]:
         extra += f" Forget: {n['forget']}."
-    return f"Plan: {n['add']} to add, {n['change']} to change, {n['destroy']} to destroy.{extra}"
+    imports = f"{n['import']} to import, " if n["import"] else ""
+    return f"Plan: {imports}{n['add']} to add, {n['change']} to change, {n['destroy']} to destroy.{extra}"
 
 
 def render_plan(plan: Plan) -> str:
@@ -164,8 +188,8 @@ def render_plan(plan: Plan) -> str:
         lines.extend(render_change(c))
         lines.append("")
     lines.append(summary_line(plan))
-    eta = sum(c.eta_s or 0 for c in changes if c.kind in (Kind.IMAGE, Kind.COPY))
-    if eta:
+    eta = sum(c.eta_s or 0 for c in changes if c.kind in (Kind.IMAGE, Kind.COPY) and c.action is not Action.NOOP)
+    if eta >= 1:  # "about 0s" says nothing (and would make the output depend on the machine's speed)
         lines.append(f"Expected duration from earlier runs: about {_duration(eta)} of build and copy time.")
     for w in plan.warnings:
         lines.append("")

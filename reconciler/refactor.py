@@ -1,0 +1,205 @@
+"""Refactoring in code: what ``moved``, ``removed`` and ``import`` blocks do to the state.
+
+At plan time (``plan_refactoring``) they rewrite a copy of the state before the differ sees it,
+so the diff is between the configuration and the state as it will be once they are applied:
+
+* ``moved``: what is recorded under ``from`` is recorded under ``to`` (a template with its
+  images, copies and shares, as ``imgb state mv``), so nothing is built, copied or shared again.
+  Neither provider can rename a component or a template, so the object keeps its cloud name.
+* ``removed`` with ``destroy = false``: the objects become FORGET changes and leave the state;
+  with ``destroy = true`` (the default) they are deleted like any block removed from the
+  configuration.
+* ``import``: the object is read through its provider and recorded under ``to``; a configuration
+  that differs from it shows as the change it takes.
+
+The plan carries the moves (``Plan.moves``) and the imports (``Change.importing``, with the
+attributes read as ``before``); ``apply_refactoring`` records them before anything else runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from imgb.addresses import Address, Kind, moved
+from imgb.diagnostics import Diagnostics
+from imgb.providers.base import Provider, ProviderError
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.plan import FORGOTTEN, Action, Change, Move, Plan
+from imgb.state.model import ResourceState, State
+
+
+@dataclass
+class Refactoring:
+    state: State
+    """The state the differ compares with."""
+    moves: list[Move] = field(default_factory=list)
+    previous: dict[str, str] = field(default_factory=dict)
+    """Address after the moves -> address before, for every moved object."""
+    forgotten: list[Change] = field(default_factory=list)
+    imported: dict[str, str] = field(default_factory=dict)
+    """Address -> the id imported there."""
+    unconfigured_imports: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    """(address, id, attributes read) of import blocks whose target has no configuration yet."""
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+
+def _belongs(address: str, block: Address) -> bool:
+    return moved(Address.parse(address), block, block) is not None
+
+
+def move_records(state: State, src: Address, dst: Address) -> tuple[list[tuple[ResourceState, ResourceState]], dict[str, str]]:
+    """The records ``src`` moving to ``dst`` moves, as (before, after), and the moved current
+    pointers (old template address -> new)."""
+    pairs: list[tuple[ResourceState, ResourceState]] = []
+    for r in state.resources:
+        dest = moved(Address.parse(r.address), src, dst)
+        if dest is not None:
+            template = r.template and str(moved(Address.parse(r.template), src, dst) or r.template)
+            pairs.append((r, r.model_copy(update={"address": str(dest), "template": template})))
+    currents = {t: str(to) for t in state.current if (to := moved(Address.parse(t), src, dst)) is not None}
+    return pairs, currents
+
+
+def plan_refactoring(
+    config: Config, state: State, providers: Mapping[str, Provider], mask: Callable[[Any], Any]
+) -> Refactoring:
+    out = Refactoring(state=state)
+    st = state
+    for m in config.moved:
+        src, dst = Address.parse(m.from_address), Address.parse(m.to_address)
+        pairs, currents = move_records(st, src, dst)
+        if not pairs:
+            continue  # nothing recorded there: the block stays as history, as in Terraform
+        busy = sorted({o.address for o in st.operations for r, _ in pairs if o.address == r.address})
+        if busy:
+            out.diagnostics.error(
+                "Cannot move an object with an operation in progress",
+                f"An interrupted apply left {busy[0]} in progress. Run imgb apply without the moved block first, "
+                "then add it again.",
+                m.pos,
+            )
+            continue
+        moving = {(r.address, r.image_hash) for r, _ in pairs}
+        taken = {(r.address, r.image_hash) for r in st.resources} - moving
+        clash = sorted(new.address for _, new in pairs if (new.address, new.image_hash) in taken)
+        if clash:
+            out.diagnostics.error(
+                "Moved object's target already exists",
+                f"This block moves {m.from_address} to {m.to_address}, but {clash[0]} is already in the state. "
+                f"Remove one of them from the state (imgb state rm), or remove this moved block.",
+                m.pos,
+            )
+            continue
+        kept = [r for r in st.resources if (r.address, r.image_hash) not in moving]
+        current = {t: h for t, h in st.current.items() if t not in currents} | {currents[t]: st.current[t] for t in currents}
+        st = st.model_copy(update={"resources": kept + [new for _, new in pairs], "current": current})
+        out.moves.append(Move(from_address=m.from_address, to_address=m.to_address))
+        for old, new in pairs:
+            out.previous[new.address] = out.previous.pop(old.address, old.address)
+
+    for rm in config.removed:
+        if rm.destroy:
+            continue  # deleted like any block that left the configuration
+        block = Address.parse(rm.from_address)
+        gone = [r for r in st.resources if _belongs(r.address, block)]
+        for r in gone:
+            out.forgotten.append(
+                Change(
+                    address=r.address, kind=r.kind, action=Action.FORGET, provider=r.provider, template=r.template,
+                    image_hash=r.image_hash, retained=not st.is_current(r), before=dict(r.attributes), prior_id=r.id,
+                    reasons=[FORGOTTEN],
+                )
+            )
+        if gone:
+            ids = {(r.address, r.image_hash) for r in gone}
+            st = st.model_copy(update={
+                "resources": [r for r in st.resources if (r.address, r.image_hash) not in ids],
+                "current": {t: h for t, h in st.current.items() if not _belongs(t, block)},
+            })
+
+    declared = {a: c.provider for a, c in config.components.items()} | {a: t.provider for a, t in config.templates.items()}
+    for imp in config.imports:
+        addr = Address.parse(imp.to_address)
+        if st.get(imp.to_address) is not None:
+            continue  # already managed: the block is history, as in Terraform
+        configured = declared.get(imp.to_address)
+        provider_key = configured or next(iter(sorted(config.providers)), "local")
+        provider = providers.get(provider_key)
+        if provider is None:
+            continue
+        try:
+            attrs = provider.read(addr.kind, imp.id, {})
+        except ProviderError as e:
+            out.diagnostics.error("Cannot import", f"Reading {addr.kind} {imp.id} for {imp.to_address} failed: {e.code}: {e.message}.", imp.pos)
+            continue
+        if attrs is None:
+            out.diagnostics.error(
+                "Cannot import non-existent remote object",
+                f'The {provider_key} provider has no {addr.kind} "{imp.id}" to import to {imp.to_address}. Check the id '
+                f"(and the provider's region).",
+                imp.pos,
+            )
+            continue
+        attrs = {k: v for k, v in attrs.items() if k != "id"}
+        if configured is None:
+            out.unconfigured_imports.append((imp.to_address, imp.id, attrs))
+            continue
+        st = st.model_copy(update={"resources": [*st.resources, ResourceState(
+            address=imp.to_address, kind=addr.kind, provider=provider_key, id=imp.id, attributes=mask(attrs))]})
+        out.imported[imp.to_address] = imp.id
+    out.state = st
+    return out
+
+
+def annotate(changes: list[Change], refactoring: Refactoring, provider_types: Mapping[str, str]) -> list[Change]:
+    """The differ's changes with what the blocks did: where an object moved from (keeping its
+    cloud name), what is imported, and what is forgotten."""
+    out = [c for c in changes if c.key not in {f.key for f in refactoring.forgotten}]
+    for c in out:
+        if c.address in refactoring.previous:
+            c.previous_address = refactoring.previous[c.address]
+            before, after = (c.before or {}).get("name"), (c.after or {}).get("name")
+            if c.action is Action.NOOP and c.kind in (Kind.COMPONENT, Kind.TEMPLATE) and before and before != after:
+                assert c.after is not None
+                c.after["name"] = before
+                ptype = provider_types.get(c.provider, c.provider)
+                c.reasons.append(f'the {ptype} provider cannot rename a {c.kind}: it keeps its name "{before}"')
+        if c.address in refactoring.imported and c.image_hash is None:
+            c.importing = refactoring.imported[c.address]
+    return out + refactoring.forgotten
+
+
+class _Session(Protocol):
+    @property
+    def state(self) -> State: ...
+
+    def put(self, resource: ResourceState, *, wait: bool = True) -> None: ...
+
+    def remove(self, address: str, image_hash: str | None) -> None: ...
+
+    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None: ...
+
+    def drop_current(self, template: str) -> None: ...
+
+
+def apply_refactoring(session: _Session, plan: Plan) -> None:
+    """Record the plan's moves and imports in state, before its actions run (they refer to the
+    objects by their new addresses)."""
+    for m in plan.moves:
+        pairs, currents = move_records(session.state, Address.parse(m.from_address), Address.parse(m.to_address))
+        for old, _ in pairs:
+            session.remove(old.address, old.image_hash)
+        for _, new in pairs:
+            session.put(new)
+        for old_t, new_t in sorted(currents.items()):
+            h = session.state.current[old_t]
+            session.drop_current(old_t)
+            session.set_current(new_t, h)
+    for c in plan.changes:
+        if c.importing and session.state.get(c.address) is None:
+            session.put(ResourceState(address=c.address, kind=c.kind, provider=c.provider, id=c.importing,
+                                      attributes=dict(c.before or {})))
+        if c.action is Action.FORGET and c.kind is Kind.TEMPLATE and c.address in session.state.current:
+            session.drop_current(c.address)
