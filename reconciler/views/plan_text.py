@@ -22,9 +22,9 @@ def headline(c: Change) -> str:
     if act is Action.FORGET:
         return f"{a} is gone and will be removed from state"
     if c.importing is not None:
-        return f"{a} will be imported" + ("" if act is Action.NOOP else f", then {_action_headline(c)}")
+        return f"{a} will be imported" + ("" if act is Action.NOOP else f", then {_action_headline(c).removeprefix(a + ' ')}")
     if c.previous_address is not None:
-        return f"{c.previous_address} has moved to {a}" + ("" if act is Action.NOOP else f", and {_action_headline(c)}")
+        return f"{c.previous_address} has moved to {a}" + ("" if act is Action.NOOP else f", and {_action_headline(c).removeprefix(a + ' ')}")
     return _action_headline(c)
 
 
