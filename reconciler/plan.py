@@ -102,6 +102,16 @@ class Change(_Model):
         return self.action is not Action.NOOP or self.previous_address is not None or self.importing is not None
 
 
+class Rehash(_Model):
+    """A moved component renamed an input of an image's content hash: the image recorded under
+    ``from_hash`` (with its copies and shares) is recorded under ``to_hash``, not built again."""
+
+    template: str
+    from_hash: str
+    to_hash: str
+    hash_inputs: dict[str, str] = Field(default_factory=dict)
+
+
 class Move(_Model):
     """A moved block that moves something recorded in state: applied before the actions."""
 
@@ -131,6 +141,7 @@ class Plan(_Model):
     pinned_bases: list[PinnedBase] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     moves: list[Move] = Field(default_factory=list)
+    rehashed: list[Rehash] = Field(default_factory=list)
     current_after: dict[str, str | None] = Field(default_factory=dict)
     """Template address -> content hash of its current image once applied (None: no image)."""
     targets: list[str] = Field(default_factory=list)

@@ -22,7 +22,7 @@ from imgb.reconciler.differ import DiffOptions, diff
 from imgb.reconciler.graph import build_graph
 from imgb.reconciler.masking import MASK, make_masker
 from imgb.reconciler.plan import PinnedBase, Plan
-from imgb.reconciler.refactor import Refactoring, annotate, plan_refactoring
+from imgb.reconciler.refactor import Refactoring, annotate, plan_refactoring, rehash_moved_components
 from imgb.state.model import ResourceState, State
 
 
@@ -162,6 +162,8 @@ def make_plan(
         graph = ResourceGraph({}, Dag())
     if diags.has_errors():
         return None, diags
+    if config is not None:
+        rehash_moved_components(refactoring, config, graph.nodes.values())
 
     opts = DiffOptions(
         destroy=options.destroy,
@@ -196,6 +198,7 @@ def make_plan(
         pinned_bases=pinned,
         changes=sorted(changes, key=lambda c: (c.addr.sort_key(), c.retained, c.image_hash or "")),
         moves=refactoring.moves,
+        rehashed=refactoring.rehashed,
         current_after=result.current_after,
         targets=list(options.targets),
         replace=list(options.replace),

@@ -18,15 +18,18 @@ attributes read as ``before``); ``apply_refactoring`` records them before anythi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from imgb import unknown
 from imgb.addresses import Address, Kind, moved
 from imgb.diagnostics import Diagnostics
 from imgb.providers.base import Provider, ProviderError
+from imgb.reconciler import hashing
 from imgb.reconciler.config.model import Config
-from imgb.reconciler.plan import FORGOTTEN, Action, Change, Move, Plan
+from imgb.reconciler.graph import Desired
+from imgb.reconciler.plan import FORGOTTEN, Action, Change, Move, Plan, Rehash
 from imgb.state.model import ResourceState, State
 
 
@@ -40,6 +43,9 @@ class Refactoring:
     forgotten: list[Change] = field(default_factory=list)
     imported: dict[str, str] = field(default_factory=dict)
     """Address -> the id imported there."""
+    components: dict[str, str] = field(default_factory=dict)
+    """Moved components: old address -> new."""
+    rehashed: list[Rehash] = field(default_factory=list)
     unconfigured_imports: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     """(address, id, attributes read) of import blocks whose target has no configuration yet."""
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
@@ -50,16 +56,16 @@ def _belongs(address: str, block: Address) -> bool:
 
 
 def move_records(state: State, src: Address, dst: Address) -> tuple[list[tuple[ResourceState, ResourceState]], dict[str, str]]:
-    """The records ``src`` moving to ``dst`` moves, as (before, after), and the moved current
-    pointers (old template address -> new)."""
+    """The records ``src`` moving to ``dst`` moves, as (before, after), and the current images
+    afterwards (template address -> content hash)."""
     pairs: list[tuple[ResourceState, ResourceState]] = []
     for r in state.resources:
         dest = moved(Address.parse(r.address), src, dst)
         if dest is not None:
             template = r.template and str(moved(Address.parse(r.template), src, dst) or r.template)
             pairs.append((r, r.model_copy(update={"address": str(dest), "template": template})))
-    currents = {t: str(to) for t in state.current if (to := moved(Address.parse(t), src, dst)) is not None}
-    return pairs, currents
+    current = {str(moved(Address.parse(t), src, dst) or t): h for t, h in state.current.items()}
+    return pairs, current
 
 
 def plan_refactoring(
@@ -69,7 +75,7 @@ def plan_refactoring(
     st = state
     for m in config.moved:
         src, dst = Address.parse(m.from_address), Address.parse(m.to_address)
-        pairs, currents = move_records(st, src, dst)
+        pairs, current = move_records(st, src, dst)
         if not pairs:
             continue  # nothing recorded there: the block stays as history, as in Terraform
         busy = sorted({o.address for o in st.operations for r, _ in pairs if o.address == r.address})
@@ -93,11 +99,13 @@ def plan_refactoring(
             )
             continue
         kept = [r for r in st.resources if (r.address, r.image_hash) not in moving]
-        current = {t: h for t, h in st.current.items() if t not in currents} | {currents[t]: st.current[t] for t in currents}
         st = st.model_copy(update={"resources": kept + [new for _, new in pairs], "current": current})
         out.moves.append(Move(from_address=m.from_address, to_address=m.to_address))
         for old, new in pairs:
-            out.previous[new.address] = out.previous.pop(old.address, old.address)
+            if old.address != new.address:
+                out.previous[new.address] = out.previous.pop(old.address, old.address)
+        if src.kind is Kind.COMPONENT:
+            out.components.update({old.address: new.address for old, new in pairs})
 
     for rm in config.removed:
         if rm.destroy:
@@ -153,6 +161,47 @@ def plan_refactoring(
     return out
 
 
+def rehash_moved_components(refactoring: Refactoring, config: Config, nodes: Iterable[Desired]) -> None:
+    """A component's address is an input of the content hash of every image built with it (its
+    digest, and the reference in the build and test commands), so a moved component would look
+    like new content. The current image whose hash under the old addresses is the one recorded is
+    re-keyed to the new hash, with its copies and shares, instead of being built again."""
+    if not refactoring.components:
+        return
+    back = {new: old for old, new in refactoring.components.items()}
+
+    def old_ref(ref: str) -> str:
+        for new, old in back.items():
+            if ref.startswith(new + "."):
+                return unknown.marker(old + ref[len(new):])
+        return unknown.marker(ref)
+
+    st = refactoring.state
+    for node in nodes:
+        if node.kind is not Kind.IMAGE or not node.template or not node.image_hash:
+            continue
+        template = config.templates.get(node.template)
+        if template is None or not back.keys() & node.hash_inputs.keys():
+            continue
+        old_inputs = {back.get(k, k): v for k, v in node.hash_inputs.items()}
+        old_inputs[hashing.BUILD] = hashing.digest(unknown.display(unknown.substitute(template.build, old_ref)))
+        old_inputs[hashing.TEST] = hashing.digest(unknown.display(unknown.substitute(template.test, old_ref)))
+        old_hash = hashing.content_hash(old_inputs)
+        if old_hash == node.image_hash or not any(r.template == node.template and r.image_hash == old_hash for r in st.resources):
+            continue
+        resources = []
+        for r in st.resources:
+            if r.template == node.template and r.image_hash == old_hash:
+                attrs = {**r.attributes, "hash_inputs": dict(node.hash_inputs)} if r.kind is Kind.IMAGE else r.attributes
+                r = r.model_copy(update={"image_hash": node.image_hash, "attributes": attrs})
+            resources.append(r)
+        current = {t: (node.image_hash if (t, h) == (node.template, old_hash) else h) for t, h in st.current.items()}
+        st = st.model_copy(update={"resources": resources, "current": current})
+        refactoring.rehashed.append(Rehash(template=node.template, from_hash=old_hash, to_hash=node.image_hash,
+                                           hash_inputs=dict(node.hash_inputs)))
+    refactoring.state = st
+
+
 def annotate(changes: list[Change], refactoring: Refactoring, provider_types: Mapping[str, str]) -> list[Change]:
     """The differ's changes with what the blocks did: where an object moved from (keeping its
     cloud name), what is imported, and what is forgotten."""
@@ -188,15 +237,27 @@ def apply_refactoring(session: _Session, plan: Plan) -> None:
     """Record the plan's moves and imports in state, before its actions run (they refer to the
     objects by their new addresses)."""
     for m in plan.moves:
-        pairs, currents = move_records(session.state, Address.parse(m.from_address), Address.parse(m.to_address))
+        pairs, current = move_records(session.state, Address.parse(m.from_address), Address.parse(m.to_address))
+        before = dict(session.state.current)
         for old, _ in pairs:
             session.remove(old.address, old.image_hash)
         for _, new in pairs:
             session.put(new)
-        for old_t, new_t in sorted(currents.items()):
-            h = session.state.current[old_t]
-            session.drop_current(old_t)
-            session.set_current(new_t, h)
+        for t in sorted(set(before) - set(current)):
+            session.drop_current(t)
+        for t, h in sorted(current.items()):
+            if before.get(t) != h:
+                session.set_current(t, h)
+    for rh in plan.rehashed:
+        records = [r for r in session.state.resources if r.template == rh.template and r.image_hash == rh.from_hash]
+        was_current = session.state.current.get(rh.template) == rh.from_hash
+        for r in records:
+            session.remove(r.address, r.image_hash)
+        for r in records:
+            attrs = {**r.attributes, "hash_inputs": dict(rh.hash_inputs)} if r.kind is Kind.IMAGE else r.attributes
+            session.put(r.model_copy(update={"image_hash": rh.to_hash, "attributes": attrs}))
+        if was_current:
+            session.set_current(rh.template, rh.to_hash)
     for c in plan.changes:
         if c.importing and session.state.get(c.address) is None:
             session.put(ResourceState(address=c.address, kind=c.kind, provider=c.provider, id=c.importing,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -257,3 +258,86 @@ def test_rename_decommission_and_import_on_alicloud(tmp_path: Path, emulator: Em
             + f'\nimport {{\n  to = template.legacy\n  id = "{legacy}"\n}}\n')
     text = d.imgb("plan").stdout
     assert "# template.legacy will be imported" in text and legacy in text
+
+
+# -- against Terraform 1.11: the same refactoring, the same words -------------------------------------
+def _headlines(text: str) -> list[str]:
+    return sorted(ln.strip() for ln in text.splitlines() if ln.strip().startswith("# ") and ("moved" in ln or "managed" in ln))
+
+
+@pytest.mark.sandbox
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_moved_and_removed_read_as_terraform_s(tmp_path: Path) -> None:
+    """terraform_data (built into Terraform, so no provider download) renamed with a moved block
+    and retired with removed { destroy = false }: imgb's plan says what Terraform's says, with
+    imgb for Terraform, deleted for destroyed, and template for terraform_data."""
+    tf = tmp_path / "tf"
+    tf.mkdir()
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+
+    def terraform(*args: str) -> str:
+        r = subprocess.run(["terraform", *args, "-no-color", "-input=false"], cwd=tf, env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    (tf / "main.tf").write_text('resource "terraform_data" "web" {\n  input = "a"\n}\n\nresource "terraform_data" "legacy" {\n  input = "b"\n}\n')
+    terraform("init")
+    terraform("apply", "-auto-approve")
+    blocks = (BLOCKS % {"destroy": "false"}).replace("template.", "terraform_data.")
+    (tf / "main.tf").write_text('resource "terraform_data" "frontend" {\n  input = "a"\n}\n' + blocks)
+    theirs = terraform("plan")
+
+    d, head = _local(tmp_path, "local", "", None)
+    fill = {"base": "busybox", "region2": "local-2"}
+    d.write(head + CONFIG % {**fill, "web": "web", "legacy": LEGACY % fill})
+    d.imgb("apply", "-auto-approve")
+    d.write(head + CONFIG % {**fill, "web": "frontend", "legacy": ""} + BLOCKS % {"destroy": "false"})
+    ours = d.imgb("plan").stdout
+
+    expected = [ln.replace("terraform_data.", "template.").replace("Terraform", "imgb").replace("destroyed", "deleted")
+                for ln in _headlines(theirs) if "(destroy = false" not in ln]
+    assert expected and set(expected) <= set(_headlines(ours)), (expected, _headlines(ours))
+    assert "Plan: 0 to add, 0 to change, 0 to destroy." in theirs and "Plan: 0 to add, 0 to change, 0 to destroy." in ours
+    assert "Warning: Some objects will no longer be managed by Terraform" in theirs
+    assert "Warning: Some objects will no longer be managed by imgb" in ours
+
+
+FOR_EACH = """
+component "%(component)s" {
+  content = "RUN echo hello > /etc/motd"
+}
+
+template "web" {
+  for_each   = toset(%(keys)s)
+  base_image = "busybox"
+  build      = "COMPONENT ${component.%(component)s.id}"
+  distribute = [distribution.staging]
+}
+
+distribution "staging" {
+  regions = ["local-2"]
+}
+"""
+
+
+@pytest.mark.sandbox
+def test_a_component_and_a_for_each_key_move_without_a_build(tmp_path: Path) -> None:
+    """A component's address is an input of its images' content hash: moving it re-keys the
+    images, their copies and the current image instead of building again."""
+    d, head = _local(tmp_path, "local", "", None)
+    d.write(head + FOR_EACH % {"component": "motd", "keys": '["eu", "us"]'})
+    d.imgb("apply", "-auto-approve")
+    before = d.state()
+    d.write(head + FOR_EACH % {"component": "banner", "keys": '["europe", "us"]'}
+            + '\nmoved {\n  from = component.motd\n  to   = component.banner\n}\n'
+            + '\nmoved {\n  from = template.web["eu"]\n  to   = template.web["europe"]\n}\n')
+    plan = d.plan_json()
+    summary = plan["summary"]
+    assert isinstance(summary, dict) and (summary["add"], summary["destroy"], summary["builds"], summary["copies"]) == (0, 0, 0, 0)
+    text = d.imgb("show", "p.imgbplan").stdout
+    assert "# component.motd has moved to component.banner" in text
+    assert '# template.web["eu"] has moved to template.web["europe"]' in text
+    d.imgb("apply", "p.imgbplan")
+    after = d.state()
+    assert sorted(after.values()) == sorted(before.values()), "the same objects, under new addresses"
+    assert "No changes." in d.imgb("plan").stdout
