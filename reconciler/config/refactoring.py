@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from imgb.addresses import block_address
-from imgb.diagnostics import Diagnostics, SourcePos
+from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.model import Import, Moved, Removed
 from imgb.reconciler.config.values import INVALID, ConversionError, to_bool, to_string
@@ -77,6 +77,14 @@ def build_refactoring(
                     src[1],
                 )
                 continue
+            if not _declared(dst[0], declared_blocks, declared_instances):
+                names = sorted({a.split(".", 1)[1].split("[")[0] for a in declared_blocks if a.startswith(dst[0].split(".")[0] + ".")})
+                diags.warning(
+                    "Moved object's target is not declared",
+                    f"This block moves {src[0]} to {dst[0]}, which the configuration does not declare, so the plan "
+                    f"deletes what moves there.{did_you_mean(dst[0].split('.', 1)[1].split('[')[0], names)}",
+                    dst[1],
+                )
             moved.append(Moved(from_address=src[0], to_address=dst[0], pos=block.pos))
         elif block.type == "removed":
             src = _reference(block, "from", diags)

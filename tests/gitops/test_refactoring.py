@@ -341,3 +341,10 @@ def test_a_component_and_a_for_each_key_move_without_a_build(tmp_path: Path) -> 
     after = d.state()
     assert sorted(after.values()) == sorted(before.values()), "the same objects, under new addresses"
     assert "No changes." in d.imgb("plan").stdout
+
+
+def test_a_moved_target_with_a_typo_is_a_warning(tmp_path: Path) -> None:
+    d, head = _local(tmp_path, "local", "", None)
+    d.write(head + 'component "motd" {\n  content = "RUN true"\n}\n\nmoved {\n  from = component.old\n  to   = component.mtod\n}\n')
+    r = d.imgb("validate")
+    assert "Warning: Moved object's target is not declared" in r.stderr and 'Did you mean "motd"?' in r.stderr
