@@ -148,11 +148,22 @@ def import_dockerfile(
     template: Annotated[bool, typer.Option("--template", help="Also write a template whose base_image is the FROM.")] = False,
     out: Annotated[str | None, typer.Option("-o", "--out", help="Write the HCL to OUT instead of standard output.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
+    context: Annotated[
+        str | None, typer.Option("--context", help="The build context (default: the Dockerfile's directory).")
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="Target platform for TARGETOS/TARGETARCH... (default: this machine).")
+    ] = None,
+    build_arg: Annotated[
+        list[str] | None, typer.Option("--build-arg", help="NAME=VALUE for an ARG, as docker build --build-arg.")
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="The stage to import (default: the last one).")] = None,
 ) -> None:
-    """Turn a Dockerfile into a component (and a template with --template). What cannot be carried
-    over is reported with its line and listed in a comment above the component."""
+    """Turn a Dockerfile into a component (and a template with --template) that builds what
+    docker build would. What cannot be carried over is reported with its line and listed in a
+    comment above the component."""
     from imgb.diagnostics import DiagnosticError, error
-    from imgb.reconciler.dockerfile_import import default_name
+    from imgb.reconciler.dockerfile_import import default_name, import_options
     from imgb.reconciler.dockerfile_import import import_dockerfile as convert
     from imgb.reconciler.views.diagnostics import render_human
 
@@ -164,7 +175,12 @@ def import_dockerfile(
         raise DiagnosticError(error("Cannot read the Dockerfile", f"{file}: {reason}.")) from None
     if out and Path(out).exists() and not force:
         raise DiagnosticError(error("Output file exists", f"{out} already exists; use --force to overwrite it."))
-    result = convert(text, file, name=name or default_name(path), template=template, context=path.parent)
+    options, odiags = import_options(path, context=context, out=out, platform=platform, build_args=build_arg or [], target=target)
+    if odiags.has_errors():
+        _err(render_human(odiags, "."))
+        raise Exit(1)
+    result = convert(text, file, name=name or default_name(path), template=template, options=options)
+    result.diagnostics.extend(odiags)
     if result.diagnostics:
         _err(render_human(result.diagnostics, "."))
     if result.hcl is None:

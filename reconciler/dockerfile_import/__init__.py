@@ -1,8 +1,11 @@
 """`imgb import-dockerfile`: a Dockerfile as an imgb component (and, optionally, a template
-whose base image is the Dockerfile's FROM), the way Alibaba's console imports Dockerfiles.
+whose base image is the Dockerfile's FROM), with the meaning BuildKit gives it.
 
-What could not be carried over is listed in a comment above the component and reported as
-diagnostics at the Dockerfile's lines; the result is formatted by ``imgb.reconciler.fmt``.
+The front end reads the file as BuildKit does (``parser``, ``instructions``, ``shell``), the
+build context as BuildKit sends it (``context``), and ``convert`` writes Image Builder commands
+that build the same files; ``sh`` writes the shell text. What cannot be carried over is listed in
+a comment above the component and reported as warnings, one per distinct cause with every line it
+applies to; the result is formatted by ``imgb.reconciler.fmt``.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgb.diagnostics import Diagnostics, SourcePos
-from imgb.reconciler.dockerfile_import.convert import Note, convert
+from imgb.reconciler.dockerfile_import.context import BuildContext
+from imgb.reconciler.dockerfile_import.convert import Note, Options, convert
 from imgb.reconciler.fmt import format_source
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{1,63}$")
 MAX_COMMANDS = 127
 MAX_CONTENT_BYTES = 16 * 1024
+MAX_DESCRIPTION = 256
+
+__all__ = ["BuildContext", "ImportResult", "Options", "default_name", "import_dockerfile", "import_options"]
 
 
 @dataclass
@@ -47,10 +54,10 @@ def import_dockerfile(
     *,
     name: str,
     template: bool = False,
-    context: Path | None = None,
+    options: Options | None = None,
 ) -> ImportResult:
-    """``filename`` is how diagnostics name the Dockerfile; ``context`` is its build context
-    (wildcard COPY sources are matched there)."""
+    """``filename`` is how diagnostics name the Dockerfile; ``options`` carries the build context
+    (COPY sources are matched there), the platform, build arguments and target stage."""
     result = ImportResult(None)
     diags = result.diagnostics
     if not NAME_RE.match(name):
@@ -60,10 +67,13 @@ def import_dockerfile(
             "starting with a letter (--name).",
         )
         return result
-    conv = convert(text, context)
-    for note in conv.notes:
+    conv = convert(text, options)
+    for note in group_notes(conv.notes):
         summary = note.summary if not note.dropped else f"Not carried over: {note.summary}"
         diags.warning(summary, note.detail, SourcePos(filename, note.line))
+    if conv.error is not None:
+        diags.error(conv.error.summary, conv.error.detail, SourcePos(filename, conv.error.line))
+        return result
     if conv.base_image is None:
         diags.error(
             "No FROM in the Dockerfile",
@@ -105,6 +115,79 @@ def import_dockerfile(
     return result
 
 
+_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+
+
+def import_options(
+    dockerfile: Path,
+    *,
+    context: str | None,
+    out: str | None,
+    platform: str | None,
+    build_args: list[str],
+    target: str | None,
+) -> tuple[Options, Diagnostics]:
+    """The command line's options. COPY sources are written relative to the configuration
+    directory, where imgb reads them: OUT's directory (the current one without -o)."""
+    diags = Diagnostics()
+    opts = Options(target=target)
+    if platform:
+        if not _PLATFORM.match(platform):
+            diags.error("Invalid platform", f'"{platform}" is not os/arch[/variant], as linux/amd64 or linux/arm64.')
+        opts.platform = platform
+    for item in build_args:
+        key, eq, value = item.partition("=")
+        if not key or not eq:
+            diags.error("Invalid --build-arg", f'"{item}" is not NAME=VALUE.')
+            continue
+        opts.build_args[key] = value
+    ctx_dir = Path(context) if context else dockerfile.parent
+    if not ctx_dir.is_dir():
+        diags.error("Build context not found", f"{ctx_dir} is not a directory. Pass the build context with --context.")
+        return opts, diags
+    root = ctx_dir.resolve()
+    config_dir = (Path(out).parent if out else Path(".")).resolve()
+    never: set[str] = set()
+    if out:
+        target_file = Path(out).resolve()
+        if root in target_file.parents:
+            never.add(target_file.relative_to(root).as_posix())
+    opts.context = BuildContext.load(root, dockerfile.resolve(), frozenset(never))
+    if root == config_dir:
+        opts.source_prefix = ""
+    elif config_dir in root.parents:
+        opts.source_prefix = root.relative_to(config_dir).as_posix()
+    else:
+        diags.warning(
+            "The build context is outside the configuration directory",
+            f"imgb reads COPY sources from the configuration directory ({config_dir}), and the build context {root} is "
+            "not inside it, so COPY names the files as they are in the build context. Write the configuration into "
+            "the build context (-o CONTEXT/NAME.imgb.hcl), or copy the files next to it.",
+        )
+    return opts, diags
+
+
+def group_notes(notes: list[Note]) -> list[Note]:
+    """One note per distinct cause (same summary and detail), at its first line, naming the
+    other lines it applies to."""
+    groups: dict[tuple[str, str, bool], list[Note]] = {}
+    for n in notes:
+        groups.setdefault((n.summary, n.detail, n.dropped), []).append(n)
+    out = []
+    for (summary, detail, dropped), items in groups.items():
+        lines = sorted({n.line for n in items})
+        first = min(items, key=lambda n: n.line)
+        if len(lines) > 1:
+            detail = f"{detail} (Lines {_list(lines)}.)"
+        out.append(Note(first.line, summary, detail, dropped, first.text))
+    return sorted(out, key=lambda n: (n.line, n.summary))
+
+
+def _list(numbers: list[int]) -> str:
+    words = [str(n) for n in numbers]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+
 def _render(
     commands: list[str],
     base_image: str,
@@ -118,17 +201,22 @@ def _render(
     dropped = [n for n in notes if n.dropped]
     if dropped:
         out.append("# Not carried over (the import's warnings explain each):")
+        seen = set()
         for n in sorted(dropped, key=lambda n: n.line):
-            out.append(f"#   line {n.line}: {_comment(n.text or n.summary)}")
+            line = f"#   line {n.line}: {_comment(n.text or n.summary)}"
+            if line not in seen:
+                seen.add(line)
+                out.append(line)
     out.append("")
     body = "\n".join(commands)
     delim = "EOT"
     while any(ln.strip() == delim for ln in body.split("\n")):
         delim += "_"
     content = "\n".join("    " + ln for ln in _hcl_template_escape(body).split("\n"))
+    description = _description(filename)
     out += [
         f'component "{name}" {{',
-        f"  description = {_hcl_string('Imported from ' + Path(filename).name)}",
+        f"  description = {_hcl_string(description)}",
         f"  content = <<-{delim}",
         content,
         f"  {delim}",
@@ -138,7 +226,7 @@ def _render(
         out += [
             "",
             f'template "{name}" {{',
-            f"  description = {_hcl_string('Imported from ' + Path(filename).name)}",
+            f"  description = {_hcl_string(description)}",
             f"  base_image = {_hcl_string(base_image)}",
             "  build = <<-EOT",
             f"    COMPONENT ${{component.{name}.id}}",
@@ -148,6 +236,15 @@ def _render(
             out.append("  internet_max_bandwidth_out = 10 # COPY of URLs downloads on the build instance")
         out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _description(filename: str) -> str:
+    """``Imported from NAME``, within Image Builder's 256 characters."""
+    base = Path(filename).name or "Dockerfile"
+    text = f"Imported from {' '.join(base.split())}"
+    if len(text) > MAX_DESCRIPTION:
+        text = text[: MAX_DESCRIPTION - 3] + "..."
+    return text
 
 
 def _hcl_template_escape(text: str) -> str:

@@ -8,7 +8,9 @@ component "add-url" {
   description = "Imported from Dockerfile"
   content     = <<-EOT
     COPY https://github.com/krallin/tini/releases/download/v0.19.0/tini /usr/local/bin/tini
+    RUN chmod 600 /usr/local/bin/tini
     COPY https://example.com/agent.bin /opt/agent/
+    RUN chmod 600 /opt/agent/agent.bin
     COPY config.yaml /etc/app/
     COPY scripts/ /usr/local/scripts/
     RUN chmod +x /usr/local/bin/tini

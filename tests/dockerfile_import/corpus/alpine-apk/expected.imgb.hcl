@@ -1,19 +1,21 @@
 # Imported from Dockerfile by imgb import-dockerfile.
+# Not carried over (the import's warnings explain each):
+#   line 2: MAINTAINER Platform Team <platform@example.com>
 
 component "alpine-apk" {
   description = "Imported from Dockerfile"
   content     = <<-EOT
-    LABEL maintainer="Platform Team <platform@example.com>"
     RUN apk add --no-cache \
-            ca-certificates \
-            curl \
-            tzdata \
+        ca-certificates \
+        curl \
+        tzdata \
         && adduser -D -u 1000 app
     ENV TZ="UTC"
     COPY app/ /home/app/
-    RUN chown -R app:app /home/app/
     COPY run.sh /usr/local/bin/run.sh
-    RUN chmod 0755 /usr/local/bin/run.sh
+    USER app
+    USER root
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /home 755 app:; m /home/app 755 app:
     USER app
     WORKDIR /home/app
     CMD ["/usr/local/bin/run.sh"]

@@ -3,8 +3,7 @@
 component "bash-shell" {
   description = "Imported from Dockerfile"
   content     = <<-EOT
-    RUN /bin/bash -o pipefail -c 'curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
-        && apt-get install -y nodejs'
+    RUN /bin/bash -o pipefail -c 'curl -fsSL https://deb.nodesource.com/setup_20.x | bash -     && apt-get install -y nodejs'
     RUN /bin/bash -o pipefail -c 'echo '\''it'\''"'\''"'\''s quoted'\'' | tee /etc/quoted'
     WORKDIR /app
     CMD ["/bin/bash", "-o", "pipefail", "-c", "node server.js"]

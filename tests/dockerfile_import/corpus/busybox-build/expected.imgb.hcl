@@ -1,40 +1,48 @@
 # Imported from Dockerfile by imgb import-dockerfile.
-# Not carried over (the import's warnings explain each):
-#   line 5: ARG GREETING
-#   line 6: ARG VERSION=1.2.3
 
 component "busybox-build" {
   description = "Imported from Dockerfile"
   content     = <<-EOT
     ENV APP_HOME="/srv/app" PATH="/srv/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    RUN echo "app:x:1000:1000:app:/home/app:/bin/sh" >> /etc/passwd && \
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; echo "app:x:1000:1000:app:/home/app:/bin/sh" >> /etc/passwd && \
         echo "app:x:1000:" >> /etc/group && \
         mkdir -p /home/app && chown app:app /home/app
     WORKDIR /srv/app
-    COPY files/app.conf ./
-    RUN chown app:app ./app.conf
-    COPY files/run.sh bin/
-    RUN chmod 0750 bin/run.sh
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /srv 755 app:app; m /srv/app 755 app:app
+    COPY files/app.conf /srv/app/
+    RUN chown -h app:app /srv/app/app.conf
+    COPY files/run.sh /srv/app/bin/
+    RUN chmod 0750 /srv/app/bin/run.sh
     COPY files/notes.txt /srv/app/
-    RUN VERSION='1.2.3' sh -c 'echo "$VERSION it'"'"'s" > /srv/app/version'
-    RUN export GREETING='hello from imgb'; echo "$GREETING" > /srv/app/greeting; \
-        echo "v1.2.3" >> /srv/app/greeting
-    RUN sh -c "$(printf '%s\n' 'set -e' \
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; exec sh -c 'echo "$VERSION it'\''s" > /srv/app/version'
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; /bin/sh -c "$(printf '%s\n' 'echo "$GREETING" > /srv/app/greeting' \
+        'echo "v$VERSION" >> /srv/app/greeting')"
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; /bin/sh -c "$(printf '%s\n' 'set -e' \
         'if [ -f /srv/app/app.conf ]; then' \
         '  echo present > /srv/app/conf-state' \
         'fi')"
-    RUN printf '%s\n' "home=$APP_HOME" \
-        "version=1.2.3" > /srv/app/env.txt
-    RUN printf '%s\n' 'home=$APP_HOME' > /srv/app/literal.txt
-    RUN mkdir -p /srv/app && printf '%s\n' 'Welcome to /srv/app' > /srv/app/motd
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; /bin/sh -c "$(printf '%s\n' 'cat <<EOF > /srv/app/env.txt' \
+        'home=$APP_HOME' \
+        'version=$${VERSION}' \
+        'EOF')"
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; /bin/sh -c "$(printf '%s\n' 'cat <<'\''EOF'\'' > /srv/app/literal.txt' \
+        'home=$APP_HOME' \
+        'EOF')"
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /srv 755 0:0; m /srv/app 755 0:0
+    RUN [ -d /srv/app/motd ] && t=/srv/app/motd/EOF || t=/srv/app/motd; printf '%s\n' 'Welcome to /srv/app' > "$t" && chmod 644 "$t"
+    USER app
+    USER root
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /home 755 app:app; m /home/app 755 app:app
     USER app
     COPY files/notes.txt /home/app/
     USER root
-    RUN chown app:app /home/app/notes.txt
+    RUN chown -h app:app /home/app/notes.txt
     USER app
-    RUN printf '%s\n' 'echo "shell $0 for $(id -un)" > /home/app/who' | sh
-    RUN test "$(stat -c %U /home/app/notes.txt)" = app && grep -qx "shell sh for app" /home/app/who
-    RUN test "$(stat -c %U /srv/app/app.conf)" = app && \
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; /bin/sh -c "$(printf '%s\n' 'sh <<'\''EOF'\''' \
+        'echo "shell $0 for $(id -un)" > /home/app/who' \
+        'EOF')"
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; test "$(stat -c %U /home/app/notes.txt)" = app && grep -qx "shell sh for app" /home/app/who
+    RUN export GREETING='hello from imgb' VERSION=1.2.3; test "$(stat -c %U /srv/app/app.conf)" = app && \
         test "$(stat -c %a /srv/app/bin/run.sh)" = 750 && \
         grep -qx "hello from imgb" /srv/app/greeting && grep -qx "v1.2.3" /srv/app/greeting && \
         grep -qx present /srv/app/conf-state && \

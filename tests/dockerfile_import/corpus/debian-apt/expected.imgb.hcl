@@ -1,21 +1,19 @@
 # Imported from Dockerfile by imgb import-dockerfile.
-# Not carried over (the import's warnings explain each):
-#   line 2: ARG DEBIAN_FRONTEND=noninteractive
 
 component "debian-apt" {
   description = "Imported from Dockerfile"
   content     = <<-EOT
     LABEL description="Build tools" vendor="Example Corp"
-    RUN apt-get update \
+    RUN export DEBIAN_FRONTEND=noninteractive; apt-get update \
         && apt-get install -y --no-install-recommends \
-            build-essential \
-            git \
-            mercurial \
-            curl \
-            wget \
+        build-essential \
+        git \
+        mercurial \
+        curl \
+        wget \
         && apt-get clean \
         && rm -rf /var/lib/apt/lists/*
-    RUN echo 'path-exclude /usr/share/doc/*' > /etc/dpkg/dpkg.cfg.d/excludes \
+    RUN export DEBIAN_FRONTEND=noninteractive; echo 'path-exclude /usr/share/doc/*' > /etc/dpkg/dpkg.cfg.d/excludes \
         && echo "done"
     WORKDIR /workspace
     ENTRYPOINT ["/bin/bash"]

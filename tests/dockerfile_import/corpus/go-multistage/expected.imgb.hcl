@@ -1,6 +1,5 @@
 # Imported from Dockerfile by imgb import-dockerfile.
 # Not carried over (the import's warnings explain each):
-#   line 2: FROM golang:1.22-alpine AS builder
 #   line 13: COPY --from=builder /out/server /usr/local/bin/server
 #   line 15: EXPOSE 8080
 

@@ -12,6 +12,9 @@ component "misc-instructions" {
   content     = <<-EOT
     RUN useradd -u 1001 worker
     USER 1001:1001
+    USER root
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m relative 755 1001:1001; m relative/dir 755 1001:1001
+    USER 1001:1001
     WORKDIR relative/dir
     ENTRYPOINT /usr/local/bin/worker --config /etc/worker.yaml
     CMD ["--verbose"]

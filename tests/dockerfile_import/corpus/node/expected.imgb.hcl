@@ -1,5 +1,6 @@
 # Imported from Dockerfile by imgb import-dockerfile.
 # Not carried over (the import's warnings explain each):
+#   line 7: COPY package*.json ./
 #   line 13: EXPOSE 3000
 
 component "node" {
@@ -7,9 +8,8 @@ component "node" {
   content     = <<-EOT
     ENV NODE_ENV="production"
     WORKDIR /usr/src/app
-    COPY package-lock.json package.json ./
     RUN npm ci --omit=dev && npm cache clean --force
-    COPY context/ .
+    COPY ./ /usr/src/app/
     USER node
     CMD ["node", "server.js"]
   EOT

@@ -13,7 +13,6 @@ component "php-apache" {
     ENV APACHE_DOCUMENT_ROOT="/var/www/html/public"
     RUN sed -ri -e 's!/var/www/html!$${APACHE_DOCUMENT_ROOT}!g' /etc/apache2/sites-available/*.conf
     COPY src/ /var/www/html/
-    RUN chown -R www-data:www-data /var/www/html/
     WORKDIR /var/www/html
     RUN composer install --no-dev --optimize-autoloader
   EOT

@@ -9,9 +9,9 @@ component "postgres" {
   content     = <<-EOT
     RUN set -ex; \
         if ! command -v gpg > /dev/null; then \
-            apt-get update; \
-            apt-get install -y --no-install-recommends gnupg dirmngr; \
-            rm -rf /var/lib/apt/lists/*; \
+        apt-get update; \
+        apt-get install -y --no-install-recommends gnupg dirmngr; \
+        rm -rf /var/lib/apt/lists/*; \
         fi
     RUN groupadd -r postgres --gid=999 && \
         useradd -r -g postgres --uid=999 --home-dir=/var/lib/postgresql --shell=/bin/bash postgres && \

@@ -5,10 +5,10 @@ component "python-pip" {
   content     = <<-EOT
     ENV PYTHONDONTWRITEBYTECODE="1" PYTHONUNBUFFERED="1" PIP_NO_CACHE_DIR="1"
     WORKDIR /app
-    COPY requirements.txt .
+    COPY requirements.txt /app/
     RUN pip install --upgrade pip && \
         pip install -r requirements.txt
-    COPY src/ ./src/
+    COPY src/ /app/src/
     RUN useradd --create-home --uid 10001 appuser
     USER appuser
     ENTRYPOINT ["python", "-m", "src.main"]

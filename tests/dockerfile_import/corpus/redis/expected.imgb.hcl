@@ -13,19 +13,17 @@ component "redis" {
     ENV REDIS_DOWNLOAD_URL="http://download.redis.io/releases/redis-7.2.4.tar.gz"
     ENV REDIS_DOWNLOAD_SHA="8d104c26a154b29fd67d6568b4f375212212ad41e0c2caa3d66480e78dbd3b59"
     RUN set -eux; \
-        \
         savedAptMark="$(apt-mark showmanual)"; \
         apt-get update; \
         apt-get install -y --no-install-recommends \
-            ca-certificates \
-            wget \
-            dpkg-dev \
-            gcc \
-            libc6-dev \
-            make \
+        ca-certificates \
+        wget \
+        dpkg-dev \
+        gcc \
+        libc6-dev \
+        make \
         ; \
         rm -rf /var/lib/apt/lists/*; \
-        \
         wget -O redis.tar.gz "$REDIS_DOWNLOAD_URL"; \
         echo "$REDIS_DOWNLOAD_SHA *redis.tar.gz" | sha256sum -c -; \
         mkdir -p /usr/src/redis; \

@@ -1,8 +1,6 @@
 # Imported from Dockerfile by imgb import-dockerfile.
 # Not carried over (the import's warnings explain each):
-#   line 1: FROM rust:1.77 AS chef
-#   line 5: FROM chef AS planner
-#   line 9: FROM chef AS builder
+#   line 18: RUN --mount=type=secret,id=apt_auth,target=/etc/apt/auth.conf \
 #   line 21: COPY --from=builder /app/target/release/app /usr/local/bin/app
 
 component "rust-cache-mounts" {
