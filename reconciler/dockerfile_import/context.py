@@ -130,6 +130,8 @@ class BuildContext:
         self.never = never
         """Paths (context-relative) that are not part of the context: the configuration imgb writes."""
         self._entries: dict[str, Entry] | None = None
+        self._holes: set[str] = set()
+        self._children: dict[str, list[Entry]] | None = None
 
     @classmethod
     def load(cls, root: Path, dockerfile: Path | None = None, never: frozenset[str] = frozenset()) -> BuildContext:
@@ -149,9 +151,18 @@ class BuildContext:
     def entries(self) -> dict[str, Entry]:
         if self._entries is None:
             found: dict[str, Entry] = {}
+            self._holes = set()
             self._walk("", found)
             self._entries = found
         return self._entries
+
+    def _hole(self, rel: str) -> None:
+        """Something inside directory ``rel`` is not in the context: mark it and its parents."""
+        while True:
+            self._holes.add(rel)
+            if not rel:
+                return
+            rel = posixpath.dirname(rel)
 
     def _walk(self, rel: str, found: dict[str, Entry]) -> bool:
         """Adds the included entries under ``rel`` (a directory); True when any was included."""
@@ -164,16 +175,21 @@ class BuildContext:
         for name in names:
             child = f"{rel}/{name}" if rel else name
             if child in self.never:
+                self._hole(rel)
                 continue
             st = os.lstat(base / name)
             kind = "dir" if stat.S_ISDIR(st.st_mode) else "link" if stat.S_ISLNK(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
             excluded = self.ignore.excluded(child)
+            if excluded:
+                self._hole(rel)
             if kind == "dir":
                 if excluded and not self.ignore.may_reinclude_under(child):
                     continue
                 inner = self._walk(child, found)
                 if excluded and not inner:
                     continue
+                if excluded:
+                    self._hole(child)  # kept only for what it re-includes
             elif excluded:
                 continue
             found[child] = Entry(child, kind, stat.S_IMODE(st.st_mode))
@@ -182,13 +198,17 @@ class BuildContext:
 
     def has_exclusions_under(self, rel: str) -> bool:
         """Something on disk under directory ``rel`` is not in the context."""
-        base = self.root / rel if rel else self.root
-        entries = self.entries()
-        for dirpath, dirnames, filenames in os.walk(base):
-            for name in dirnames + filenames:
-                if Path(dirpath, name).relative_to(self.root).as_posix() not in entries:
-                    return True
-        return False
+        self.entries()
+        return rel in self._holes
+
+    def children(self, rel: str) -> list[Entry]:
+        """The entries directly inside directory ``rel``, sorted."""
+        if self._children is None:
+            index: dict[str, list[Entry]] = {}
+            for key, e in self.entries().items():
+                index.setdefault(posixpath.dirname(key), []).append(e)
+            self._children = index
+        return self._children.get(rel, [])
 
     def under(self, rel: str) -> list[Entry]:
         """The entries strictly inside directory ``rel`` ("" for the root), sorted."""
@@ -219,9 +239,8 @@ class BuildContext:
                         nxt.append(cand)
                     continue
                 rx = go_match_regex(part)
-                for e in self.under(base):
-                    name = e.rel[len(base) + 1 :] if base else e.rel
-                    if "/" in name or not rx.fullmatch(name):
+                for e in self.children(base):
+                    if not rx.fullmatch(posixpath.basename(e.rel)):
                         continue
                     if last or e.kind == "dir":
                         nxt.append(e.rel)

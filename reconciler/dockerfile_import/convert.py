@@ -266,7 +266,8 @@ class _Converter:
             if earlier.name and earlier.name == image.lower():
                 stage.base = earlier
         if f.name and any(s.name == f.name for s in self.stages):
-            raise self.fail("Duplicate stage name", f'Another stage is already named "{f.name}" (BuildKit refuses the file). Rename one.')
+            self.note("Duplicate stage name", f'Another stage is already named "{f.name}"; the later one is the one '
+                      "later instructions name (BuildKit calls this undefined). Rename one.")
         self.stages.append(stage)
 
     def _chain(self) -> list[_Stage]:
@@ -875,7 +876,7 @@ class _CopyPlan:
 
     def _dir_parts(self, ctx: BuildContext, rel: str, dest: str) -> None:
         prefix = f"{rel}/" if rel else ""
-        children = [e for e in ctx.under(rel) if "/" not in e.rel[len(prefix) :]]
+        children = ctx.children(rel)
         dest_slash = dest.rstrip("/") + "/" if dest != "/" else "/"
         for e in children:
             if e.kind == "link":
@@ -889,7 +890,7 @@ class _CopyPlan:
             sub_dest = posixpath.join(dest, e.rel[len(prefix) :])
             if not ctx.has_exclusions_under(e.rel):
                 self.copies.append(([self._src(e.rel, is_dir=True)], sub_dest + "/"))
-            elif not ctx.under(e.rel):
+            elif not ctx.children(e.rel):
                 mode = self.chmod or f"{e.mode:o}"
                 if not any(d[0] == sub_dest for d in self.new_dirs):
                     self.new_dirs.append((sub_dest, mode, self.owner))

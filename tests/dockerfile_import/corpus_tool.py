@@ -28,7 +28,7 @@ from imgb.reconciler.dockerfile_import.shell import Lexer  # noqa: E402
 
 CORPUS = Path(__file__).parent / "corpus"
 FILE_NAMES = {"Dockerfile", "Makefile", "LICENSE", "Gemfile", "hadolint", "hello", "crontab", "vimrc", "null", "nullfile",
-              "foo", "script", "start", "bashrc"}
+              "foo", "script", "start", "bashrc", "passwd", "group"}
 ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tar\.xz)$")
 
 

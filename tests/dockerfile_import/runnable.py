@@ -4,8 +4,8 @@ Dockerfile's own structure. Line-level edits only, each for a reason:
 * every FROM of an image (not of an earlier stage) becomes ``FROM busybox``, whose tree is the
   comparison's base (``reference.make_base_rootfs``), and a ``SHELL`` that records each RUN's exit
   status follows each FROM; a SHELL of the Dockerfile is kept, run through the same recorder;
-* what cannot work offline or reads another stage is removed: COPY/ADD --from, ADD of URLs, and
-  RUN's --mount/--network/--security options (a cache mount has no effect on the files; the others
+* what cannot work offline, reads another stage or unpacks an archive is removed: COPY/ADD
+  --from, ADD of URLs and of local archives, and RUN's --mount/--network/--security options (a cache mount has no effect on the files; the others
   make the import drop what they provide, which its warnings say);
 * ``--link`` is removed from COPY/ADD (it changes caching only; buildah 1.28 does not know it);
 * ONBUILD is removed: it does not act on this image's files, and buildah would run it when the
@@ -24,6 +24,7 @@ from imgb.reconciler.dockerfile_import.instructions import blank_words
 from imgb.reconciler.dockerfile_import.parser import Instruction, parse
 
 WRAPPER = "/bin/imgb-test-sh"
+_ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz)$")
 
 
 def runnable(text: str) -> tuple[str | None, str]:
@@ -64,7 +65,9 @@ def runnable(text: str) -> tuple[str | None, str]:
         elif ins.keyword in ("COPY", "ADD"):
             flags = [f.split("=", 1)[0] for f in ins.flags]
             sources = (ins.json or blank_words(ins.args))[:-1]
-            if "--from" in flags or any(re.match(r"^(https?|git)://|^git@", s) for s in sources):
+            remote = any(re.match(r"^(https?|git)://|^git@", s) for s in sources)
+            archive = ins.keyword == "ADD" and any(_ARCHIVE.search(s) for s in sources)
+            if "--from" in flags or remote or archive:
                 drop.update(span)
             elif "--parents" in flags or "--exclude" in flags:
                 return None, f"{ins.keyword} --parents/--exclude (buildah 1.28, the reference, has neither)"

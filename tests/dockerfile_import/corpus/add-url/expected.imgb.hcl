@@ -12,6 +12,7 @@ component "add-url" {
     COPY https://example.com/agent.bin /opt/agent/
     RUN chmod 600 /opt/agent/agent.bin
     COPY config.yaml /etc/app/
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /usr 755 0:0; m /usr/local 755 0:0; m /usr/local/scripts 755 0:0; m /usr/local/scripts/private 700 0:0
     COPY scripts/ /usr/local/scripts/
     RUN chmod +x /usr/local/bin/tini
     ENTRYPOINT ["/usr/local/bin/tini", "--"]

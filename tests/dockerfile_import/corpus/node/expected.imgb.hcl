@@ -1,6 +1,5 @@
 # Imported from Dockerfile by imgb import-dockerfile.
 # Not carried over (the import's warnings explain each):
-#   line 7: COPY package*.json ./
 #   line 13: EXPOSE 3000
 
 component "node" {
@@ -8,7 +7,9 @@ component "node" {
   content     = <<-EOT
     ENV NODE_ENV="production"
     WORKDIR /usr/src/app
+    COPY package-extra.json package.json /usr/src/app/
     RUN npm ci --omit=dev && npm cache clean --force
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /usr 755 0:0; m /usr/src 755 0:0; m /usr/src/app 755 0:0; m /usr/src/app/private 700 0:0
     COPY ./ /usr/src/app/
     USER node
     CMD ["node", "server.js"]

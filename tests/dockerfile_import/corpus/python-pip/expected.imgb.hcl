@@ -8,6 +8,7 @@ component "python-pip" {
     COPY requirements.txt /app/
     RUN pip install --upgrade pip && \
         pip install -r requirements.txt
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /app 755 0:0; m /app/src 755 0:0; m /app/src/private 700 0:0
     COPY src/ /app/src/
     RUN useradd --create-home --uid 10001 appuser
     USER appuser

@@ -5,6 +5,7 @@ component "windows-servercore" {
   content     = <<-EOT
     ENV APP_DIR="C:\\app"
     RUN powershell -Command '$ErrorActionPreference = '\''Stop'\'';' 'New-Item -ItemType Directory -Path $env:APP_DIR ;     Write-Host '\''created'\'''
+    RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m C: 755 0:0; m C:/app 755 0:0; m C:/app/private 700 0:0
     COPY app/ C:/app/
     WORKDIR C:\app
     CMD ["C:\\app\\server.exe"]
