@@ -22,6 +22,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgb.commands.paths import is_imgb_own
+
 _REGEX_SPECIAL = set(".+()|{}$^")
 
 
@@ -174,7 +176,8 @@ class BuildContext:
         any_kept = False
         for name in names:
             child = f"{rel}/{name}" if rel else name
-            if child in self.never:
+            if child in self.never or (not rel and is_imgb_own(name)):
+                # The configuration imgb writes and its own state are not the Dockerfile's context.
                 self._hole(rel)
                 continue
             st = os.lstat(base / name)

@@ -221,6 +221,12 @@ class _Converter:
             self._one_line_each()
         except ConvertError as e:
             return Converted([], None, 1, self.notes, False, e.note)
+        except InstructionError as e:
+            ins = self.ins
+            where = ins.line if ins else 1
+            what = ins.keyword if ins else "instruction"
+            return Converted([], None, 1, self.notes, False, Note(
+                where, f"Invalid {what}", f"{str(e)[0].upper()}{str(e)[1:]}. BuildKit refuses it; fix the instruction."))
         root = chain[0]
         return Converted(self.out, root.image, root.line, self.notes, self.needs_internet)
 
@@ -476,7 +482,7 @@ class _Converter:
         if not ins.args:
             raise self.fail(f"Invalid {ins.keyword}", f"{ins.keyword} needs a command.")
         text = ins.args
-        if self.state.shell != DEFAULT_SHELL or protect_end(text) != text:
+        if self.state.shell != DEFAULT_SHELL or protect_end(text) != text or text.startswith("["):
             self.out.append(f"{ins.keyword} {json.dumps([*self.state.shell, text], ensure_ascii=False)}")
         else:
             self.out.append(f"{ins.keyword} {text}")
