@@ -153,7 +153,7 @@ def make_plan(
         diags.extend(gdiags)
         for node in graph.nodes.values():
             p = providers.get(node.provider)
-            if p is not None and node.kind in (Kind.COMPONENT, Kind.TEMPLATE):
+            if p is not None and node.kind is not Kind.IMAGE:  # builds have nothing to check beyond their template
                 diags.extend(p.check(node.kind, node.attrs, node.address))
     else:
         from imgb.reconciler.dag import Dag

@@ -10,7 +10,7 @@ pages say:
   ``Operation.Conflict``/``OperationConflict``;
 * per operation, conditions that pass on their own: CopyImage's ``OperationDenied.ImageCopying``,
   ``OperationDenied.ImageCopyConflict`` and ``IncorrectImageStatus`` (the source is not Available
-  yet); DeleteImage's ``OperationDenied.ImageCopying``; DeleteSnapshot's ``SnapshotCreatedImage``
+  yet); DeleteImage's ``OperationDenied.ImageCopying``; sharing an image that is not Available yet; DeleteSnapshot's ``SnapshotCreatedImage``
   (the image's deletion has not reached it yet); a running build blocking StartImagePipelineExecution
   or DeleteImagePipeline (``InvalidImagePipeline.HasRunningExecution``);
 * ``InvalidSecurityToken.Expired``: refreshing credentials (an assumed role, an instance role)
@@ -31,6 +31,7 @@ _RETRYABLE_CODE = re.compile(
 RETRYABLE_FOR: dict[str, frozenset[str]] = {
     "copy_image": frozenset({"OperationDenied.ImageCopying", "OperationDenied.ImageCopyConflict", "IncorrectImageStatus"}),
     "delete_image": frozenset({"OperationDenied.ImageCopying"}),
+    "modify_image_share_permission": frozenset({"IncorrectImageStatus"}),
     "delete_snapshot": frozenset({"SnapshotCreatedImage"}),
     "start_image_pipeline_execution": frozenset({"InvalidImagePipeline.HasRunningExecution"}),
     "delete_image_pipeline": frozenset({"InvalidImagePipeline.HasRunningExecution"}),

@@ -11,6 +11,11 @@ from imgb.providers.base import ProviderError
 
 T = TypeVar("T")
 
+RENEWED_AT_ONCE = frozenset({"InvalidSecurityToken.Expired", "CredentialsRefreshFailed"})
+"""Waiting does not help these: a renewing credentials provider renews at the next call, and a fixed
+token never comes back. A poll retries them once, then leaves it to the engine (which keeps the
+operation's record, so the next apply, with fresh credentials, adopts it)."""
+
 
 class Poller:
     def __init__(self, interval: float, max_transient_errors: int = 30, max_backoff: float = 60.0):
@@ -25,7 +30,8 @@ class Poller:
             try:
                 return fn()
             except ProviderError as err:
-                if not err.retryable or failures >= self.max_transient_errors:
+                if not err.retryable or failures >= self.max_transient_errors or (
+                        err.code in RENEWED_AT_ONCE and failures >= 1):
                     raise
                 failures += 1
                 backoff = min(self.max_backoff, max(self.interval, 0.01) * 2 ** min(failures, 6))

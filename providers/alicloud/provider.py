@@ -322,15 +322,12 @@ class AlicloudProvider:
                     "region": handle["region"], "account": handle["account"]}
         raise ValueError(f"unknown kind {kind}")
 
-    def _unlisted(self, handle: Mapping[str, Any], what: str) -> ProviderError:
-        """A new build or copy can take a while to be listed. Within the grace period, "not listed"
-        is a retryable error (the engine keeps the operation's record, so nothing is started twice);
+    def _gone_unless_new(self, handle: Mapping[str, Any], what: str, code: str) -> None:
+        """A new build, image or copy can take a while to be listed: within ``listing_grace`` of its
+        start, "not listed" means wait (the operation keeps its record, nothing is started twice);
         after it, the object is gone for good."""
-        started = float(handle.get("started") or 0.0)
-        if time.time() - started < self.listing_grace:
-            return ProviderError("NotListedYet", f"{what} is not listed yet; it will be polled again.", retryable=True)
-        return ProviderError("InvalidImageId.NotFound" if "copy" in what else "InvalidImagePipelineExecution.NotFound",
-                             f"{what} no longer exists.")
+        if time.time() - float(handle.get("started") or 0.0) >= self.listing_grace:
+            raise ProviderError(code, f"{what} no longer exists.")
 
     def _wait_build(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
         region = str(handle.get("region") or self.region)
@@ -339,10 +336,8 @@ class AlicloudProvider:
         while True:
             ex = self._poller.call(lambda: self._execution(region, execution_id, None))
             if ex is None:
-                err = self._unlisted(handle, f"The build {execution_id} of template {template_id} "
-                                             "(deleting a template deletes its builds)")
-                if not err.retryable:
-                    raise err
+                self._gone_unless_new(handle, f"The build {execution_id} of template {template_id} (deleting a "
+                                      "template deletes its builds)", "InvalidImagePipelineExecution.NotFound")
                 self._poller.sleep()
                 continue
             status = str(ex.status)
@@ -393,7 +388,10 @@ class AlicloudProvider:
         while True:
             img = self._poller.call(lambda: self._images.get(region, image_id))
             if img is None:
-                raise self._unlisted(handle, f"The image {image_id} of build {handle.get('execution_id')}")
+                self._gone_unless_new(handle, f"The image {image_id} of build {handle.get('execution_id')}",
+                                      "InvalidImageId.NotFound")
+                self._poller.sleep()
+                continue
             if img.status == "Available":
                 return img
             if img.status in ("CreateFailed", "UnAvailable"):
@@ -412,9 +410,7 @@ class AlicloudProvider:
             if img is None:
                 if image_id in self._cancelled:
                     raise Cancelled(f"the copy {image_id} was cancelled")
-                err = self._unlisted(handle, f"The copy {image_id} in {region}")
-                if not err.retryable:
-                    raise err
+                self._gone_unless_new(handle, f"The copy {image_id} in {region}", "InvalidImageId.NotFound")
                 self._copy_poller.sleep()
                 continue
             status = str(img.status)

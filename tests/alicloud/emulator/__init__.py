@@ -4,7 +4,9 @@ The official SDK talks to it unchanged through ``Config(endpoint=emulator.endpoi
 protocol="http")``. See ``server.Emulator`` for the knobs and ``world.World`` for the objects.
 """
 
+from .errors import ApiError
 from .server import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, Emulator, Faults, Logged
 from .world import ACCOUNT_ID, World
 
-__all__ = ["ACCOUNT_ID", "TEST_ACCESS_KEY_ID", "TEST_ACCESS_KEY_SECRET", "Emulator", "Faults", "Logged", "World"]
+__all__ = ["ACCOUNT_ID", "TEST_ACCESS_KEY_ID", "TEST_ACCESS_KEY_SECRET", "ApiError", "Emulator", "Faults", "Logged",
+           "World"]

@@ -260,7 +260,7 @@ def describe_image_pipeline_executions(w: World, p: Params, now: float) -> dict[
     if pid is not None and not eids and (pid not in w.pipelines or w.pipelines[pid].region != region):
         raise not_found("InvalidImagePipeline.NotFound", f"The image pipeline {pid} does not exist.")
     items = [e for e in w.executions.values() if e.region == region and (pid is None or e.pipeline_id == pid)
-             and (not eids or e.id in eids) and (not statuses or e.status in statuses)]
+             and (not eids or e.id in eids) and (not statuses or e.status in statuses) and w.listed(e.created, now)]
     items = sorted(validation.filter_tags(items, p), key=lambda e: (e.created, e.id))
     page, nxt, size = validation.page_by_token(items, p)
     return {"TotalCount": len(items), "MaxResults": size, "NextToken": nxt,

@@ -50,7 +50,8 @@ def describe_images(w: World, p: Params, now: float) -> dict[str, Any]:
         raise bad("InvalidParameter.Status", "ALL cannot be combined with other statuses.")
     if wanted - {"ALL", *IMAGE_STATUSES}:
         raise bad("InvalidParameter.Status", "The specified Status is not valid.")
-    items = [i for i in w.images.values() if i.region == region and ("ALL" in wanted or i.status in wanted)]
+    items = [i for i in w.images.values() if i.region == region and ("ALL" in wanted or i.status in wanted)
+             and w.listed(i.created, now)]
     if image_id := get(p, "ImageId"):
         # [DescribeImages] ImageId is "The image ID": one id, not a list.
         items = [i for i in items if i.id == image_id]

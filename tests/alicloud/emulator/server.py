@@ -63,6 +63,10 @@ class Faults:
     operation took effect. Actions without such codes are not affected."""
 
 
+Answer = str | ApiError
+"""A scripted answer: "drop-before", "drop-after", "5xx-before", "5xx-after", "throttle", or an error."""
+
+
 @dataclass
 class Logged:
     action: str
@@ -96,6 +100,8 @@ class _State:
     """ECS instance RAM role name → nothing: the roles the metadata service hands credentials for."""
     sts_seconds: float = 3600.0
     """How long credentials from the metadata service are accepted."""
+    scripted: dict[str, list[Answer]] = field(default_factory=dict)
+    """Action → the answers its next requests get, in order (``Emulator.inject``)."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -143,7 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
         if regional:
             params[HOST_REGION] = regional["region"]
 
-        fault = self._draw_fault(action)
+        fault = self._next_scripted(action) or self._draw_fault(action)
+        if isinstance(fault, ApiError):
+            return self._error(action, fault, request_id, "scripted", where)
         if fault == "slow":
             time.sleep(st.faults.slow_seconds)
         if fault == "drop-before":
@@ -199,6 +207,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.state.fault_rng.random() < 0.5:
             return ApiError(500, "InternalError", "The request processing has failed due to some unknown error.")
         return ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+
+    def _next_scripted(self, action: str) -> Answer | None:
+        st = self.server.state
+        with st.lock:
+            queue = st.scripted.get(action)
+            return queue.pop(0) if queue else None
 
     def _draw_fault(self, action: str) -> str:
         st = self.server.state
@@ -341,6 +355,20 @@ class Emulator:
     @property
     def log(self) -> list[Logged]:
         return list(self._state.log)
+
+    def inject(self, action: str, *answers: Answer) -> None:
+        """The next requests of ``action`` get these answers, in order, before any random fault:
+        ``"drop-after"`` (the operation takes effect, the answer is lost), ``"drop-before"``,
+        ``"5xx-after"``, ``"5xx-before"``, ``"throttle"``, or an ``ApiError`` (refused before taking effect)."""
+        with self._state.lock:
+            self._state.scripted.setdefault(action, []).extend(answers)
+
+    def expire(self, access_key_id: str) -> None:
+        """From now on, the access key's security token is refused as expired."""
+        with self._state.lock:
+            c = self._state.credentials[access_key_id]
+            self._state.credentials[access_key_id] = Credential(c.access_key_id, c.access_key_secret,
+                                                                c.security_token, expires_at=time.time())
 
     def request_counts(self) -> Counter[str]:
         """Requests received per action (faulted ones included): what an API budget is measured in."""

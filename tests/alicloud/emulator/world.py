@@ -155,6 +155,9 @@ class World:
         """Regions where the account encrypts new disks by default: an unencrypted copy into them is
         refused ([CopyImage] InvalidEncrypted.NotMatchDiskDefaultEncryption)."""
         self.kms_keys: dict[str, set[str]] = {r: {f"key-{r}"} for r in regions}
+        self.listing_delay = 0.0
+        """Seconds a new image or execution stays out of Describe* answers (eventual consistency:
+        nothing in the API pages promises a new object is listed at once)."""
         self.instances: Counter[str] = Counter()
         """Image id → instances created from it ([DeleteImage] ImageUsingByInstance without Force)."""
         self._seq = itertools.count(1)
@@ -190,6 +193,9 @@ class World:
         snapshots leaves behind, billed by size."""
         live = {s for i in self.images.values() for s in i.snapshot_ids}
         return [s for s in self.snapshots.values() if s.id not in live]
+
+    def listed(self, created: float, now: float) -> bool:
+        return now - created >= self.listing_delay
 
     def name_taken(self, region: str, name: str) -> bool:
         """[CopyImage] InvalidImageName.Duplicated: "The specified image name is already in use in the
