@@ -114,6 +114,23 @@ class _Reader:
             raise Unsupported(f"expected {ch!r}")
         self.i += 1
 
+    def at_eq(self) -> bool:
+        """The EQ terminal is next: "=", not "==" or "=>"."""
+        return self.text.startswith("=", self.i) and not self.text.startswith(("==", "=>"), self.i)
+
+    def at_colon(self) -> bool:
+        """The COLON terminal is next: ":", not "::"."""
+        return self.text.startswith(":", self.i) and not self.text.startswith("::", self.i)
+
+    def colon(self) -> None:
+        """``new_line_or_comment? COLON new_line_or_comment?`` (a conditional, a for's intro)."""
+        self.nls()
+        self.ws()
+        if not self.at_colon():
+            raise Unsupported("expected ':'")
+        self.i += 1
+        self.nls()
+
     def word(self) -> str | None:
         """A NAME at the cursor (not consumed), or None."""
         m = NAME.match(self.text, self.i)
@@ -171,8 +188,7 @@ class _Reader:
             raise Unsupported("expected an attribute or a block")
         self.i += len(name)
         self.ws()
-        text = self.text
-        if self.peek() == "=" and not text.startswith(("==", "=>"), self.i):
+        if self.at_eq():
             self.i += 1
             return ast.Attribute(self.pos(start), name, self.expression())
         labels: list[str] = []
@@ -211,12 +227,7 @@ class _Reader:
         self.i += 1
         self.nls()
         true = self.expression()
-        self.nls()
-        self.ws()
-        if self.peek() != ":" or self.text.startswith("::", self.i):
-            raise Unsupported("expected ':'")
-        self.i += 1
-        self.nls()
+        self.colon()
         false = self.expression()
         return ast.Conditional(self.pos(start), cond, true, false)
 
@@ -449,13 +460,9 @@ class _Reader:
             start = self.i
             key = self.object_key()
             self.ws()
-            text, i = self.text, self.i
-            if text.startswith("=", i) and not text.startswith(("==", "=>"), i):
-                self.i += 1
-            elif text.startswith(":", i) and not text.startswith("::", i):
-                self.i += 1
-            else:
+            if not (self.at_eq() or self.at_colon()):
                 raise Unsupported("expected '=' or ':'")
+            self.i += 1
             items.append(ast.ObjectItem(self.pos(start), key, self.expression()))
             took = self.nls()
             if self.peek() == ",":
@@ -474,10 +481,7 @@ class _Reader:
             at = self.i
             self.i += len(name)
             self.ws()
-            text, i = self.text, self.i
-            if (text.startswith("=", i) and not text.startswith(("==", "=>"), i)) or (
-                text.startswith(":", i) and not text.startswith("::", i)
-            ):
+            if self.at_eq() or self.at_colon():
                 return ast.LiteralValue(self.pos(at), name)
             if name in _KEYWORDS:
                 raise Unsupported("a keyword in an object key")
@@ -499,12 +503,7 @@ class _Reader:
             raise Unsupported("expected 'in'")
         self.nls()
         coll = self.expression()
-        self.nls()
-        self.ws()
-        if self.peek() != ":" or self.text.startswith("::", self.i):
-            raise Unsupported("expected ':'")
-        self.i += 1
-        self.nls()
+        self.colon()
         if second is None:
             return None, first, coll
         return first, second, coll
