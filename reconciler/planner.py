@@ -22,7 +22,7 @@ from imgb.reconciler.differ import DiffOptions, diff
 from imgb.reconciler.graph import build_graph
 from imgb.reconciler.masking import MASK, make_masker
 from imgb.reconciler.plan import PinnedBase, Plan
-from imgb.reconciler.refactor import Refactoring, annotate, plan_refactoring, rehash_moved_components
+from imgb.reconciler.refactor import Refactoring, after_graph, annotate, plan_refactoring
 from imgb.state.model import ResourceState, State
 
 
@@ -163,7 +163,7 @@ def make_plan(
     if diags.has_errors():
         return None, diags
     if config is not None:
-        rehash_moved_components(refactoring, config, graph.nodes.values())
+        diags.extend(after_graph(refactoring, config, graph.nodes.values()))
 
     opts = DiffOptions(
         destroy=options.destroy,

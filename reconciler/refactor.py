@@ -46,6 +46,9 @@ class Refactoring:
     components: dict[str, str] = field(default_factory=dict)
     """Moved components: old address -> new."""
     rehashed: list[Rehash] = field(default_factory=list)
+    images: dict[str, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)
+    """Image imports: address -> (id, provider, attributes read), recorded once the graph gives
+    the content hash of the image the template's configuration builds."""
     unconfigured_imports: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     """(address, id, attributes read) of import blocks whose target has no configuration yet."""
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
@@ -130,9 +133,9 @@ def plan_refactoring(
     declared = {a: c.provider for a, c in config.components.items()} | {a: t.provider for a, t in config.templates.items()}
     for imp in config.imports:
         addr = Address.parse(imp.to_address)
-        if st.get(imp.to_address) is not None:
+        if any(r.address == imp.to_address and (r.image_hash is None or r.id == imp.id) for r in st.resources):
             continue  # already managed: the block is history, as in Terraform
-        configured = declared.get(imp.to_address)
+        configured = declared.get(str(addr.template))
         provider_key = configured or next(iter(sorted(config.providers)), "local")
         provider = providers.get(provider_key)
         if provider is None:
@@ -154,11 +157,44 @@ def plan_refactoring(
         if configured is None:
             out.unconfigured_imports.append((imp.to_address, imp.id, attrs))
             continue
+        if addr.kind is Kind.IMAGE:  # its content hash is known once the graph is: see after_graph
+            out.images[imp.to_address] = (imp.id, provider_key, mask(attrs))
+            continue
         st = st.model_copy(update={"resources": [*st.resources, ResourceState(
             address=imp.to_address, kind=addr.kind, provider=provider_key, id=imp.id, attributes=mask(attrs))]})
         out.imported[imp.to_address] = imp.id
     out.state = st
     return out
+
+
+def after_graph(refactoring: Refactoring, config: Config, nodes: Iterable[Desired]) -> Diagnostics:
+    """What needs the desired images' content hashes: re-keying images of moved components, and
+    importing images (as the image the template's configuration builds now)."""
+    nodes = list(nodes)
+    diags = Diagnostics()
+    rehash_moved_components(refactoring, config, nodes)
+    for node in nodes:
+        found = refactoring.images.get(node.address)
+        if node.kind is not Kind.IMAGE or found is None or not node.template or not node.image_hash:
+            continue
+        object_id, provider, attrs = found
+        recorded = attrs.get("content_hash")
+        if recorded and recorded != node.image_hash:
+            diags.warning(
+                "Imported image was built from other content",
+                f"{object_id} records the content hash {str(recorded)[:12]}, but {node.template}'s configuration builds "
+                f"{node.image_hash[:12]}. imgb adopts it as the image of the configuration as it is; to build the image "
+                f"the configuration describes instead, plan with --replace {node.address} after the import.",
+                address=node.address,
+            )
+        st = refactoring.state
+        image = ResourceState(address=node.address, kind=Kind.IMAGE, provider=provider, id=object_id, template=node.template,
+                              image_hash=node.image_hash, attributes={**attrs, "hash_inputs": dict(node.hash_inputs)})
+        kept = [r for r in st.resources if (r.address, r.image_hash) != (node.address, node.image_hash)]
+        refactoring.state = st.model_copy(update={"resources": [*kept, image],
+                                                  "current": {**st.current, node.template: node.image_hash}})
+        refactoring.imported[node.address] = object_id
+    return diags
 
 
 def rehash_moved_components(refactoring: Refactoring, config: Config, nodes: Iterable[Desired]) -> None:
@@ -215,7 +251,7 @@ def annotate(changes: list[Change], refactoring: Refactoring, provider_types: Ma
                 c.after["name"] = before
                 ptype = provider_types.get(c.provider, c.provider)
                 c.reasons.append(f'the {ptype} provider cannot rename a {c.kind}: it keeps its name "{before}"')
-        if c.address in refactoring.imported and c.image_hash is None:
+        if c.address in refactoring.imported and not c.retained and c.kind is not Kind.COPY and c.kind is not Kind.SHARE:
             c.importing = refactoring.imported[c.address]
     return out + refactoring.forgotten
 
@@ -259,8 +295,10 @@ def apply_refactoring(session: _Session, plan: Plan) -> None:
         if was_current:
             session.set_current(rh.template, rh.to_hash)
     for c in plan.changes:
-        if c.importing and session.state.get(c.address) is None:
+        if c.importing and session.state.get(c.address, c.image_hash) is None:
             session.put(ResourceState(address=c.address, kind=c.kind, provider=c.provider, id=c.importing,
-                                      attributes=dict(c.before or {})))
+                                      template=c.template, image_hash=c.image_hash, attributes=dict(c.before or {})))
+            if c.kind is Kind.IMAGE and c.template and c.image_hash:
+                session.set_current(c.template, c.image_hash)
         if c.action is Action.FORGET and c.kind is Kind.TEMPLATE and c.address in session.state.current:
             session.drop_current(c.address)

@@ -20,17 +20,17 @@ from imgb.unknown import Unknown
 _ROOTS = ("component", "template")
 
 
-def _reference(block: ast.Block, name: str, diags: Diagnostics) -> tuple[str, SourcePos] | None:
+def _reference(block: ast.Block, name: str, diags: Diagnostics, roots: tuple[str, ...] = _ROOTS) -> tuple[str, SourcePos] | None:
     attr = next((a for a in block.body.attributes if a.name == name), None)
     if attr is None:
         return None  # reported as a missing required argument
     trav = ast.traversal(attr.expr)
-    ok = trav is not None and trav[0] in _ROOTS and 1 <= len(trav[1]) <= 2 and isinstance(trav[1][0], str)
+    ok = trav is not None and trav[0] in roots and 1 <= len(trav[1]) <= 2 and isinstance(trav[1][0], str)
     if not ok or trav is None or (len(trav[1]) == 2 and not isinstance(trav[1][1], str)):
         diags.error(
             f"Invalid {block.type} address",
-            f'"{name}" of a {block.type} block is the address of a component or template: component.NAME, '
-            f'template.NAME or template.NAME["key"] (written without quotes).',
+            f'"{name}" of a {block.type} block is the address of a {" or ".join(roots)}: component.NAME, '
+            f'template.NAME or template.NAME["key"]{", image.NAME" if "image" in roots else ""} (written without quotes).',
             attr.pos,
         )
         return None
@@ -108,7 +108,7 @@ def build_refactoring(
                 continue
             removed.append(Removed(from_address=src[0], destroy=destroy, pos=block.pos))
         elif block.type == "import":
-            dst = _reference(block, "to", diags)
+            dst = _reference(block, "to", diags, (*_ROOTS, "image"))
             id_attr = next((a for a in block.body.attributes if a.name == "id"), None)
             if dst is None or id_attr is None:
                 continue

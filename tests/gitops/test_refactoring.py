@@ -348,3 +348,24 @@ def test_a_moved_target_with_a_typo_is_a_warning(tmp_path: Path) -> None:
     d.write(head + 'component "motd" {\n  content = "RUN true"\n}\n\nmoved {\n  from = component.old\n  to   = component.mtod\n}\n')
     r = d.imgb("validate")
     assert "Warning: Moved object's target is not declared" in r.stderr and 'Did you mean "motd"?' in r.stderr
+
+
+@pytest.mark.sandbox
+def test_a_forgotten_template_and_its_image_are_adopted_again_by_id(tmp_path: Path) -> None:
+    d, head = _local(tmp_path, "local", "", None)
+    _, after = _rename_and_decommission(d, head, "busybox", "local-2")
+    store = LocalProvider(tmp_path / "store", "local-1")
+    [legacy] = [r for r in store.store.records("local-1", "templates") if r["name"] == "legacy"]
+    [image] = [r for r in store.store.records("local-1", "images") if r.get("template_id") == legacy["id"]]
+    fill = {"base": "busybox", "region2": "local-2"}
+    d.write(head + CONFIG % {**fill, "web": "frontend", "legacy": LEGACY % fill}
+            + f'\nimport {{\n  to = template.legacy\n  id = "{legacy["id"]}"\n}}\n'
+            + f'\nimport {{\n  to = image.legacy\n  id = "{image["id"]}"\n}}\n')
+    text = d.imgb("plan", "-out=p.imgbplan").stdout
+    assert "# template.legacy will be imported" in text and "# image.legacy will be imported" in text
+    assert "Plan: 2 to import, 0 to add, 0 to change, 0 to destroy. Builds: 0" in text
+    assert "Imported image was built from other content" not in text
+    d.imgb("apply", "p.imgbplan")
+    state = d.state()
+    assert state["template.legacy"] == legacy["id"] and any(k.startswith("image.legacy@") and v == image["id"] for k, v in state.items())
+    assert "No changes." in d.imgb("plan").stdout
