@@ -7,6 +7,7 @@ are scanned here, each interpolation parsed on its own and its positions shifted
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Callable
@@ -677,10 +678,10 @@ def _flush_heredoc(flat: list[_Item]) -> None:
 
 def _assemble(flat: list[_Item]) -> tuple[ast.Expr, ...]:
     # A stack of open directives: (item, parts of the then/for body, parts of else or None).
-    stack: list[tuple[_Item, list[ast.Expr], list[ast.Expr] | None]] = []
-    top: list[ast.Expr] = []
+    stack: list[tuple[_Item, list[_Part], list[_Part] | None]] = []
+    top: list[_Part] = []
 
-    def current() -> list[ast.Expr]:
+    def current() -> list[_Part]:
         if not stack:
             return top
         _, body, other = stack[-1]
@@ -690,8 +691,11 @@ def _assemble(flat: list[_Item]) -> tuple[ast.Expr, ...]:
         if item.kind == "lit":
             if item.text:
                 cur = current()
-                if cur and isinstance(cur[-1], ast.LiteralValue) and isinstance(cur[-1].value, str):
-                    cur[-1] = ast.LiteralValue(cur[-1].pos, cur[-1].value + item.text)
+                last = cur[-1] if cur else None
+                if isinstance(last, _LiteralRun):
+                    last.pieces.append(item.text)
+                elif isinstance(last, ast.LiteralValue) and isinstance(last.value, str):
+                    cur[-1] = _LiteralRun(last.pos, [last.value, item.text])
                 else:
                     cur.append(ast.LiteralValue(item.pos, item.text))
         elif item.kind == "interp":
@@ -718,11 +722,11 @@ def _assemble(flat: list[_Item]) -> tuple[ast.Expr, ...]:
             assert opened.expr is not None
             node: ast.Expr
             if want == "if":
-                node = ast.TemplateIf(opened.pos, opened.expr, tuple(body), tuple(other or ()))
+                node = ast.TemplateIf(opened.pos, opened.expr, _sealed(body), _sealed(other or []))
             else:
                 names = opened.names
                 key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
-                node = ast.TemplateFor(opened.pos, key_var, value_var, opened.expr, tuple(body))
+                node = ast.TemplateFor(opened.pos, key_var, value_var, opened.expr, _sealed(body))
             current().append(node)
     if stack:
         opened = stack[-1][0]
@@ -734,7 +738,23 @@ def _assemble(flat: list[_Item]) -> tuple[ast.Expr, ...]:
                 opened.pos,
             )
         )
-    return tuple(top)
+    return _sealed(top)
+
+
+@dataclass
+class _LiteralRun:
+    """Consecutive literal text being assembled: joined once, as adding each line to a string
+    made a long heredoc quadratic."""
+
+    pos: SourcePos
+    pieces: list[str]
+
+
+_Part = ast.Expr | _LiteralRun
+
+
+def _sealed(parts: list[_Part]) -> tuple[ast.Expr, ...]:
+    return tuple(ast.LiteralValue(p.pos, "".join(p.pieces)) if isinstance(p, _LiteralRun) else p for p in parts)
 
 
 def _skip_string(text: str, i: int) -> int:
@@ -772,6 +792,8 @@ def _matching_brace(text: str, i: int) -> int:
     return -1
 
 
+_NEWLINE_RE = re.compile("\n")
+_TEMPLATE_START_RE = re.compile(r"[$%]{|\$\${|%%{")
 _FOR_RE = re.compile(r"^for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s+(.*)$", re.S)
 
 
@@ -779,16 +801,20 @@ def _scan_template(text: str, filename: str, first_line: int, col_offset: int) -
     """Split a heredoc body or template file into HCL's tokens: literal text (ending a token after
     every newline), interpolations and directives. ``$${`` and ``%%{`` are literal ``${`` and ``%{``."""
 
+    # Line starts, found once: counting newlines from the start at every token made a long
+    # heredoc quadratic (a 10 MB one never finished).
+    line_starts = [0, *(m.end() for m in _NEWLINE_RE.finditer(text))]
+
     def pos_at(i: int) -> SourcePos:
-        line = first_line + text.count("\n", 0, i)
-        col = i - (text.rfind("\n", 0, i) + 1) + 1 + col_offset
-        return SourcePos(filename, line, col)
+        k = bisect.bisect_right(line_starts, i) - 1
+        return SourcePos(filename, first_line + k, i - line_starts[k] + 1 + col_offset)
 
     flat: list[_Item] = []
     lit: list[str] = []
     lit_start = 0
     i = 0
     n = len(text)
+    next_start = -1
 
     def flush() -> None:
         if lit:
@@ -831,7 +857,10 @@ def _scan_template(text: str, filename: str, first_line: int, col_offset: int) -
             continue
         if not lit:
             lit_start = i
-        nxt = min((j for j in (text.find("${", i), text.find("%{", i), text.find("$${", i), text.find("%%{", i)) if j >= 0), default=n)
+        if next_start < i:  # found once per sequence, not once per line (long heredocs)
+            m = _TEMPLATE_START_RE.search(text, i)  # "$${" and "%%{" start with "$" / "%" too
+            next_start = m.start() if m else n
+        nxt = next_start
         newline = text.find("\n", i, nxt)
         if newline >= 0:
             lit.append(text[i : newline + 1])

