@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import sys
 
 CLONE_NEWUSER = 0x10000000
@@ -20,6 +21,9 @@ def main(argv: list[str]) -> int:
     uid = None
     if argv[:1] == ["--uid"]:
         uid, argv = int(argv[1]), argv[2:]
+    # Resolved now: after setuid the user may not read this interpreter's standard library, and
+    # execvp's PATH search imports a module lazily.
+    program = shutil.which(argv[0]) or argv[0]
     libc = ctypes.CDLL(None, use_errno=True)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -39,7 +43,7 @@ def main(argv: list[str]) -> int:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-        os.execvp(argv[0], argv)
+        os.execv(program, argv)
     os.close(ready_w)
     os.close(go_r)
     if os.read(ready_r, 1) == b"u":
