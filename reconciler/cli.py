@@ -122,10 +122,16 @@ def init(
     _show_diags(result.diagnostics)
     if result.diagnostics.has_errors():
         raise Exit(1)
+    def shown(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
     for path in result.written:
-        _out(f"Created {path}\n")
+        _out(f"Created {shown(path)}\n")
     for path in result.updated:
-        _out(f"Added imgb's lines to {path}\n")
+        _out(f"Added imgb's lines to {shown(path)}\n")
     if result.root != target.resolve():
         _out(f"\nThe workflows run the configuration in {result.imgb_dir} (IMGB_DIR) of the repository {result.root}.\n")
     if not result.pinned:
@@ -1085,7 +1091,7 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 # Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
 _TERRAFORM_FLAGS = frozenset(
     {
-        "auto-approve", "check", "destroy", "detailed-exitcode", "diff", "format", "generate-config-out", "json",
+        "auto-approve", "check", "destroy", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
         "lock-timeout", "out",
         "parallelism", "refresh", "refresh-only", "replace", "target", "var", "var-file",
     }
