@@ -33,6 +33,7 @@ DOCS: dict[str, str] = {
     "UntagResources": _API + "untagresources",
     "DescribeRegions": _API + "describeregions",
     "DescribeAvailableResource": _API + "describeavailableresource",
+    "DescribePrice": _API + "describeprice",
     "Vpc.DescribeVSwitches": "https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-describevswitches",
     # Cross-cutting pages.
     "idempotence": "https://www.alibabacloud.com/help/en/ecs/developer-reference/how-to-ensure-idempotence",

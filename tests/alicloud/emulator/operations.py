@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import builder_ops, image_ops, lookup_ops
+from . import builder_ops, image_ops, lookup_ops, price_ops
 from .params import Params
 from .world import World
 
@@ -34,6 +34,7 @@ OPERATIONS: dict[tuple[str, str], Handler] = {
     (ECS, "UntagResources"): image_ops.untag_resources,
     (ECS, "DescribeRegions"): lookup_ops.describe_regions,
     (ECS, "DescribeAvailableResource"): lookup_ops.describe_available_resource,
+    (ECS, "DescribePrice"): price_ops.describe_price,
     (VPC, "DescribeVSwitches"): lookup_ops.describe_vswitches,
 }
 

@@ -30,6 +30,11 @@ DEFAULT_GROUP = "rg-default"
 
 DEFAULT_REGIONS = ("cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1", "eu-central-1")
 DEFAULT_INSTANCE_TYPES = {"ecs.g6.large": True, "ecs.g6.xlarge": True, "ecs.g7.large": True, "ecs.c7.8xlarge": False}
+DEFAULT_PRICES = {"ecs.g6.large": 0.39, "ecs.g6.xlarge": 0.78, "ecs.g7.large": 0.42, "ecs.c7.8xlarge": 5.6}
+"""The emulated account's pay-as-you-go prices per hour (CNY) in cn-hangzhou: made up, of the right size."""
+DISK_PRICES = {"cloud": 0.0003, "cloud_efficiency": 0.0005, "cloud_ssd": 0.0014, "ephemeral_ssd": 0.0014,
+               "cloud_essd": 0.0014, "cloud_auto": 0.0014, "cloud_essd_entry": 0.0007}
+"""Per GiB-hour, by disk category."""
 IN_PROGRESS = ("Creating", "Waiting")
 
 
@@ -132,6 +137,11 @@ class World:
         self.regions = list(regions)
         self.instance_types: dict[str, dict[str, bool]] = {r: dict(DEFAULT_INSTANCE_TYPES) for r in regions}
         self.vswitches: dict[str, set[str]] = {r: {f"vsw-{r}-a"} for r in regions}
+        self.prices: dict[str, float] = dict(DEFAULT_PRICES)
+        self.disk_prices: dict[str, float] = dict(DISK_PRICES)
+        self.currency = "CNY"
+        self.price_forbidden = False
+        """A RAM user without ecs:DescribePrice: DescribePrice answers Forbidden.RAM."""
         self.images: dict[tuple[str, str], Image] = {}
         """(region, image id) → image: public image ids are the same in every region."""
         self.snapshots: dict[str, Snapshot] = {}
@@ -166,6 +176,10 @@ class World:
                            family="acs:ubuntu_22_04_x64", owner_alias="system", created=1706572800.0)
             self.add_image(r, "ubuntu_22_04_x64_20G_alibase_20240520.vhd", name="ubuntu_22_04_x64_20G_alibase_20240520.vhd",
                            family="acs:ubuntu_22_04_x64", owner_alias="system", created=1716163200.0)
+
+    def region_price_factor(self, region: str) -> float:
+        """Prices differ by region; outside the home region of the tests they are 10% higher."""
+        return 1.0 if region == "cn-hangzhou" else 1.1
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}-{self.rng.getrandbits(48):012x}{next(self._seq):04d}"
