@@ -160,3 +160,38 @@ class Provider(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A unit price: per hour for a build, per GiB-month for storage."""
+
+    amount: float
+    currency: str
+    """ISO 4217 (``CNY``, ``USD``); empty for a provider that costs nothing (local)."""
+    source: str
+    """Where the price comes from, for people: ``DescribePrice``, ``snapshot price table``."""
+
+
+@runtime_checkable
+class Pricing(Protocol):
+    """An optional capability: what builds and stored images cost (``imgb plan``'s cost estimate).
+
+    Contract (``providers.contract.PricingContract``): prices are non-negative and in one currency
+    per provider; a price that cannot be had raises ``ProviderError`` (the plan then says the
+    estimate is incomplete; it never fails); no call creates or changes anything.
+    """
+
+    def build_price(self, instance_type: str | None, system_disk_size: int | None) -> Quote:
+        """Per hour, the instance a build of a template runs on in the home region (``None``: the
+        provider's default type), with its system disk."""
+        ...
+
+    def storage_price(self, region: str) -> Quote:
+        """Per GiB-month, an image (or a copy) stored in ``region``."""
+        ...
+
+    def image_gib(self, attrs: Mapping[str, Any]) -> float | None:
+        """The stored size in GiB of an image or copy from its recorded attributes, or, given a
+        template's desired attributes, the expected size of its first image (None: unknown)."""
+        ...

@@ -43,6 +43,7 @@ def open_provider(cfg: ProviderConfig, config_dir: Path) -> Provider:
             kms_key_ids=a.get("kms_key_ids"),
             force_delete=bool(a.get("force_delete", False)),
             delete_snapshots=bool(a.get("delete_snapshots", True)),
+            snapshot_prices=a.get("snapshot_prices"),
             # Builds take minutes; tests against the emulator poll faster.
             poll_interval=float(os.environ.get("IMGB_ALICLOUD_POLL_SECONDS", "10")),
             # How long one API call may take to answer; the fault suites shorten it to provoke timeouts.

@@ -34,9 +34,11 @@ app = typer.Typer(
 state_app = typer.Typer(help="Read and change the state.", no_args_is_help=True)
 workspace_app = typer.Typer(help="Manage workspaces (separate states for one configuration).", no_args_is_help=True)
 image_app = typer.Typer(help="Manage base images of the local provider.", no_args_is_help=True)
+policy_app = typer.Typer(help="Work with the Rego policies plans are checked against.", no_args_is_help=True)
 app.add_typer(state_app, name="state")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(image_app, name="image")
+app.add_typer(policy_app, name="policy")
 
 _DIR: dict[str, Path] = {"path": Path(".")}
 
@@ -199,6 +201,41 @@ def import_dockerfile(
 
 
 # -- validate / fmt / version -----------------------------------------------------------------------
+@policy_app.command("test")
+def policy_test(
+    paths: Annotated[list[str] | None, typer.Argument(help="Rego files or directories (default: the configuration's policies).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every test, not only the failures.")] = False,
+    run: Annotated[str | None, typer.Option("--run", help="Only the tests whose name contains this text.")] = None,
+) -> None:
+    """Run the policies' unit tests (rules named test_...) as opa test does; exit 1 when one fails."""
+    from imgb.diagnostics import SourcePos, error
+    from imgb.reconciler.guardrails import policy, policy_tests
+    from imgb.reconciler.guardrails.rego import RegoError
+
+    directory = _DIR["path"]
+    configured = tuple(paths) if paths else _policy_paths(directory)
+    try:
+        files = policy.policy_files(directory, configured, tests=True)
+    except FileNotFoundError as e:
+        _show_diags([error("Policy path not found", f'"{e.args[0]}" does not exist (relative to {directory}).')])
+        raise Exit(1) from None
+    try:
+        outcomes = policy_tests.run(policy.load_modules(directory, files), run)
+    except RegoError as e:
+        _show_diags([error("Policy tests could not run", e.message, SourcePos(e.filename, e.line or 1, 1) if e.filename else None)])
+        raise Exit(1) from None
+    _out(policy_tests.report(outcomes, verbose))
+    raise Exit(0 if outcomes and all(o.status == "PASS" for o in outcomes) else 1)
+
+
+def _policy_paths(directory: Path) -> tuple[str, ...] | None:
+    """``imgb { policy_paths }`` when the configuration loads, else the default ``policy`` directory."""
+    from imgb.reconciler.validate import validate_directory
+
+    config, _ = validate_directory(directory, var_args=(), var_files=(), env=os.environ)
+    return config.policy_paths if config is not None else None
+
+
 @app.command()
 def version() -> None:
     """Print the imgb version."""
@@ -292,6 +329,12 @@ def _make_plan(
     for c in plan.changes:
         c.before = mask(c.before)
         c.after = mask(c.after)
+    from imgb.reconciler.config.cache import cache_dir
+    from imgb.reconciler.guardrails.review import review
+
+    denied = review(plan, config, session_state, providers, cache_dir())
+    if denied:
+        raise DiagnosticError(denied)
     return plan
 
 
@@ -307,12 +350,14 @@ def _check_addresses(addrs: list[str]) -> None:
             raise DiagnosticError(error("Invalid resource address", str(e))) from None
 
 
-def _render(plan: Plan, fmt_: str) -> str:
+def _render(plan: Plan, fmt_: str, detailed: bool = False) -> str:
     from imgb.reconciler.views.plan_json import render_json
     from imgb.reconciler.views.plan_markdown import render_markdown
     from imgb.reconciler.views.plan_text import render_plan
 
-    return {"json": render_json, "markdown": render_markdown}.get(fmt_, render_plan)(plan)
+    if fmt_ == "human":
+        return render_plan(plan, detailed=detailed)
+    return {"json": render_json, "markdown": render_markdown}[fmt_](plan)
 
 
 def _lock_timeout(text: str) -> float:
@@ -345,6 +390,7 @@ def plan(
     destroy: Annotated[bool, typer.Option("--destroy", help="Plan to delete everything imgb made.")] = False,
     refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only check for objects changed outside imgb (drift); builds nothing.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh/--no-refresh", help="Read every object from the provider first.")] = True,
+    detailed: Annotated[bool, typer.Option("--detailed", help="Show the cost of every build, copy and template.")] = False,
     var: VarOpt = None,
     var_file: VarFileOpt = None,
     parallelism: Annotated[int, typer.Option("--parallelism", min=1)] = 10,
@@ -377,7 +423,7 @@ def plan(
             replace=replace or [],
             parallelism=parallelism,
         )
-    _out(_render(the_plan, fmt_))
+    _out(_render(the_plan, fmt_, detailed))
     if out:
         write_private(Path(out), the_plan.to_file_bytes())
         if fmt_ == "human":
@@ -1091,7 +1137,7 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 # Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
 _TERRAFORM_FLAGS = frozenset(
     {
-        "auto-approve", "check", "destroy", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
+        "auto-approve", "check", "destroy", "detailed", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
         "lock-timeout", "out",
         "parallelism", "refresh", "refresh-only", "replace", "target", "var", "var-file",
     }

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from imgb.addresses import Address, Kind
+from imgb.reconciler.guardrails.figures import PlanCost, SourceRef
 
 PLAN_FORMAT_VERSION = "1.0"
 
@@ -151,6 +152,10 @@ class Plan(_Model):
     drift: list[str] = Field(default_factory=list)
     """Addresses refresh found changed or gone outside imgb."""
     outputs: dict[str, Any] = Field(default_factory=dict)
+    cost: PlanCost | None = None
+    """What applying costs (issue 21): builds, storage before and after; None when not estimated."""
+    sources: dict[str, SourceRef] = Field(default_factory=dict)
+    """Change address -> the configuration block that asks for it (policy diagnostics point there)."""
 
     def actionable(self) -> list[Change]:
         return [c for c in self.changes if c.is_change()]

@@ -26,7 +26,7 @@ from alibabacloud_ecs20140526 import models as ecs
 
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic, error
-from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
+from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema, Quote
 
 from .api import EcsApi
 from .credentials import AssumeRole, credential_client
@@ -35,6 +35,7 @@ from .errors import is_not_found
 from .images import ALL_STATUSES, Images, copy_name, snapshot_ids
 from .polling import Poller
 from .preflight import Preflight, is_known
+from .pricing import AlicloudPricing
 from .tagging import HASH, from_wire, imgb_tags
 
 RUNNING = ("PREPARING", "REPAIRING", "BUILDING", "TESTING", "DISTRIBUTING", "RELEASING", "CANCELLING")
@@ -82,6 +83,7 @@ class AlicloudProvider:
         max_transient_errors: int = 30,
         max_backoff: float = 60.0,
         listing_grace: float = 600.0,
+        snapshot_prices: Mapping[str, Any] | None = None,
     ):
         """``credentials`` is an ``alibabacloud_credentials`` client (tests, or a caller that holds
         credentials); without it they come from ``ecs_role_name``, ``profile``, the environment or the
@@ -113,6 +115,8 @@ class AlicloudProvider:
         self._reader = Poller(min(poll_interval, 0.5), min(max_transient_errors, 8), max_backoff)
         self._preflight = Preflight(self._api, region, self.resolve_base_image)
         self._cancelled: set[str] = set()
+        self._pricing = AlicloudPricing(lambda r, op, req: self._reader.call(lambda: self._api.call(r, op, req)),
+                                        region, snapshot_prices)
 
     # -- protocol: schema, checks, base images -------------------------------------------------
 
@@ -506,6 +510,17 @@ class AlicloudProvider:
         if ex.error_code:
             lines.append(f"{ex.error_code}: {ex.error_info or ''}")
         return "\n".join(line for line in lines if line) + "\n"
+
+    # -- the Pricing capability (imgb plan's cost estimate) -----------------------------------------
+
+    def build_price(self, instance_type: str | None, system_disk_size: int | None) -> Quote:
+        return self._pricing.build_price(instance_type, system_disk_size)
+
+    def storage_price(self, region: str) -> Quote:
+        return self._pricing.storage_price(region)
+
+    def image_gib(self, attrs: Mapping[str, Any]) -> float | None:
+        return self._pricing.image_gib(attrs)
 
     def close(self) -> None:
         pass

@@ -27,7 +27,7 @@ from typing import Any
 
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic
-from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema
+from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema, Quote
 from imgb.providers.local import baseimages
 from imgb.providers.local.checks import check_desired
 from imgb.providers.local.oci import link_blob
@@ -373,6 +373,18 @@ class LocalProvider:
             return self.store.log_path(str(rec["log"])).read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    # -- the Pricing capability: local builds and images cost nothing; the plan shows disk usage --
+
+    def build_price(self, instance_type: str | None, system_disk_size: int | None) -> Quote:
+        return Quote(0.0, "", "local provider")
+
+    def storage_price(self, region: str) -> Quote:
+        return Quote(0.0, "", "local provider")
+
+    def image_gib(self, attrs: Mapping[str, Any]) -> float | None:
+        size = attrs.get("size")  # bytes of the image's layers
+        return size / 2**30 if isinstance(size, int | float) and size >= 0 else None
 
     def close(self) -> None:
         return None

@@ -37,6 +37,7 @@ from imgb.reconciler.config.schema import (
 from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
+    describe,
     is_invalid,
     leaf_strings,
     to_bool,
@@ -210,6 +211,7 @@ class _Loader:
                 self.provider(block)
 
         required_version, backend = self.imgb_block()
+        policy_paths = self.policy_paths()
         for name in sorted(self.locals):
             self.node_value(f"local.{name}", self.locals[name].pos)
         for kind in _KINDS:
@@ -254,6 +256,7 @@ class _Loader:
             directory=str(self.directory),
             files=tuple(files),
             required_version=required_version,
+            policy_paths=policy_paths,
             backend=backend,
             providers=dict(sorted(self.providers.items())),
             variables={
@@ -542,6 +545,24 @@ class _Loader:
                     fields[name] = s
             backend = BackendConfig(**fields)
         return required, backend
+
+    def policy_paths(self) -> tuple[str, ...] | None:
+        """``imgb { policy_paths = [...] }``: where the Rego policies are (docs/guardrails.md)."""
+        block = next(iter(self.blocks["imgb"].values()), None)
+        attr = next((a for a in block.body.attributes if a.name == "policy_paths"), None) if block else None
+        if attr is None:
+            return None
+        try:
+            value = self.ev.eval(attr.expr, None)
+        except EvalError as exc:
+            self.diags.add(exc.diagnostic())
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.diags.error("Incorrect attribute value type",
+                             'Inappropriate value for "policy_paths": a list of paths (strings) is required, '
+                             f"got {describe(value)}.", attr.pos)
+            return None
+        return tuple(value)
 
     def provider(self, block: ast.Block) -> None:
         ptype = block.labels[0]

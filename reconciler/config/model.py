@@ -197,6 +197,9 @@ class Config(Model):
     files: tuple[str, ...] = ()
     """The *.imgb.hcl files read, in order, relative to ``directory``."""
     required_version: str | None = None
+    policy_paths: tuple[str, ...] | None = None
+    """``imgb { policy_paths = [...] }``: Rego files or directories, relative to ``directory``
+    (None: the ``policy`` directory when there is one)."""
     backend: BackendConfig = Field(default_factory=BackendConfig)
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     variables: dict[str, Variable] = Field(default_factory=dict)

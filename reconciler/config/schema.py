@@ -51,6 +51,7 @@ PROVIDERS = {
             "kms_key_ids": Attr("string_map"),
             "force_delete": Attr("bool"),
             "delete_snapshots": Attr("bool"),
+            "snapshot_prices": Attr("string_map"),
             "alias": Attr("string"),
         },
         blocks={
@@ -93,7 +94,7 @@ def provider_spec(ptype: str, env: Mapping[str, str]) -> BlockSpec | None:
 
 TOP = {
     "imgb": BlockSpec(
-        attrs={"required_version": Attr("string")},
+        attrs={"required_version": Attr("string"), "policy_paths": Attr("string_list")},
         blocks={"backend": BlockSpec(labels=("type",), attrs={}, any_attrs=True)},
     ),
     "provider": BlockSpec(labels=("type",), any_attrs=True),

@@ -25,8 +25,15 @@ from imgb.reconciler.fmt import format_source
 PROVIDERS = ("local", "alicloud")
 BACKENDS = ("local", "pg")
 
-CONFIG_FILES: dict[str, str] = {"main.imgb.hcl": "main.imgb.hcl"}
-"""Written into the configuration directory."""
+CONFIG_FILES: dict[str, str] = {
+    "main.imgb.hcl": "main.imgb.hcl",
+    "policy/sharing.rego": "policy-sharing.rego",
+    "policy/sharing_test.rego": "policy-sharing_test.rego",
+    "policy/base_images.rego": "policy-base_images.rego",
+    "policy/base_images_test.rego": "policy-base_images_test.rego",
+}
+"""Written into the configuration directory: the configuration and two example policies with
+their tests (docs/guardrails.md)."""
 GITIGNORE = ".gitignore"
 """Merged into the configuration directory's .gitignore."""
 CI_FILES: dict[str, str] = {

@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from imgb import unknown
-from imgb.reconciler.plan import PLAN_FORMAT_VERSION, Plan
+from imgb.reconciler.plan import Plan
+
+FORMAT_VERSION = "1.1"
+"""Plan JSON's own version (docs/plan-json.md): 1.1 added ``cost`` and ``resource_changes[].source``."""
 
 
 def _clean(v: Any) -> Any:
@@ -22,7 +25,7 @@ def _clean(v: Any) -> Any:
 def plan_document(plan: Plan) -> dict[str, Any]:
     counts = plan.counts()
     return {
-        "format_version": PLAN_FORMAT_VERSION,
+        "format_version": FORMAT_VERSION,
         "imgb_version": plan.imgb_version,
         "mode": plan.mode,
         "prior_state": {"serial": plan.prior_serial, "lineage": plan.prior_lineage, "existed": plan.prior_state_existed},
@@ -45,6 +48,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 # Only when a moved or import block is behind the change, as in Terraform's JSON.
                 **({"previous_address": c.previous_address} if c.previous_address else {}),
                 **({"importing": {"id": c.importing}} if c.importing else {}),
+                "source": _source(plan, c.address),
             }
             for c in plan.changes
         ],
@@ -55,7 +59,17 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "summary": counts,
         "has_changes": bool(plan.actionable()),
         "warnings": plan.warnings,
+        "cost": plan.cost.model_dump(mode="json") if plan.cost is not None else None,
     }
+
+
+def _source(plan: Plan, address: str) -> dict[str, Any] | None:
+    ref = plan.sources.get(address)
+    if ref is None:
+        return None
+    pos = ref.pos()
+    return {"filename": ref.filename, "line": pos.line, "block": ref.block, "block_line": ref.line,
+            "attribute": ref.attribute if pos.line != ref.line else None}
 
 
 def render_json(plan: Plan) -> str:

@@ -17,6 +17,7 @@ from collections import defaultdict
 from imgb import unknown
 from imgb.addresses import Address, Kind
 from imgb.reconciler.plan import Action, Change, Plan
+from imgb.reconciler.views import cost_text
 from imgb.reconciler.views.graph_text import mermaid_flowchart
 from imgb.reconciler.views.plan_text import headline, render_change, summary_line
 
@@ -47,11 +48,15 @@ def render_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
     head += _drift_section(plan)
     if not changes:
         head.append("**No changes.** Your images match the configuration.")
+        if plan.cost is not None and plan.cost.monthly_change:  # retain or regions changed: nothing to build yet
+            head += ["", *cost_text.markdown(plan.cost, 0)]
         head += _warnings_section(plan)
         return "\n".join(head) + "\n"
     head += _banners(plan)
     head.append(summary_line(plan))
     head.append("")
+    if plan.cost is not None:
+        head += cost_text.markdown(plan.cost, plan.counts()["builds"])
     groups: dict[str, list[Change]] = defaultdict(list)
     for c in changes:
         groups[_group(c)].append(c)

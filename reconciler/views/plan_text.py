@@ -10,6 +10,7 @@ from imgb import unknown
 from imgb.addresses import Kind
 from imgb.reconciler.masking import SECRETS_DIGEST
 from imgb.reconciler.plan import FORGOTTEN, Action, Change, Plan
+from imgb.reconciler.views import cost_text
 
 # A secrets digest only says *that* a secret changed; the reasons line says it in words.
 HIDDEN = {"hash_inputs", "context_dir", SECRETS_DIGEST}
@@ -168,7 +169,7 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {imports}{n['add']} to add, {n['change']} to change, {n['destroy']} to destroy.{extra}"
 
 
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Plan, *, detailed: bool = False) -> str:
     changes = plan.actionable()
     lines: list[str] = []
     if plan.drift:
@@ -181,6 +182,10 @@ def render_plan(plan: Plan) -> str:
             lines.append("The state will be updated to match what exists. No images will be built.")
         else:
             lines.append("No changes. Your images match the configuration.")
+        if plan.cost is not None and plan.cost.monthly_change:  # retain or regions changed: nothing to build yet
+            lines.append(cost_text.summary(plan.cost, 0))
+            if detailed:
+                lines.extend(cost_text.detailed(plan.cost))
         return "\n".join(lines) + "\n"
     lines.append("imgb will perform the following actions:")
     lines.append("")
@@ -191,6 +196,10 @@ def render_plan(plan: Plan) -> str:
     eta = sum(c.eta_s or 0 for c in changes if c.kind in (Kind.IMAGE, Kind.COPY) and c.action is not Action.NOOP)
     if eta >= 1:  # "about 0s" says nothing (and would make the output depend on the machine's speed)
         lines.append(f"Expected duration from earlier runs: about {_duration(eta)} of build and copy time.")
+    if plan.cost is not None:
+        lines.append(cost_text.summary(plan.cost, plan.counts()["builds"]))
+        if detailed:
+            lines.extend(cost_text.detailed(plan.cost))
     for w in plan.warnings:
         lines.append("")
         lines.append(f"Warning: {w['summary']}")

@@ -62,7 +62,7 @@ def test_init_in_a_subdirectory_of_a_git_repository_puts_ci_at_the_root(tmp_path
     assert main(["-C", str(tmp_path / "infra"), "init", "prod", "--backend", "pg", "--provider", "alicloud"]) == 0
     out = capsys.readouterr().out
     assert "infra/prod (IMGB_DIR)" in out and "pin the imgb" in out
-    assert _files(tmp_path) == sorted([*CI_FILES, "infra/prod/.gitignore", "infra/prod/main.imgb.hcl"])
+    assert _files(tmp_path) == sorted([*CI_FILES, "infra/prod/.gitignore", *(f"infra/prod/{f}" for f in CONFIG_FILES)])
     gh = yaml.safe_load((tmp_path / ".github/workflows/imgb.yml").read_text())
     assert gh["env"]["IMGB_DIR"] == "${{ vars.IMGB_DIR || 'infra/prod' }}"
     assert gh["jobs"]["plan"]["runs-on"] == "ubuntu-latest" and "ALIBABA_CLOUD_ACCESS_KEY_ID" in gh["env"]

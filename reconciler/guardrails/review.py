@@ -1,0 +1,33 @@
+"""The guardrails' step of ``imgb plan``: where each change comes from, what the plan costs, and
+what the policies say about it. Run on every plan made from a configuration (plan, and apply
+without a saved plan), after the plan and before it is shown or saved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from imgb.diagnostics import Diagnostic, Severity
+from imgb.providers.base import Provider
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.guardrails import policy
+from imgb.reconciler.guardrails.cost import estimate
+from imgb.reconciler.guardrails.positions import sources
+from imgb.reconciler.guardrails.prices import PriceBook
+from imgb.reconciler.plan import Plan
+from imgb.state.model import State
+
+
+def review(plan: Plan, config: Config, state: State, providers: Mapping[str, Provider], cache_dir: Path | None) -> list[Diagnostic]:
+    """Fills in ``plan.sources`` and ``plan.cost``, adds the policies' warnings to the plan, and
+    returns their denials (errors: the plan must not go on)."""
+    from imgb.reconciler.views.plan_json import plan_document
+
+    plan.sources = sources(plan, config)
+    if plan.mode != "refresh-only":
+        book = PriceBook(providers, cache_dir)
+        plan.cost = estimate(plan, state, config if plan.mode != "destroy" else None, book)
+        book.save()
+    found = policy.check(plan, plan_document(plan), Path(config.directory), config.policy_paths)
+    plan.warnings += [d.to_json() for d in found if d.severity is Severity.WARNING]
+    return [d for d in found if d.severity is Severity.ERROR]
