@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
+from imgb.providers.base import Quote
+from imgb.reconciler.guardrails.cost import estimate
+from imgb.reconciler.guardrails.prices import PriceBook
 from imgb.reconciler.plan import Action
 from imgb.reconciler.views.plan_markdown import DRIFT_MARKER, GRAPH_MAX_NODES, MARKER, render_markdown
 from tests.fakes import FakeProvider, MemorySession
@@ -85,12 +90,29 @@ def test_destroy_is_labelled_and_warns(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "deletes or replaces 4 object(s)" in md and "Images stop being shared" in md
 
 
+class PricedFake(FakeProvider):
+    """A provider with prices, so the largest plans carry the cost table too."""
+
+    def build_price(self, instance_type: str | None, system_disk_size: int | None) -> Quote:
+        return Quote(0.42, "CNY", "test prices")
+
+    def storage_price(self, region: str) -> Quote:
+        return Quote(0.12, "CNY", "test prices")
+
+    def image_gib(self, attrs: Mapping[str, Any]) -> float | None:
+        return 40.0
+
+
 def _big_plan(templates: int, regions: int, accounts: int) -> tuple[str, int]:
     accts = tuple(f"1000000000{i:02d}" for i in range(accounts))
     regs = tuple(f"local-{i}" for i in range(2, 2 + regions))
     tmpls = [template(name=f"t{i:03d}", regions=regs, accounts=accts) for i in range(templates)]
-    plan = plan_for(config(component("nginx"), *tmpls), MemorySession(), FakeProvider("local-1"))
-    return render_markdown(plan), len(plan.actionable())
+    cfg, session, fp = config(component("nginx"), *tmpls), MemorySession(), PricedFake("local-1")
+    plan = plan_for(cfg, session, fp)
+    plan.cost = estimate(plan, session.state, cfg, PriceBook({c.provider: fp for c in plan.changes}, None))
+    md = render_markdown(plan)
+    assert "| cost | builds (one-off) |" in md and "**Storage run-rate" not in md and "> Storage run-rate:" in md
+    return md, len(plan.actionable())
 
 
 def test_500_changes_keep_summary_table_and_warnings_under_the_limit() -> None:
@@ -106,6 +128,7 @@ def test_many_templates_cap_the_table_and_keep_totals() -> None:
     md, n = _big_plan(templates=150, regions=1, accounts=1)
     assert len(md) < COMMENT_LIMIT and n > 600
     assert "| _51 more_ |" in md and "| **total** | **150** | **150** | **150** |" in md
+    assert "| _130 more template(s)_ | | | |" in md and "| **total** (150 build(s)) | **31.50 CNY** |" in md
     _balanced(md)
 
 
