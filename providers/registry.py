@@ -6,6 +6,7 @@ import importlib
 import os
 from pathlib import Path
 
+from imgb.fsops import ALLOW_PATHS_ENV, allowed_outside
 from imgb.providers.base import Provider
 from imgb.reconciler.config.model import ProviderConfig
 from imgb.reconciler.config.schema import extra_providers
@@ -18,8 +19,20 @@ def default_local_root() -> Path:
 
 
 def local_root(cfg: ProviderConfig, config_dir: Path) -> Path:
+    """The store of a local provider block: its ``root`` (relative to the configuration
+    directory), which may not lead out of that directory unless the operator allows the place
+    (IMGB_ALLOW_PATHS or -allow-path); without ``root``, the operator's default store."""
     root = cfg.attrs.get("root")
-    return (config_dir / str(root)).resolve() if root else default_local_root()
+    if not root:
+        return default_local_root()
+    path = (config_dir / str(root)).resolve()
+    if not allowed_outside(path, config_dir):
+        raise ValueError(
+            f'root "{root}" is {path}, outside the configuration directory. A configuration may not choose '
+            "another store (a pull request could read its private images or plant images in it). Use a "
+            f"directory inside the configuration directory, or the operator allows this one with "
+            f"{ALLOW_PATHS_ENV}={path} or -allow-path={path}")
+    return path
 
 
 def open_provider(cfg: ProviderConfig, config_dir: Path) -> Provider:

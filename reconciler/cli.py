@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from imgb.fsops import ALLOW_NETWORK_ENV, ALLOW_PATHS_ENV
+
 if TYPE_CHECKING:
     from imgb.reconciler.apply import ApplyResult
     from imgb.reconciler.plan import Plan
@@ -60,7 +62,19 @@ class Exit(Exception):
 @app.callback()
 def _root(
     chdir: Annotated[str | None, typer.Option("-C", "--chdir", help="Work in DIR instead of the current directory.")] = None,
+    allow_path: Annotated[list[str] | None, typer.Option(
+        "--allow-path", help="Let the configuration keep its state or local store in DIR, outside its directory "
+        "(the operator's decision, never the configuration's; also IMGB_ALLOW_PATHS).")] = None,
+    allow_network: Annotated[bool, typer.Option(
+        "--allow-network", help="Let local builds whose template asks for network access have it, in a network "
+        "namespace of their own (also IMGB_ALLOW_NETWORK=1).")] = False,
 ) -> None:
+    # Operator decisions travel in the environment, so the build workers see them too.
+    if allow_path:
+        old = os.environ.get(ALLOW_PATHS_ENV, "")
+        os.environ[ALLOW_PATHS_ENV] = ":".join([*(p for p in old.split(":") if p), *map(os.path.abspath, allow_path)])
+    if allow_network:
+        os.environ[ALLOW_NETWORK_ENV] = "1"
     if chdir:
         p = Path(chdir)
         if not p.is_dir():
@@ -1045,7 +1059,11 @@ def images(
 
     project = _project(var, var_file)  # the configuration names the store: its variables must have values
     config, _ = project.load()
-    roots = {local_root(p, project.directory) for p in config.providers.values() if p.type == "local"}
+    try:
+        roots = {local_root(p, project.directory) for p in config.providers.values() if p.type == "local"}
+    except ValueError as e:
+        _err(f"Error: the local provider's store: {e}.\n")
+        raise Exit(1) from None
     rows = [row for root in sorted(roots) for row in list_images(root)]
     if json_:
         _out(dump_json(rows))
@@ -1109,7 +1127,11 @@ def image_import(
         local = [p for p in config.providers.values() if p.type == "local"]
     except Exception:
         local = []
-    root = local_root(local[0], project.directory) if local else default_local_root()
+    try:
+        root = local_root(local[0], project.directory) if local else default_local_root()
+    except ValueError as e:
+        _err(f"Error: the local provider's store: {e}.\n")
+        raise Exit(1) from None
     reg = region or (local[0].region if local else "local-1")
     try:
         record = import_image(root, reg, name, src)
@@ -1137,7 +1159,7 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 # Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
 _TERRAFORM_FLAGS = frozenset(
     {
-        "auto-approve", "check", "destroy", "detailed", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
+        "allow-network", "allow-path", "auto-approve", "check", "destroy", "detailed", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
         "lock-timeout", "out",
         "parallelism", "refresh", "refresh-only", "replace", "target", "var", "var-file",
     }
@@ -1153,11 +1175,17 @@ def main(argv: list[str] | None = None) -> int:
     _PROJECTS.clear()  # one command's projects (tests call main many times in one process)
     args = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
     cwd = os.getcwd()
+    operator = {k: os.environ.get(k) for k in (ALLOW_PATHS_ENV, ALLOW_NETWORK_ENV)}
     try:
         return _run(args)
     finally:
         _DIR["path"] = Path(".")
         os.chdir(cwd)
+        for k, v in operator.items():  # one command's flags (tests call main many times in one process)
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _run(args: list[str]) -> int:

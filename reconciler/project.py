@@ -14,6 +14,7 @@ from typing import Any
 
 from imgb.addresses import Kind
 from imgb.diagnostics import DiagnosticError, Diagnostics, error
+from imgb.fsops import read_inside
 from imgb.providers.base import Provider
 from imgb.reconciler.config.model import Config
 from imgb.reconciler.graph import build_graph
@@ -67,7 +68,14 @@ class Project:
         if env:
             return env
         f = self.directory / ENV_FILE
-        return f.read_text().strip() if f.exists() else "default"
+        if not f.exists() and not f.is_symlink():
+            return "default"
+        try:
+            return read_inside(self.directory, str(ENV_FILE)).decode(errors="replace").strip()
+        except OSError as e:
+            raise DiagnosticError(error("Cannot read the selected workspace",
+                                        f"{ENV_FILE}: {e.strerror}. Remove it, or select the workspace again "
+                                        "with `imgb workspace select NAME`.", None)) from None
 
     def select_workspace(self, name: str) -> None:
         # Explicit modes, whatever the umask: whoever can write this file picks the state you apply to.
@@ -75,7 +83,7 @@ class Project:
         if not f.parent.is_dir():
             f.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(f.parent, 0o755)
-        fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)  # never through a link
         with os.fdopen(fd, "w") as out:
             os.fchmod(fd, 0o644)
             out.write(name + "\n")

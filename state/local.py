@@ -28,11 +28,13 @@ import json
 import os
 import re
 import socket
+import stat
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgb.fsops import ALLOW_PATHS_ENV
 from imgb.state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict, pid_alive
 from imgb.state.names import check_workspace_name
 
@@ -147,8 +149,12 @@ def _describe_oserror(e: OSError) -> str:
 class LocalBackend:
     """State in local files; see the module docstring for the layout."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, confine: Path | str | None = None):
         self.path = Path(path)
+        # The configuration directory, when the state lives in it: no file of the state may be,
+        # or lie below, a symbolic link that leads out of it (a committed imgb.state.json.lock ->
+        # some file must not be truncated; imgb.state.json -> another project's state not read).
+        self.confine = Path(confine) if confine is not None else None
         self._mutex = threading.RLock()
         self._locks: dict[str, _HeldLock] = {}
         self._appenders: dict[str, _Appender] = {}
@@ -156,9 +162,27 @@ class LocalBackend:
     # -- paths -------------------------------------------------------------------------------
     def state_path(self, workspace: str = DEFAULT_WORKSPACE) -> Path:
         if workspace == DEFAULT_WORKSPACE:
-            return self.path
-        check_workspace_name(workspace)
-        return self.path.parent / WORKSPACES_DIR / workspace / self.path.name
+            p = self.path
+        else:
+            check_workspace_name(workspace)
+            p = self.path.parent / WORKSPACES_DIR / workspace / self.path.name
+        self._guard(p)
+        return p
+
+    def _guard(self, p: Path) -> None:
+        """Refuse a state whose directory leads out of the configuration directory."""
+        if self.confine is None:
+            return
+        top = os.path.realpath(self.confine)
+        d = p.parent
+        while not os.path.lexists(d) and d != d.parent:
+            d = d.parent  # not made yet: the part that exists decides
+        real = os.path.realpath(d)
+        if real != top and not real.startswith(top.rstrip("/") + "/"):
+            raise BackendError(
+                f"the state {p} is in {real}, outside the configuration directory {self.confine} (a symbolic "
+                "link?). imgb refuses to use it: a configuration must not choose another project's state. "
+                f"Remove the link, or allow the directory with {ALLOW_PATHS_ENV}.")
 
     def _sibling(self, workspace: str, suffix: str) -> Path:
         p = self.state_path(workspace)
@@ -190,7 +214,7 @@ class LocalBackend:
     def read(self, workspace: str = DEFAULT_WORKSPACE) -> bytes | None:
         p = self.state_path(workspace)
         try:
-            data = p.read_bytes()
+            data = _read_nofollow(p)
             self._check_against_backup(p, data)
             return data
         except FileNotFoundError:
@@ -211,7 +235,7 @@ class LocalBackend:
         in progress, or one a crash interrupted; an earlier one was written by an older imgb)."""
         backup = p.with_name(p.name + ".backup")
         try:
-            copy = backup.read_bytes()
+            copy = _read_nofollow(backup)
         except OSError:
             return  # none (the next write makes one) or unreadable: nothing to compare with
         if copy == data:
@@ -229,7 +253,7 @@ class LocalBackend:
     def _stored_serial(self, p: Path) -> int:
         """The serial of the snapshot at ``p``; 0 when there is none (the contract's "absent")."""
         try:
-            data = p.read_bytes()
+            data = _read_nofollow(p)
         except FileNotFoundError:
             return 0
         except OSError as e:
@@ -339,7 +363,7 @@ class LocalBackend:
     # -- journal -------------------------------------------------------------------------------
     def _read_journal(self, journal: Path, snapshot_serial: int) -> _Journal:
         try:
-            raw = journal.read_bytes()
+            raw = _read_nofollow(journal)
         except FileNotFoundError:
             return _Journal([snapshot_serial], [], 0, 0)
         except OSError as e:
@@ -404,7 +428,7 @@ class LocalBackend:
         cached = self._appenders.get(workspace)
         if cached is not None:
             try:
-                if os.stat(journal).st_ino == cached.ino:
+                if os.lstat(journal).st_ino == cached.ino:
                     return cached
             except FileNotFoundError:
                 pass
@@ -416,7 +440,7 @@ class LocalBackend:
         if not journal.exists() or serial not in parsed.serials:
             self._write_journal(journal, [serial], [])
             parsed = self._read_journal(journal, serial)
-        fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        fd = _open_nofollow(journal, os.O_WRONLY | os.O_APPEND)
         try:
             if parsed.size != parsed.good_size:
                 # Cut a torn last line off, or the next entry would be glued to it.
@@ -496,7 +520,7 @@ class LocalBackend:
             except OSError as e:
                 raise BackendError(f"cannot create {lock_path.parent}: {_describe_oserror(e)}.") from e
             for _ in range(10):
-                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fd = _open_nofollow(lock_path, os.O_RDWR | os.O_CREAT)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
@@ -560,7 +584,7 @@ class LocalBackend:
                 return held.info
             lock_path = self._sibling(workspace, ".lock")
             try:
-                fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+                fd = _open_nofollow(lock_path, os.O_RDONLY)
             except FileNotFoundError:
                 return None
             try:
@@ -636,9 +660,37 @@ class LocalBackend:
                 self._release(ws, held)
 
 
+def _open_nofollow(path: Path, flags: int) -> int:
+    """Open a file of the state, never through a symbolic link in its last component (the
+    directories are checked by ``_guard``), never waiting on a pipe."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise BackendError(f"{path} is a symbolic link; imgb does not follow links for state and lock files "
+                               "(one could lead to another project's state, or to a file a write would destroy). "
+                               "Remove it.") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BackendError(f"{path} is not a regular file; remove it.")
+    return fd
+
+
+def _read_nofollow(path: Path) -> bytes:
+    fd = _open_nofollow(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _same_file(fd: int, path: Path) -> bool:
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except FileNotFoundError:
         return False
     fst = os.fstat(fd)

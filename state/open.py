@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from imgb.fsops import ALLOW_PATHS_ENV, allowed_outside
 from imgb.reconciler.config.model import BackendConfig
 from imgb.state.backend import Backend, BackendError
 
@@ -14,7 +15,16 @@ def open_backend(config_dir: Path, backend_config: BackendConfig) -> Backend:
         from imgb.state.local import LocalBackend
 
         path = Path(backend_config.path).expanduser()
-        return LocalBackend(path if path.is_absolute() else config_dir / path)
+        full = path if path.is_absolute() else config_dir / path
+        if not allowed_outside(full.parent, config_dir):
+            where = f" ({backend_config.pos})" if backend_config.pos else ""
+            raise BackendError(
+                f'the local backend\'s path "{backend_config.path}"{where} is outside the configuration directory '
+                f"{config_dir}. A configuration may not choose a state elsewhere (a pull request could read or "
+                f"destroy another project's state). To allow it, the operator sets {ALLOW_PATHS_ENV}="
+                f"{full.parent} (colon-separated directories) or passes -allow-path={full.parent}.")
+        inside = allowed_outside(full.parent, config_dir, env={})
+        return LocalBackend(full, confine=config_dir if inside else None)
     if backend_config.type == "pg":
         from imgb.state.postgres import PostgresBackend
 

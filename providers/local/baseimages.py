@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from imgb.providers.local import fsops, layers
+from imgb import fsops
+from imgb.providers.local import layers
 from imgb.providers.local.oci import (
     MEDIA_LAYER,
     MEDIA_LAYER_GZIP,

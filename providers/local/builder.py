@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imgb import fsops
 from imgb.commands.model import Instruction, YamlComponent
 from imgb.commands.parse import parse_content
 from imgb.commands.paths import ContextPathError, is_imgb_own, resolve_context_path
-from imgb.providers.local import fsops, layers, sandbox
+from imgb.providers.local import layers, sandbox
 from imgb.providers.local.inroot import clean_parts
 from imgb.providers.local.oci import MEDIA_LAYER, CorruptBlob, Layout
 from imgb.providers.local.store import Store

@@ -9,6 +9,7 @@ from imgb.addresses import Kind
 from imgb.commands.parse import parse_content
 from imgb.commands.paths import is_url
 from imgb.diagnostics import Diagnostic, SourcePos, error
+from imgb.fsops import ALLOW_NETWORK_ENV, network_allowed
 from imgb.providers.local.baseimages import BUILTIN
 from imgb.providers.local.builder import UNSUPPORTED_ACTIONS
 from imgb.providers.local.store import InvalidRegion, check_region
@@ -56,6 +57,15 @@ def _content_diags(text: str, field: str, desired: Mapping[str, Any], address: s
     return out
 
 
+def shadows_base(provider: LocalProvider, name: str) -> bool:
+    """Would an image built as ``name`` share its name with a base image of the home region?"""
+    from imgb.providers.local.provider import is_base
+
+    if name in BUILTIN:
+        return True
+    return any(r.get("name") == name and is_base(r) for r in provider.store.records(provider.region, "images"))
+
+
 def check_desired(provider: LocalProvider, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
     kind = Kind(kind)
     out: list[Diagnostic] = []
@@ -68,6 +78,23 @@ def check_desired(provider: LocalProvider, kind: Kind, desired: Mapping[str, Any
     elif kind is Kind.TEMPLATE:
         for field in ("build_content", "test_content"):
             out += _content_diags(str(desired.get(field) or ""), field, desired, address)
+        bandwidth = desired.get("internet_max_bandwidth_out")
+        if isinstance(bandwidth, int | float) and not isinstance(bandwidth, bool) and bandwidth > 0 \
+                and not network_allowed():
+            out.append(error(
+                "Network access for builds is not allowed here",
+                f"The template sets internet_max_bandwidth_out = {bandwidth:g}, so its RUN steps would reach the "
+                "network. Whether local builds may is the operator's decision, not the configuration's: run imgb "
+                f"with -allow-network (or {ALLOW_NETWORK_ENV}=1) to allow it (builds then get a network namespace "
+                "of their own, with no way to the host's loopback), or set internet_max_bandwidth_out = 0.",
+                None, address))
+        name = desired.get("image_name")
+        if isinstance(name, str) and not has_markers(name) and shadows_base(provider, name):
+            out.append(error(
+                f'Image name "{name}" is the name of a base image',
+                f'"{name}" names an imported (or built-in) base image in local region {provider.region}. An image '
+                "built under that name could be mistaken for the base by every template that builds on it, so "
+                "the local provider refuses it. Choose another image_name.", None, address))
         base = desired.get("base_image")
         if isinstance(base, str) and base and not has_markers(base) and base not in BUILTIN:
             images = provider.store.records(provider.region, "images")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from imgb.providers.local import fsops
+from imgb import fsops
 from imgb.providers.local.inroot import clean_parts
 
 WHITEOUT = ".wh."

@@ -112,6 +112,11 @@ class LocalProvider:
             if image.startswith("m-") and any(r["id"] == image for r in images):
                 return image
             named = [r for r in images if r.get("name") == image and r.get("status") == "Available"]
+            # An imported (or built-in) base wins over any built image of the same name: in a
+            # shared store, a template of another project must not shadow it.
+            named = [r for r in named if is_base(r)] or named
+            if image in baseimages.BUILTIN and not any(is_base(r) for r in named):
+                named = []
             if named:
                 return str(max(named, key=lambda r: (r.get("created", ""), r["id"]))["id"])
             if image in baseimages.BUILTIN:
@@ -388,6 +393,12 @@ class LocalProvider:
 
     def close(self) -> None:
         return None
+
+
+def is_base(rec: Mapping[str, Any]) -> bool:
+    """An imported or built-in base image (not one imgb built or copied)."""
+    source = str(rec.get("source") or "")
+    return source == "builtin" or source.startswith("import:")
 
 
 def list_images(root: str | os.PathLike[str]) -> list[dict[str, Any]]:

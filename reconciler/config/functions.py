@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from imgb.diagnostics import SourcePos, did_you_mean
+from imgb.fsops import read_inside
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.values import (
     INVALID,
@@ -227,7 +228,7 @@ def _resolve_path(ev: Evaluator, args: list[Any], i: int) -> tuple[Path, str]:
 def _read_bytes(ev: Evaluator, args: list[Any], i: int) -> tuple[bytes, str]:
     path, rel = _resolve_path(ev, args, i)
     try:
-        data = path.read_bytes()
+        data = read_inside(ev.ctx.directory, rel)  # the check above, kept by the kernel at the open
     except FileNotFoundError:
         raise FuncError(f'no file exists at "{rel}" (paths are relative to the configuration directory)', i) from None
     except IsADirectoryError:

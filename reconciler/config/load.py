@@ -18,6 +18,7 @@ from typing import Any
 
 from imgb import __version__
 from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.fsops import read_inside
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.blocks import build_component, build_distribution, build_template, check_version
 from imgb.reconciler.config.cache import parse_cached
@@ -106,7 +107,7 @@ def load_backend(directory: str | os.PathLike[str], env: Mapping[str, str] | Non
     loader = _Loader(Path(directory), dict(os.environ if env is None else env))
     for p in sorted(loader.directory.glob("*.imgb.hcl")):
         try:
-            body, problems = parse_cached(p.read_bytes(), p.name, loader.env)
+            body, problems = parse_cached(read_inside(loader.directory, p.name), p.name, loader.env)
         except OSError as exc:
             loader.diags.error("Failed to read file", f'"{p.name}" cannot be read: {exc.strerror}.', SourcePos(p.name, 1))
             return None, loader.diags
@@ -183,7 +184,8 @@ class _Loader:
         bodies: list[ast.Body] = []
         for name in files:
             try:
-                data = (self.directory / name).read_bytes()
+                # Opened below the directory: a committed link to a secret elsewhere is refused unread.
+                data = read_inside(self.directory, name)
             except OSError as exc:
                 self.diags.error("Failed to read file", f'"{name}" cannot be read: {exc.strerror}.', SourcePos(name, 1))
                 continue

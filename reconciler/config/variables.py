@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
+from imgb.fsops import read_inside
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.cache import parse_cached
 from imgb.reconciler.config.eval import Context, EvalError, Evaluator
@@ -144,14 +145,16 @@ def assign_values(
         if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :] in declared:
             from_text(declared[key[len(ENV_PREFIX) :]], env[key], f"from the environment variable {key}")
 
-    auto = sorted(p.name for p in directory.glob("*.auto.imgbvars.hcl") if p.is_file())
+    auto = sorted(p.name for p in directory.glob("*.auto.imgbvars.hcl") if p.is_file() or p.is_symlink())
     files = [(name, directory / name) for name in auto]
     for given in var_files:
         p = Path(given)
         files.append((given, p if p.is_absolute() else directory / p))
     for shown, path in files:
         try:
-            data = path.read_bytes()
+            # Files of the directory are opened below it (a link out of it is refused unread); an
+            # absolute --var-file is the operator's own choice.
+            data = path.read_bytes() if Path(shown).is_absolute() else read_inside(directory, shown)
         except OSError as exc:
             diags.error(
                 "Failed to read variables file",

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from imgb.diagnostics import Diagnostic, Diagnostics, Severity
+from imgb.fsops import read_inside
 
 
 def _sorted(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -27,10 +28,11 @@ class _Sources:
     def line(self, filename: str, line: int) -> str | None:
         if filename not in self.files:
             path = Path(filename)
-            if not path.is_absolute():
-                path = self.directory / path
             try:
-                self.files[filename] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                # A file of the configuration is read below its directory: a diagnostic about a link
+                # to a secret elsewhere must not quote the secret.
+                data = path.read_bytes() if path.is_absolute() else read_inside(self.directory, filename)
+                self.files[filename] = data.decode("utf-8", errors="replace").splitlines()
             except OSError:
                 self.files[filename] = None
         lines = self.files[filename]

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from imgb import fsops
 from imgb.providers.base import ProviderError
-from imgb.providers.local import LocalProvider, fsops, import_image, layers, sandbox
+from imgb.providers.local import LocalProvider, import_image, layers, sandbox
 from imgb.providers.local.baseimages import make_busybox_rootfs
 from tests.local.conftest import Build, needs_sandbox
 

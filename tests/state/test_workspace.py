@@ -9,7 +9,7 @@ from state_builders import component
 
 from imgb.reconciler.config.model import BackendConfig
 from imgb.reconciler.errors import explain_exception
-from imgb.state.backend import Backend, LockError, LockInfo
+from imgb.state.backend import Backend, BackendError, LockError, LockInfo
 from imgb.state.local import LocalBackend
 from imgb.state.manager import PushRefused, StateManager
 from imgb.state.names import WorkspaceError
@@ -141,6 +141,10 @@ def test_open_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(b, LocalBackend) and b.path == tmp_path / "imgb.state.json"
     b = open_backend(tmp_path, BackendConfig(type="local", path="states/web.json"))
     assert isinstance(b, LocalBackend) and b.path == tmp_path / "states" / "web.json"
+    # Outside the configuration directory only where the operator allows it.
+    with pytest.raises(BackendError, match="IMGB_ALLOW_PATHS=/var/lib/imgb"):
+        open_backend(tmp_path, BackendConfig(type="local", path="/var/lib/imgb/s.json"))
+    monkeypatch.setenv("IMGB_ALLOW_PATHS", "/srv:/var/lib/imgb")
     b = open_backend(tmp_path, BackendConfig(type="local", path="/var/lib/imgb/s.json"))
     assert isinstance(b, LocalBackend) and b.path == Path("/var/lib/imgb/s.json")
     monkeypatch.setenv("IMGB_PG_CONN_STR", "host=127.0.0.1 port=1 dbname=x")

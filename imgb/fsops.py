@@ -222,3 +222,68 @@ def lstat_at(dirfd: int, name: str) -> os.stat_result | None:
         return os.stat(name, dir_fd=dirfd, follow_symlinks=False)
     except FileNotFoundError:
         return None
+
+
+# -- configuration directories (plan and validate on untrusted pull requests) ---------------------
+
+
+class OutsideDirectory(OSError):
+    """A file of the configuration that is, or goes through, a symbolic link out of its directory
+    (or is no regular file): refused without being read."""
+
+
+def read_inside(directory: str | os.PathLike[str], rel: str) -> bytes:
+    """The bytes of regular file ``rel`` of ``directory``, opened below it: a symbolic link may
+    lead elsewhere inside the directory, never out of it (a committed ``main.imgb.hcl ->
+    /root/.aws/credentials`` is refused, not read). A pipe or device is refused too (O_NONBLOCK:
+    the open never waits for a writer)."""
+    top = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fd = open_inside(top, rel, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno in (errno.EXDEV, errno.ELOOP):
+                raise OutsideDirectory(e.errno, "it is a symbolic link, or goes through one, that leads out of "
+                                       "the configuration directory", rel) from None
+            raise
+    finally:
+        os.close(top)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutsideDirectory(errno.EINVAL, "it is not a regular file", rel)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+ALLOW_PATHS_ENV = "IMGB_ALLOW_PATHS"
+ALLOW_NETWORK_ENV = "IMGB_ALLOW_NETWORK"
+
+
+def network_allowed(env: dict[str, str] | None = None) -> bool:
+    """Has the operator let builds reach the network (IMGB_ALLOW_NETWORK=1, or -allow-network)?"""
+    return (os.environ if env is None else env).get(ALLOW_NETWORK_ENV, "") in ("1", "true", "yes")
+
+
+def allowed_outside(path: str | os.PathLike[str], directory: str | os.PathLike[str],
+                    env: dict[str, str] | None = None) -> bool:
+    """May ``path`` (a state file, a store) be used by the configuration in ``directory``?
+
+    Inside the directory, yes. Outside, only below a directory the operator listed in
+    IMGB_ALLOW_PATHS (colon-separated) or with ``-allow-path``: a configuration from a pull
+    request must not choose another project's state or store.
+    """
+    real = os.path.realpath(path)
+    for base in [directory, *_allowed(env)]:
+        top = os.path.realpath(base)
+        if real == top or real.startswith(top.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def _allowed(env: dict[str, str] | None) -> list[str]:
+    raw = (os.environ if env is None else env).get(ALLOW_PATHS_ENV, "")
+    return [p for p in raw.split(":") if p.strip()]

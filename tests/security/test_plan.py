@@ -1,0 +1,173 @@
+"""`imgb validate` and `imgb plan` on a pull request's configuration: committed symbolic links to
+secrets or to other projects' files, and blocks that choose another project's state or store.
+Each runs the real CLI and checks that the victim was neither read (nothing of it printed) nor
+changed, and that the configuration's own intent was refused with a diagnostic."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from imgb.reconciler.cli import main
+from tests.security.conftest import Victim
+
+MAIN = """
+template "web" {
+  base_image = "busybox"
+  image_name = "web"
+  build      = "RUN echo hi"
+}
+"""
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Path:
+    d = tmp_path / "pr"
+    d.mkdir()
+    (d / "main.imgb.hcl").write_text(MAIN)
+    return d
+
+
+def imgb(d: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["-C", str(d), *args])
+    cap = capsys.readouterr()
+    return code, cap.out + cap.err
+
+
+SECRET = "host secret 7d1c0ffee"
+
+
+@pytest.mark.parametrize("name", ["extra.imgb.hcl", "x.auto.imgbvars.hcl"])
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_configuration_file_linked_to_a_secret_is_not_read(cfg: Path, victim: Victim, capsys: pytest.CaptureFixture[str],
+                                                              name: str, command: str) -> None:
+    (cfg / name).symlink_to(victim.secret)
+    code, text = imgb(cfg, capsys, command)
+    assert code != 0 and SECRET not in text and "7d1c0ffee" not in text, text
+    assert name in text
+    assert victim.untouched()
+
+
+def test_a_var_file_linked_out_of_the_directory_is_not_read(cfg: Path, victim: Victim,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (cfg / "prod.imgbvars.hcl").symlink_to(victim.secret)
+    code, text = imgb(cfg, capsys, "plan", "-var-file=prod.imgbvars.hcl")
+    assert code != 0 and SECRET not in text, text
+
+
+def test_file_functions_do_not_follow_links_out(cfg: Path, victim: Victim, capsys: pytest.CaptureFixture[str]) -> None:
+    (cfg / "notes.txt").symlink_to(victim.secret)
+    (cfg / "main.imgb.hcl").write_text(MAIN + 'output "leak" {\n  value = file("notes.txt")\n}\n')
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and SECRET not in text, text
+
+
+def test_a_committed_lock_link_does_not_make_plan_overwrite_its_target(cfg: Path, victim: Victim,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    (cfg / "imgb.state.json.lock").symlink_to(victim.secret)
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and "symbolic link" in text, text
+    assert victim.untouched()
+
+
+@pytest.mark.parametrize("link", ["imgb.state.json", "imgb.state.d"])
+def test_a_committed_state_link_does_not_choose_another_projects_state(cfg: Path, tmp_path: Path, link: str,
+                                                                       capsys: pytest.CaptureFixture[str],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Followed, the link would make the plan read the other project's state and plan to destroy
+    # its images; the lock, journal and backup would be written there.
+    other = tmp_path / "other-project"
+    other.mkdir()
+    imgb_apply_state(other, capsys)
+    before = _files(other)
+    if link == "imgb.state.json":
+        (cfg / link).symlink_to(other / "imgb.state.json")
+    else:
+        (cfg / link).symlink_to(other / "imgb.state.d")
+        monkeypatch.setenv("IMGB_WORKSPACE", "prod")
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and ("symbolic link" in text or "outside the configuration directory" in text), text
+    assert _files(other) == before
+
+
+def imgb_apply_state(d: Path, capsys: pytest.CaptureFixture[str]) -> bool:
+    """Another project with a state of its own (written directly: no build is needed)."""
+    state = {"version": 1, "serial": 3, "lineage": "other", "resources": []}
+    (d / "imgb.state.json").write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    (d / "imgb.state.d" / "prod").mkdir(parents=True)
+    (d / "imgb.state.d" / "prod" / "imgb.state.json").write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    return True
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def test_a_backend_path_outside_the_directory_needs_the_operator(cfg: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    imgb_apply_state(other, capsys)
+    before = _files(other)
+    (cfg / "backend.imgb.hcl").write_text(f'imgb {{\n  backend "local" {{\n    path = "{other}/imgb.state.json"\n  }}\n}}\n')
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and "IMGB_ALLOW_PATHS" in text and "outside the configuration directory" in text, text
+    assert _files(other) == before
+    # The operator's flag allows it (and only the operator's: the configuration cannot).
+    code, text = imgb(cfg, capsys, f"-allow-path={other}", "validate")
+    assert code == 0, text
+
+
+@pytest.mark.parametrize("root", ["ABS", "../elsewhere", "link"])
+def test_a_provider_root_outside_the_directory_needs_the_operator(cfg: Path, tmp_path: Path, root: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "shared-store"
+    (store / "regions").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (cfg / "link").symlink_to(store)
+    value = str(store) if root == "ABS" else root
+    (cfg / "provider.imgb.hcl").write_text(f'provider "local" {{\n  root = "{value}"\n}}\n')
+    before = sorted(p.name for p in store.rglob("*"))
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and "outside the configuration directory" in text, text
+    assert sorted(p.name for p in store.rglob("*")) == before
+    assert not (tmp_path / "elsewhere" / "regions").exists()
+
+
+def test_a_template_cannot_take_the_name_of_an_imported_base(cfg: Path, tmp_path: Path, probe_binary: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from imgb.providers.local import LocalProvider, import_image
+
+    store = cfg / ".imgb" / "cloud"
+    rootfs = tmp_path / "corp"
+    (rootfs / "etc").mkdir(parents=True)
+    (rootfs / "etc" / "corp").write_text("the real corp base\n")
+    base = import_image(store, "local-1", "corp-base", str(rootfs))
+    (cfg / "provider.imgb.hcl").write_text('provider "local" {\n  root = ".imgb/cloud"\n}\n')
+    (cfg / "main.imgb.hcl").write_text(MAIN.replace('image_name = "web"', 'image_name = "corp-base"'))
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and "corp-base" in text and "base image" in text, text
+    # And even an image of that name built some other way never shadows the import.
+    p = LocalProvider(store, "local-1")
+    rec = p.store.get("local-1", "images", base["id"])
+    assert rec is not None
+    impostor = dict(rec, id="m-" + "f" * 20, source="build", created="9999-12-31T00:00:00.000000Z")
+    p.store.put("local-1", "images", impostor)
+    assert p.resolve_base_image("corp-base", None) == base["id"]
+
+
+def test_network_for_builds_is_the_operators_decision(cfg: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IMGB_ALLOW_NETWORK", raising=False)
+    (cfg / "main.imgb.hcl").write_text(MAIN.replace('build      = "RUN echo hi"',
+                                                    'build = "RUN echo hi"\n  internet_max_bandwidth_out = 10'))
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and "IMGB_ALLOW_NETWORK" in text, text
+    code, text = imgb(cfg, capsys, "-allow-network", "plan")
+    assert code in (0, 2) and "IMGB_ALLOW_NETWORK" not in text, text
+    assert os.environ.get("IMGB_ALLOW_NETWORK") is None  # one command's flag
+
