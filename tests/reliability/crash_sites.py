@@ -153,6 +153,8 @@ class Site:
             env.pop(name, None)
         if self.pg_dsn is not None:
             env["IMGB_PG_CONN_STR"] = self.pg_dsn
+        if self.state_path is not None:  # a state outside the configuration directory: the operator allows it
+            env["IMGB_ALLOW_PATHS"] = str(self.state_path.parent)
         if self.example == "alicloud":
             from tests.alicloud.emulator import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
 
