@@ -295,6 +295,10 @@ class Builder:
             raise BuildFailed("InvalidCommandContent", f"{where}: the local provider cannot run {name}.")
 
     def _run_shell(self, script: str, state: _ImageState, where: str, user: str, workdir: str) -> str:
+        if self.spec.network and not fsops.network_allowed():
+            raise BuildFailed("NetworkNotAllowed", f"{where}: the template asks for network access "
+                              "(internet_max_bandwidth_out above 0), which the operator did not allow. Run imgb "
+                              f"with -allow-network (or {fsops.ALLOW_NETWORK_ENV}=1), or set it to 0.")
         res = sandbox.run(
             self.rootfs,
             ["/bin/sh", "-c", script],

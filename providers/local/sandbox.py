@@ -45,6 +45,7 @@ import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -638,15 +639,14 @@ def _pid1(spec: dict[str, Any], status_fd: int, tree_fd: int | None) -> None:
             fd = _open_beneath(rootfd, "etc/resolv.conf", os.O_PATH)
         except OSError:
             fd = -1
-        if fd >= 0 and os.path.isfile("/etc/resolv.conf") and stat.S_ISREG(os.fstat(fd).st_mode):
-            _mount("/etc/resolv.conf", f"/proc/self/fd/{fd}", None, MS_BIND)
+        if fd >= 0 and spec.get("resolv") and stat.S_ISREG(os.fstat(fd).st_mode):
+            _mount(spec["resolv"], f"/proc/self/fd/{fd}", None, MS_BIND)
             os.close(fd)
             fd = _open_beneath(rootfd, "etc/resolv.conf", os.O_PATH)  # the bind mount now
             _mount(None, f"/proc/self/fd/{fd}", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
         if fd >= 0:
             os.close(fd)
-    else:
-        _lo_up()
+    _lo_up()
     # The namespace's root from here: files made in /dev (and by the command) get its ids.
     if may_set_groups:
         os.setgroups([])
@@ -773,11 +773,11 @@ def main() -> int:
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
-    if not spec.get("network"):
-        flags |= CLONE_NEWNET
+    # Always a network namespace of its own: with network access, slirp4netns connects it.
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET
     shift = root_subids() if host_root_reachable() else None
-    # The id-mapped tree is made here, outside (only the host's root may), and handed over.
+    # What C needs from out here (the id-mapped tree, which only the host's root may make; a
+    # connected network) is handed over on this socket before C starts the command.
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         pid = fork_mapped(flags, shift)
@@ -786,27 +786,75 @@ def main() -> int:
         return SETUP_FAILED
     if pid == 0:
         ours.close()
-        tree_fd = None
-        if shift:
-            _, fds, _, _ = socket.recv_fds(theirs, 1, 1)
-            if not fds:
-                os._exit(SETUP_FAILED)
-            tree_fd = fds[0]
+        msg, got, _, _ = socket.recv_fds(theirs, 1, 1)
+        if msg != b"g" or (shift and not got):
+            os._exit(SETUP_FAILED)
         theirs.close()
-        os._exit(_child(spec, status_fd, tree_fd))
+        os._exit(_child(spec, status_fd, got[0] if got else None))
     theirs.close()
-    if shift:
-        try:
-            fd = _idmapped_tree(os.path.abspath(spec["root"]), pid)
-        except SetupError as e:
-            _status(status_fd, error=f"setting up the build sandbox failed: {e}")
-            ours.close()
-            _wait_code(pid)
-            return SETUP_FAILED
-        socket.send_fds(ours, [b"t"], [fd])
+    fds: list[int] = []
+    slirp: tuple[subprocess.Popen[bytes], int] | None = None
+    try:
+        if shift:
+            fds.append(_idmapped_tree(os.path.abspath(spec["root"]), pid))
+        if spec.get("network"):
+            slirp = _start_slirp(pid)
+    except SetupError as e:
+        _status(status_fd, error=f"setting up the build sandbox failed: {e}")
+        ours.close()
+        _wait_code(pid)
+        return SETUP_FAILED
+    socket.send_fds(ours, [b"g"], fds)
+    for fd in fds:
         os.close(fd)
     ours.close()
-    return _wait_code(pid)
+    code = _wait_code(pid)
+    if slirp is not None:
+        os.close(slirp[1])  # its exit fd: slirp4netns ends
+        try:
+            slirp[0].wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            slirp[0].kill()
+    return code
+
+
+SLIRP_DNS = "10.0.2.3"
+
+
+def _start_slirp(pid: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Connect ``pid``'s network namespace to the outside through slirp4netns, a user-space
+    network stack (itself sandboxed, inside the build's user namespace): the sandbox gets tap0
+    (10.0.2.100, gateway 10.0.2.2, DNS 10.0.2.3) and no route to the host's loopback
+    (--disable-host-loopback), nor to its abstract sockets (they belong to another network
+    namespace). Returns the process and the fd whose closing ends it."""
+    exe = shutil.which("slirp4netns")
+    if exe is None:
+        raise SetupError("this template has network access, which local builds give through slirp4netns in a "
+                         "network namespace of their own, and slirp4netns is not installed. Install it "
+                         "(`apt-get install slirp4netns` on Debian and Ubuntu, `dnf install slirp4netns` on Fedora), "
+                         "or set internet_max_bandwidth_out = 0.")
+    ready_r, ready_w = os.pipe()
+    exit_r, exit_w = os.pipe()
+    proc = subprocess.Popen(
+        [exe, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+         f"--userns-path=/proc/{pid}/ns/user", f"--ready-fd={ready_w}", f"--exit-fd={exit_r}", str(pid), "tap0"],
+        pass_fds=(ready_w, exit_r), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(ready_w)
+    os.close(exit_r)
+    try:
+        ready, _, _ = select.select([ready_r], [], [], 20)
+        ok = bool(ready) and os.read(ready_r, 1) == b"1"
+    finally:
+        os.close(ready_r)
+    if not ok:
+        os.close(exit_w)
+        proc.kill()
+        err = proc.communicate()[1].decode(errors="replace").strip().splitlines()
+        why = next((line for line in err if "/dev/net/tun" in line), err[-1] if err else "no answer")
+        fix = (" /dev/net/tun must be open to this user, as most distributions have it: `chmod 0666 /dev/net/tun` "
+               "as root (a udev rule keeps it)." if "/dev/net/tun" in why else "")
+        raise SetupError(f"slirp4netns could not connect the build's network: {why}.{fix}")
+    return proc, exit_w
 
 
 # -- the host side ------------------------------------------------------------------------------
@@ -930,8 +978,28 @@ def run(
         limits = default_rlimits() if rlimits is None else rlimits
     except (seccomp.SeccompUnavailable, SetupError) as e:
         return RunResult(None, b"", b"", setup_error=str(e), seconds=time.monotonic() - t0)
+    resolv = None
+    if network:
+        # The sandbox's DNS is slirp4netns's forwarder, whatever the host's resolv.conf names
+        # (often 127.0.0.53, out of the sandbox's reach).
+        fd, resolv = tempfile.mkstemp(prefix="imgb-resolv-", suffix=".conf")
+        os.write(fd, f"nameserver {SLIRP_DNS}\n".encode())
+        os.fchmod(fd, 0o644)
+        os.close(fd)
+    try:
+        return _run(root, argv, env, user, workdir, network, timeout, on_start, probe, limits, program, resolv,
+                    on_output, keep_stdout, watchdog, t0)
+    finally:
+        if resolv:
+            os.unlink(resolv)
+
+
+def _run(root: str, argv: list[str], env: dict[str, str] | None, user: str, workdir: str, network: bool,
+         timeout: float | None, on_start: Any, probe: bool, limits: dict[str, tuple[int, int]], program: str,
+         resolv: str | None, on_output: Any, keep_stdout: int, watchdog: Any, t0: float) -> RunResult:
     status_r, status_w = os.pipe()
     spec = {
+        "resolv": resolv,
         "root": os.path.abspath(root),
         "argv": argv,
         "env": env or {},
@@ -1025,8 +1093,6 @@ def run(
 
 def probe() -> str | None:
     """None when sandboxes can be created here, else why not and how to fix it."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="imgb-probe-") as d:
         res = run(d, ["true"], probe=True, timeout=30)
     if res.setup_error:

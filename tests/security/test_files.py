@@ -332,3 +332,11 @@ def test_a_file_larger_than_the_operators_limit_cannot_be_written(build: Build, 
     with pytest.raises(ProviderError) as info:
         build("RUN dd if=/dev/zero of=/big bs=1M count=8\n")
     assert info.value.code == "CommandFailed"
+
+
+@needs_sandbox
+def test_a_template_cannot_give_itself_network_access(build: Build, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IMGB_ALLOW_NETWORK", raising=False)
+    with pytest.raises(ProviderError) as info:
+        build("RUN echo hi\n", internet_max_bandwidth_out=10)
+    assert info.value.code == "NetworkNotAllowed" and not info.value.retryable

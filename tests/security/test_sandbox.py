@@ -201,3 +201,44 @@ def test_libc_sees_eperm_not_a_crash(rootfs: Path) -> None:
     res = run_in(rootfs, "probe bpf; probe clone3-user; echo alive")
     assert res.exit_code == 0 and "alive" in res.stdout.decode()
 
+
+
+def _tun_refused(res: sandbox.RunResult) -> bool:
+    """Rootless on a host whose /dev/net/tun only root may open: network builds are refused (with
+    the fix) instead of getting a network; no less contained."""
+    return bool(res.setup_error and "/dev/net/tun" in res.setup_error
+                and not os.access("/dev/net/tun", os.R_OK | os.W_OK))
+
+
+def test_with_network_a_run_step_cannot_reach_the_hosts_loopback_or_abstract_sockets(rootfs: Path) -> None:
+    # The report: with network enabled by the configuration, RUN reached host services on
+    # 127.0.0.1 and host abstract sockets. Now the network is the operator's decision, and even
+    # then it is a namespace of its own behind slirp4netns with the host's loopback cut off.
+    import socket
+
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    port = tcp.getsockname()[1]
+    name = f"imgb-test-{uuid.uuid4().hex}"
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind("\0" + name)
+    abstract.listen(8)
+    try:
+        res = sandbox.run(str(rootfs), ["/bin/sh", "-c", f"probe tcp 127.0.0.1:{port}; probe tcp 10.0.2.2:{port}; "
+                                        f"probe abstract {name}; cut -d: -f1 /proc/net/dev"], network=True, timeout=60)
+        if _tun_refused(res):
+            return
+        assert res.setup_error is None, res.setup_error
+        text = res.stdout.decode()
+        assert text.count("DENIED tcp") == 2 and "DENIED abstract" in text, text
+        assert "tap0" in text and "eth" not in text, text
+    finally:
+        tcp.close()
+        abstract.close()
+
+
+def test_without_network_only_loopback_exists(rootfs: Path) -> None:
+    res = run_in(rootfs, "cut -d: -f1 /proc/net/dev | tail -n +3 | tr -d ' '; probe tcp 10.0.2.2:53")
+    lines = res.stdout.decode().split()
+    assert lines[0] == "lo" and "DENIED" in lines, lines
