@@ -99,9 +99,12 @@ class PriceBook:
         if not self._dirty or self._path is None or self._disk is None:
             return
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only like the parse cache beside it, whatever the umask: it records the account's prices.
+            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             tmp = self._path.with_name(f".{CACHE_FILE}.{os.getpid()}")
-            tmp.write_text(json.dumps(self._disk, sort_keys=True))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(json.dumps(self._disk, sort_keys=True))
             os.replace(tmp, self._path)
             self._dirty = False
         except OSError:
