@@ -66,8 +66,13 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 KNOWN_BASES = {"busybox": {"PATH": DEFAULT_PATH}, "scratch": {"PATH": DEFAULT_PATH}}
 """Base images whose environment the import knows (imgb's built-in ones)."""
+PROXY_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy",
+              "ALL_PROXY", "all_proxy")
+"""Build arguments RUN commands get without an ARG, when given (``--build-arg``)."""
 PLATFORM_ARGS = ("TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# BuildKit's SecretsUsedInArgOrEnv lint: a name word that says it holds a secret.
+_SECRET_NAME = re.compile(r"(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)")
 _ARCHIVE_NAME = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|tar\.lz|tar\.lzma)$", re.I)
 _GIT_URL = re.compile(r"(^git@|\.git(#.*)?$|^git://|^https?://[^/]*github\.com/[^/]+/[^/]+(\.git)?#)")
 _ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
@@ -215,6 +220,9 @@ class _Converter:
             if not self.stages:
                 return Converted([], None, 1, self.notes, False)
             chain = self._chain()
+            for stage in self.stages:
+                if stage.index not in self.chain:
+                    self._check_unbuilt(stage)
             for stage in chain:
                 self._stage(stage)
             self._final_notes()
@@ -296,6 +304,9 @@ class _Converter:
             known = KNOWN_BASES.get(stage.image)
             base_env = dict(known or {})
             self.state = _State(dict(base_env), dict(base_env), known is not None, workdir_known=known is not None)
+            for name in PROXY_ARGS:
+                if name in self.opt.build_args:
+                    self.state.env[name] = self.opt.build_args[name]
             if stage.platform and stage.platform != self.opt.platform:
                 self.notes.append(Note(stage.line, "FROM --platform differs from the target platform",
                                        f"The stage's base image is for {stage.platform}, the build for {self.opt.platform}; "
@@ -305,7 +316,7 @@ class _Converter:
             self.ins = ins
             handler = getattr(self, f"_ins_{ins.keyword.lower()}", None)
             if handler is None:
-                _check_config_only(ins)
+                _check_parse(ins)
                 if ins.keyword in _NOT_IN_IMAGE_BUILDER:
                     self.note(ins.keyword, _NOT_IN_IMAGE_BUILDER[ins.keyword], dropped=True)
                     continue
@@ -314,6 +325,17 @@ class _Converter:
                 handler(ins)
             except InstructionError as e:
                 raise self.fail(f"Invalid {ins.keyword}", f"{str(e)[0].upper()}{str(e)[1:]}. BuildKit refuses it; fix the instruction.") from None
+
+    def _check_unbuilt(self, stage: _Stage) -> None:
+        """A stage the target does not need is not built, but BuildKit parses it: what its
+        parser refuses is refused."""
+        for ins in stage.instructions:
+            self.ins = ins
+            if getattr(self, f"_ins_{ins.keyword.lower()}", None) is None and ins.keyword not in _NOT_IN_IMAGE_BUILDER:
+                raise self.fail(f'Unknown instruction "{ins.keyword}"', "BuildKit refuses the file. Fix the instruction's name.")
+            _check_parse(ins)
+            if ins.json_error:
+                raise self.fail(f"Invalid {ins.keyword}", f"BuildKit refuses it: {ins.json_error}.")
 
     def _one_line_each(self) -> None:
         """Characters Image Builder's parser ends a line at (but Docker does not) stay out of
@@ -336,8 +358,18 @@ class _Converter:
                 "without --platform on this machine. Import again with --platform for another architecture.",
             ))
         fixed = sorted(self.fixed_args.items(), key=lambda kv: kv[1][0])
+        secret = [(k, line) for k, (line, v) in fixed if v and _SECRET_NAME.search(k)]
+        for k, line in secret:
+            self.notes.append(Note(
+                line, "A build argument that looks like a secret",
+                f"The value of {k} is written into the component's content, which imgb keeps in its state and "
+                "Image Builder in the component. Pass secrets at build time instead: a sensitive imgb variable, or "
+                "fetch them inside the RUN command (the build instance's RAM role).",
+            ))
         if fixed:
-            parts = [f"{k}={v}" if v is not None else f"{k} (unset)" for k, (_, v) in fixed]
+            hidden = {k for k, _ in secret}
+            parts = [f"{k}=(not shown)" if k in hidden else f"{k}={v}" if v is not None else f"{k} (unset)"
+                     for k, (_, v) in fixed]
             self.notes.append(Note(
                 fixed[0][1][0], "Build arguments fixed at import",
                 "Image Builder has no ARG: the RUN commands get these values in their environment, as docker build "
@@ -655,8 +687,8 @@ class _Converter:
             self.out.append(command)
 
 
-def _check_config_only(ins: Instruction) -> None:
-    """What BuildKit refuses in the instructions that only set the image's configuration."""
+def _check_parse(ins: Instruction) -> None:
+    """What BuildKit's instruction parser refuses, before anything runs."""
     try:
         parse_flags(ins)
     except InstructionError as e:

@@ -189,7 +189,7 @@ def parse(text: str) -> Parsed:
                 )
             )
         ins = _instruction(line, breaks, number, i, raw)
-        if ins.keyword in HEREDOC_KEYWORDS and ins.json is None:
+        if _can_have_heredocs(ins):
             i = _read_heredocs(ins, lines, i)
         out.append(ins)
     return Parsed(d.escape, d.found, out, warnings)
@@ -219,6 +219,14 @@ def _instruction(line: str, breaks: list[int], start: int, end: int, raw: list[s
     if keyword in ("RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"):
         ins.json, ins.json_error = parse_json_form(args)
     return ins
+
+
+def _can_have_heredocs(ins: Instruction) -> bool:
+    """RUN, COPY and ADD in shell form, also as the instruction an ONBUILD holds."""
+    if ins.keyword == "ONBUILD":
+        inner = _instruction(ins.args, [], ins.line, ins.end_line, [])
+        return inner.keyword in HEREDOC_KEYWORDS and inner.json is None
+    return ins.keyword in HEREDOC_KEYWORDS and ins.json is None
 
 
 def parse_json_form(args: str) -> tuple[list[str] | None, str | None]:

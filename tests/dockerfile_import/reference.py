@@ -3,16 +3,18 @@ builder (buildah, daemonless, ``--isolation chroot`` on the vfs driver, as root)
 translation with the local provider's builder. No code is shared with the converter on the
 reference side: buildah reads the Dockerfile itself.
 
-Both builds start from the same base tree: imgb's busybox plus ``STUBS`` (commands a real
-Dockerfile calls that busybox lacks: they log their arguments, so what a RUN passes them is part
-of the tree) and ``imgb-test-sh``, a shell wrapper installed with SHELL that records every RUN's
-exit status instead of failing the build (so a RUN that cannot work offline does not stop the
-comparison, and a RUN that fails on one side only shows up as a difference).
+Both builds start from the same base tree: imgb's busybox plus stubs (commands a real Dockerfile
+calls that busybox lacks: they log their arguments, so what a RUN passes them is part of the
+tree) and a /bin/sh that records a RUN's failing exit status instead of failing the build (so a
+RUN that cannot work offline does not stop the comparison, and a RUN that fails on one side only
+shows up as a difference). The image configurations are compared too (environment, working
+directory, user, labels, command, entrypoint).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -20,6 +22,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from imgb.providers.local import layers
 from imgb.providers.local.baseimages import import_image, make_busybox_rootfs
@@ -28,7 +31,6 @@ from imgb.providers.local.store import Store
 
 BASE_NAME = "imgb-dockerfile-base"
 REGION = "local-1"
-WRAPPER = "/bin/imgb-test-sh"
 STATUS_LOG = "/var/log/imgb-run-status.log"
 STUB_LOG = "/var/log/imgb-stub-calls.log"
 
@@ -38,7 +40,7 @@ STUB_COMMANDS = (
     "pip pip3 python python3 ruby gem bundle composer php pecl docker-php-ext-install docker-php-ext-configure "
     "docker-php-ext-enable docker-php-source cargo rustc rustup mvn gradle java javac jlink update-alternatives "
     "locale-gen update-ca-certificates ldconfig gosu tini su-exec envsubst jq openssl setcap autoconf automake "
-    "libtool pkg-config tzdata savelog localedef usermod groupmod chpasswd pip-compile uv poetry"
+    "libtool pkg-config tzdata savelog localedef usermod groupmod chpasswd pip-compile uv poetry cmd cmd.exe pwsh powershell powershell.exe"
 ).split()
 
 STUB = """#!/bin/sh
@@ -83,12 +85,15 @@ esac
 exit 0
 """
 
-TEST_SH = """#!/bin/busybox sh
-# imgb-test-sh SHELL... -c COMMAND: runs the RUN command with the shell the Dockerfile chose,
-# records its exit status, never fails the build.
-"$@"
+SH = """#!/bin/busybox sh
+# /bin/sh of the comparison's base: busybox's shell, except that the outermost one (a RUN) records
+# a failing status and succeeds, so a command that cannot work offline does not stop the build,
+# and a RUN failing on one side only shows up as a difference in the status log.
+if [ -n "$IMGB_TEST_NESTED" ]; then exec /bin/busybox sh "$@"; fi
+export IMGB_TEST_NESTED=1
+/bin/busybox sh "$@"
 s=$?
-echo "status $s" >> """ + STATUS_LOG + """ 2>/dev/null
+[ "$s" = 0 ] || echo "status $s" >> """ + STATUS_LOG + """ 2>/dev/null
 exit 0
 """
 
@@ -110,7 +115,8 @@ def make_base_rootfs(dest: str) -> None:
     for name in ("useradd", "groupadd", "adduser", "addgroup"):
         _write(sbin / name, USER_STUB, 0o755)
     _write(Path(dest, "bin/bash"), BASH, 0o755)
-    _write(Path(dest + WRAPPER), TEST_SH, 0o755)
+    os.unlink(Path(dest, "bin/sh"))
+    _write(Path(dest, "bin/sh"), SH, 0o755)
     Path(dest, "var/log").mkdir(parents=True, exist_ok=True)
     for log in (STATUS_LOG, STUB_LOG):  # every USER of the build appends to them
         _write(Path(dest + log), "", 0o666)
@@ -159,10 +165,11 @@ class Reference:
         self.run("commit", "--rm", c, "localhost/busybox")
         (self.root / "ready").write_text("")
 
-    def build(self, dockerfile: Path, context: Path, out: Path, tag: str) -> None:
-        """Build and copy the result's root file system to ``out``."""
+    def build(self, dockerfile: Path, context: Path, out: Path, tag: str) -> dict[str, Any]:
+        """Build, copy the result's root file system to ``out``; the image's configuration."""
         self.run("build", "--isolation", "chroot", "--format", "docker", "--pull-never", "--layers=false", "-f", str(dockerfile),
                  "-t", f"localhost/{tag}", str(context))
+        config = json.loads(self.run("inspect", "--type", "image", f"localhost/{tag}"))["OCIv1"].get("config", {})
         c = self.run("from", "--pull-never", f"localhost/{tag}", cwd=context)
         try:
             mnt = self.run("mount", c)
@@ -171,6 +178,7 @@ class Reference:
             self.run("umount", c)
             self.run("rm", c)
             self.run("rmi", "-f", f"localhost/{tag}")
+        return dict(config)
 
 
 @dataclass
@@ -189,8 +197,8 @@ class ImgbSide:
         self.base_id = str(rec["id"])
         marker.write_text(self.base_id)
 
-    def build(self, content: str, context: Path, out: Path) -> list[str]:
-        """Build ``content`` and extract the result to ``out``; returns the build log."""
+    def build(self, content: str, context: Path, out: Path) -> dict[str, Any]:
+        """Build ``content``, extract the result to ``out``; the image's configuration."""
         store = Store(self.root)
         log: list[str] = []
         spec = BuildSpec(region=REGION, base_image_id=self.base_id, build_content=content, context_dir=str(context))
@@ -206,7 +214,7 @@ class ImgbSide:
         for layer in manifest["layers"]:
             with lay.open_blob(layer["digest"]) as f:
                 layers.extract_layer(f, str(out))
-        return log
+        return dict(lay.read_json(manifest["config"]["digest"]).get("config", {}))
 
 
 IGNORED = ("proc", "sys", "dev", "etc/hosts", "etc/resolv.conf", "etc/hostname", "run/.containerenv")
@@ -236,6 +244,27 @@ def tree(root: Path) -> dict[str, tuple[str, ...]]:
             else:
                 out[rel] = ("other", mode, str(st.st_uid), str(st.st_gid), "")
     return out
+
+
+def config_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """What differs in the fields both keep: environment, working directory, user, labels (not
+    buildah's own), command and entrypoint."""
+
+    def norm(c: dict[str, Any]) -> dict[str, Any]:
+        env = dict(e.split("=", 1) for e in c.get("Env") or [] if "=" in e)
+        labels = {k: v for k, v in (c.get("Labels") or {}).items() if not k.startswith("io.buildah.")}
+        # No user and root are the same user; Image Builder's USER cannot be empty (USER $UNSET).
+        return {"Env": env, "WorkingDir": c.get("WorkingDir") or "/", "User": c.get("User") or "root",
+                "Labels": labels, "Cmd": c.get("Cmd") or None, "Entrypoint": c.get("Entrypoint") or None}
+
+    na, nb = norm(a), norm(b)
+    for k in ("Cmd", "Entrypoint"):
+        ref, ours = na[k], nb[k]
+        # buildah 1.28 wraps a shell-form CMD/ENTRYPOINT in /bin/sh -c even after SHELL; BuildKit
+        # uses the SHELL, and so does the import.
+        if ref and ours and ref[:2] == ["/bin/sh", "-c"] and len(ref) == 3 and len(ours) > 2 and ours[-1] == ref[2]:
+            nb[k] = ref
+    return [f"config {k}: reference {na[k]!r} imgb {nb[k]!r}" for k in na if na[k] != nb[k]]
 
 
 def differences(a: Path, b: Path) -> list[str]:

@@ -2,8 +2,8 @@
 Dockerfile's own structure. Line-level edits only, each for a reason:
 
 * every FROM of an image (not of an earlier stage) becomes ``FROM busybox``, whose tree is the
-  comparison's base (``reference.make_base_rootfs``), and a ``SHELL`` that records each RUN's exit
-  status follows each FROM; a SHELL of the Dockerfile is kept, run through the same recorder;
+  comparison's base (``reference.make_base_rootfs``: its /bin/sh records a failing RUN instead of
+  stopping the build);
 * what cannot work offline, reads another stage or unpacks an archive is removed: COPY/ADD
   --from, ADD of URLs and of local archives, and RUN's --mount/--network/--security options (a cache mount has no effect on the files; the others
   make the import drop what they provide, which its warnings say);
@@ -17,13 +17,11 @@ COPY --parents or --exclude) or has nothing left to compare.
 
 from __future__ import annotations
 
-import json
 import re
 
 from imgb.reconciler.dockerfile_import.instructions import blank_words
 from imgb.reconciler.dockerfile_import.parser import Instruction, parse
 
-WRAPPER = "/bin/imgb-test-sh"
 _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz)$")
 
 
@@ -35,9 +33,7 @@ def runnable(text: str) -> tuple[str | None, str]:
         lines[0] = lines[0][1:]
     drop: set[int] = set()
     replace: dict[int, str] = {}
-    after: dict[int, str] = {}
     names: set[str] = set()
-    shell_line = f'SHELL ["{WRAPPER}", "/bin/sh", "-c"]'
     for ins in parsed.instructions:
         span = range(ins.line - 1, ins.end_line)
         if ins.heredocs:
@@ -55,13 +51,8 @@ def runnable(text: str) -> tuple[str | None, str]:
             for k in span:
                 drop.add(k)
             replace[ins.line - 1] = new
-            after[ins.line - 1] = shell_line
         elif ins.keyword == "ONBUILD":
             drop.update(span)  # no effect on this image's files; buildah runs it when the result is used
-        elif ins.keyword == "SHELL" and ins.json:
-            for k in span:
-                drop.add(k)
-            replace[ins.line - 1] = "SHELL " + json.dumps([WRAPPER, *ins.json])
         elif ins.keyword in ("COPY", "ADD"):
             flags = [f.split("=", 1)[0] for f in ins.flags]
             sources = (ins.json or blank_words(ins.args))[:-1]
@@ -81,8 +72,6 @@ def runnable(text: str) -> tuple[str | None, str]:
             out.append(replace[k])
         elif k not in drop:
             out.append(line)
-        if k in after:
-            out.append(after[k])
     return "\n".join(out), ""
 
 

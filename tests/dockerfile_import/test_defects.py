@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from imgb.commands.parse import parse_dockerfile
 from imgb.reconciler.cli import main
 from imgb.reconciler.validate import validate_directory
 from imgb.reconciler.views.diagnostics import render_human
+from tests.dockerfile_import.translation import component_content, run_commands
 
 
 def imported(tmp_path: Path, text: str, *args: str, files: dict[str, str] | None = None) -> tuple[str, str]:
@@ -40,11 +39,7 @@ def imported(tmp_path: Path, text: str, *args: str, files: dict[str, str] | None
 
 
 def content(hcl: str) -> str:
-    m = re.search(r"content\s*=\s*<<-(\w+)\n(.*?)\n\s*\1\n", hcl, re.S)
-    assert m is not None, hcl
-    lines = m.group(2).split("\n")
-    indent = min(len(ln) - len(ln.lstrip(" ")) for ln in lines if ln.strip())
-    return "\n".join(ln[indent:] for ln in lines).replace("$${", "${").replace("%%{", "%{") + "\n"
+    return component_content(hcl)
 
 
 def instructions(hcl: str) -> list[tuple[str, str]]:
@@ -54,20 +49,10 @@ def instructions(hcl: str) -> list[tuple[str, str]]:
 
 
 def run_all(hcl: str, tmp_path: Path) -> str:
-    """Run the translation's RUN commands as Image Builder would (/bin/sh -c, ENV applied);
-    their output, joined."""
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-    parsed, problems = parse_dockerfile(content(hcl))
-    assert not problems, problems
-    out = []
-    for ins in parsed:
-        if ins.name == "ENV":
-            env.update(dict(ins.pairs))
-        elif ins.name == "RUN":
-            res = subprocess.run(["/bin/sh", "-c", ins.args], capture_output=True, text=True, env=env, cwd=tmp_path)
-            assert res.returncode == 0, res.stderr
-            out.append(res.stdout)
-    return "".join(out)
+    """The translation's RUN commands run as Image Builder would; what they print."""
+    code, out = run_commands(component_content(hcl), tmp_path)
+    assert code == 0
+    return out
 
 
 def test_1_options_on_continuation_lines(tmp_path: Path) -> None:

@@ -6,14 +6,12 @@ that gives; the translation, run as Image Builder runs it, must print and write 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from imgb.commands.parse import parse_dockerfile
 from imgb.reconciler.dockerfile_import import Options, import_dockerfile
-from tests.dockerfile_import.test_behaviour import component_content
+from tests.dockerfile_import.translation import component_content, run_commands
 
 CASES = [
     ("RUN <<EOF\necho a\necho b\nEOF\n", "a\nb\n"),
@@ -40,25 +38,9 @@ def translated(dockerfile: str) -> str:
     return component_content(result.hcl)
 
 
-def run(content: str, cwd: Path) -> tuple[int, str]:
-    instructions, problems = parse_dockerfile(content)
-    assert not problems, problems
-    env = {"PATH": "/usr/bin:/bin"}
-    out = []
-    for ins in instructions:
-        if ins.name == "ENV":
-            env.update(dict(ins.pairs))
-        elif ins.name == "RUN":
-            res = subprocess.run(["/bin/sh", "-c", ins.args], capture_output=True, text=True, env=env, cwd=cwd)
-            out.append(res.stdout)
-            if res.returncode:
-                return res.returncode, "".join(out)
-    return 0, "".join(out)
-
-
 @pytest.mark.parametrize(("dockerfile", "expected"), CASES)
 def test_heredoc_runs_as_in_buildkit(dockerfile: str, expected: str | None, tmp_path: Path) -> None:
-    code, out = run(translated(dockerfile), tmp_path)
+    code, out = run_commands(translated(dockerfile), tmp_path)
     if expected is None:  # set -e from the SHELL stops the script at false, and the build fails
         assert code != 0 and out == "shell\n"
     else:
@@ -75,7 +57,7 @@ def test_heredoc_runs_as_in_buildkit(dockerfile: str, expected: str | None, tmp_
     ],
 )
 def test_copy_heredoc_writes_what_buildkit_writes(dockerfile: str, path: str, body: str, mode: str, tmp_path: Path) -> None:
-    code, _ = run(translated("WORKDIR " + str(tmp_path) + "\n" + dockerfile), tmp_path)
+    code, _ = run_commands(translated("WORKDIR " + str(tmp_path) + "\n" + dockerfile), tmp_path)
     assert code == 0
     assert (tmp_path / path).read_text() == body
     assert f"{(tmp_path / path).stat().st_mode & 0o777:o}" == mode

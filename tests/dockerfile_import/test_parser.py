@@ -164,3 +164,9 @@ def test_comments_and_blank_lines_inside_a_continuation() -> None:
 def test_escaped_escape_character_does_not_continue() -> None:
     assert args("FROM x\nRUN echo a\\\\\nRUN b\n") == ["x", "echo a\\\\", "b"]
     assert args("# escape=`\nFROM x\nRUN echo a `\n  b\n") == ["x", "echo a   b"]
+
+
+def test_onbuild_heredoc_bodies_are_not_instructions() -> None:
+    parsed = parse("FROM x\nONBUILD RUN <<EOF\nFROM y\nEOF\nRUN true\n")
+    assert [i.keyword for i in parsed.instructions] == ["FROM", "ONBUILD", "RUN"]
+    assert parsed.instructions[1].heredocs[0].content == "FROM y\n"
