@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imgb.commands.parse import parse_dockerfile
 from imgb.diagnostics import Diagnostics, SourcePos
 from imgb.reconciler.dockerfile_import.context import BuildContext
 from imgb.reconciler.dockerfile_import.convert import Note, Options, convert
@@ -90,6 +91,15 @@ def import_dockerfile(
         )
         return result
     content = "\n".join(conv.commands) + "\n"
+    misread = _misread(conv.commands)
+    if misread:
+        diags.error(
+            "The import would be misread",
+            f"Image Builder would read the command written for this Dockerfile differently: {misread}. This is a bug "
+            "in imgb import-dockerfile: please report it with the Dockerfile.",
+            SourcePos(filename, 1),
+        )
+        return result
     if len(conv.commands) > MAX_COMMANDS or len(content.encode()) > MAX_CONTENT_BYTES:
         diags.warning(
             "Over Image Builder's content limits",
@@ -165,6 +175,21 @@ def import_options(
             "the build context (-o CONTEXT/NAME.imgb.hcl), or copy the files next to it.",
         )
     return opts, diags
+
+
+def _misread(commands: list[str]) -> str:
+    """The written commands, read back by Image Builder's parser (imgb.commands.parse), must be
+    the commands meant: the two languages differ, and this keeps the converter honest."""
+    parsed, problems = parse_dockerfile("\n".join(commands) + "\n")
+    if problems:
+        return f"{problems[0].summary} (line {problems[0].line})"
+    if len(parsed) != len(commands):
+        return f"{len(commands)} commands read as {len(parsed)}"
+    for meant, got in zip(commands, parsed, strict=True):
+        keyword, _, args = meant.partition(" ")
+        if got.name != keyword or (keyword == "RUN" and got.args != args):
+            return f"{meant.splitlines()[0][:60]!r} read as {got.name} {got.args.splitlines()[0][:60]!r}"
+    return ""
 
 
 def group_notes(notes: list[Note]) -> list[Note]:

@@ -1035,7 +1035,8 @@ _PLAIN = re.compile(r"^[A-Za-z0-9._/:@%+=,~^*?\[\]{}-]+$")
 
 
 def _copy_args(sources: list[str], dest: str) -> str:
-    words = [*sources, dest]
-    if all(_PLAIN.match(w) and not w.startswith("--") for w in words):
+    # Image Builder's COPY takes a word starting with -- for an option, even in JSON: ./ keeps the path.
+    words = ["./" + w if w.startswith("-") else w for w in [*sources, dest]]
+    if all(_PLAIN.match(w) for w in words):
         return " ".join(words)
     return json.dumps(words, ensure_ascii=False)

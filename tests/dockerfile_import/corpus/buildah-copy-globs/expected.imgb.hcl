@@ -3,7 +3,7 @@
 component "buildah-copy-globs" {
   description = "Imported from Dockerfile"
   content     = <<-EOT
-    COPY -extra.txt /testdir
+    COPY ./-extra.txt /testdir
     COPY .txt /testdir
   EOT
 }
