@@ -27,6 +27,7 @@ errors are ``ProviderError`` with ``retryable`` set; valid samples pass ``check`
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -35,7 +36,7 @@ import pytest
 
 from imgb.addresses import KIND_ORDER, Kind
 from imgb.diagnostics import Severity
-from imgb.providers.base import Provider, ProviderError, ProviderSchema, no_progress
+from imgb.providers.base import Pricing, Provider, ProviderError, ProviderSchema, Quote, no_progress
 
 Sample = Callable[[Kind, dict[Kind, dict[str, Any]]], dict[str, Any]]
 CHAIN = sorted(Kind, key=lambda k: KIND_ORDER[k])
@@ -187,3 +188,53 @@ class ProviderContract:
         assert isinstance(provider.logs(Kind.IMAGE, image["id"], image), str)
         component = chain.made[Kind.COMPONENT]
         assert provider.logs(Kind.COMPONENT, component["id"], component) == ""
+
+
+class PricingContract:
+    """The ``Pricing`` capability's contract, for providers that offer it: mixed into the provider's
+    ``ProviderContract`` class (``class TestX(ProviderContract, PricingContract)``), whose
+    ``provider`` and ``chain`` it uses, with two more fixtures:
+
+    - ``regions``: the regions to price storage in;
+    - ``cloud_snapshot``: a callable returning a comparable picture of the cloud, to show that
+      pricing creates and changes nothing;
+    - ``unpriceable`` (only with ``PricingFailureContract``): makes the next prices unavailable.
+    """
+
+    def test_is_priced(self, provider: Provider) -> None:
+        assert isinstance(provider, Pricing)
+
+    def test_prices_are_non_negative_in_one_currency_and_change_nothing(
+        self, provider: Provider, regions: list[str], cloud_snapshot: Callable[[], Any]
+    ) -> None:
+        assert isinstance(provider, Pricing)
+        before = cloud_snapshot()
+        quotes = [provider.build_price(None, None), provider.build_price(None, 80)]
+        quotes += [provider.storage_price(r) for r in regions]
+        assert cloud_snapshot() == before, "pricing created or changed something"
+        for q in quotes:
+            assert isinstance(q, Quote) and math.isfinite(q.amount) and q.amount >= 0, q
+            assert isinstance(q.source, str) and q.source, q
+        assert len({q.currency for q in quotes}) == 1, quotes
+
+    def test_a_bigger_system_disk_never_costs_less(self, provider: Provider) -> None:
+        assert isinstance(provider, Pricing)
+        assert provider.build_price(None, 200).amount >= provider.build_price(None, 40).amount
+
+    def test_a_made_image_has_a_size(self, provider: Provider, chain: Chain) -> None:
+        # A copy may leave its size unknown (the estimate then uses its image's).
+        assert isinstance(provider, Pricing)
+        size = provider.image_gib(chain.upto(Kind.IMAGE))
+        assert size is not None and math.isfinite(size) and size >= 0, size
+        copy_size = provider.image_gib(chain.upto(Kind.COPY))
+        assert copy_size is None or (math.isfinite(copy_size) and copy_size >= 0), copy_size
+
+
+class PricingFailureContract:
+    """For providers whose prices can be unavailable: that is a ``ProviderError``, never another error."""
+
+    def test_an_unavailable_price_is_a_provider_error(self, provider: Provider, unpriceable: Callable[[], None]) -> None:
+        assert isinstance(provider, Pricing)
+        unpriceable()
+        with pytest.raises(ProviderError):
+            provider.build_price(None, None)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from imgb.addresses import Kind
 from imgb.providers.alicloud import AlicloudProvider, static_credentials
-from imgb.providers.contract import ProviderContract, Sample
+from imgb.providers.contract import PricingContract, PricingFailureContract, ProviderContract, Sample
 from tests.alicloud.emulator import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, Emulator
 
 HOME = "cn-hangzhou"
@@ -21,7 +21,23 @@ def _provider(emulator: Emulator) -> AlicloudProvider:
                             credentials=static_credentials(TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET))
 
 
-class TestAlicloudContract(ProviderContract):
+class TestAlicloudContract(ProviderContract, PricingContract, PricingFailureContract):
+    @pytest.fixture
+    def regions(self) -> list[str]:
+        return [HOME, "cn-shanghai", "ap-southeast-1"]
+
+    @pytest.fixture
+    def cloud_snapshot(self, emulator: Emulator) -> Callable[[], object]:
+        # Pricing may read (DescribePrice) but never call anything that creates or changes.
+        return lambda: sorted({e.action for e in emulator.log} - {"DescribePrice"})
+
+    @pytest.fixture
+    def unpriceable(self, emulator: Emulator) -> Callable[[], None]:
+        def forbid() -> None:
+            emulator.world.price_forbidden = True
+
+        return forbid
+
     @pytest.fixture
     def emulator(self) -> Iterator[Emulator]:
         with Emulator(seed=1, phase_seconds=0.01, copy_seconds=0.01) as em:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from imgb.addresses import Kind
-from imgb.providers.contract import ProviderContract, Sample
+from imgb.providers.contract import PricingContract, ProviderContract, Sample
 from imgb.providers.local import LocalProvider
 from imgb.providers.local.baseimages import BaseImageError, find_busybox
 from imgb.providers.local.sandbox import probe
@@ -26,7 +27,19 @@ _REASON = _sandbox_reason()
 pytestmark = pytest.mark.skipif(_REASON is not None, reason=f"no build sandbox here: {_REASON}")
 
 
-class TestLocalContract(ProviderContract):
+class TestLocalContract(ProviderContract, PricingContract):
+    @pytest.fixture
+    def regions(self) -> list[str]:
+        return ["local-1", "local-2"]
+
+    @pytest.fixture
+    def cloud_snapshot(self, provider: LocalProvider) -> Callable[[], object]:
+        def tree() -> object:
+            root = provider.store.root
+            return sorted((str(p.relative_to(root)), p.stat().st_mtime_ns) for p in root.rglob("*")) if root.exists() else []
+
+        return tree
+
     @pytest.fixture
     def provider(self, tmp_path: Path) -> LocalProvider:
         return LocalProvider(tmp_path / "cloud", "local-1")
