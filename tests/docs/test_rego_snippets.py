@@ -30,7 +30,7 @@ def test_every_snippet_test_passes() -> None:
 
 
 def test_the_budget_rule_denies_a_large_run_rate_change_only() -> None:
-    small = {"cost": {"monthly_change": 10, "complete": True, "notes": []}, "resource_changes": []}
+    small: dict[str, Any] = {"cost": {"monthly_change": 10, "complete": True, "notes": []}, "resource_changes": []}
     large = {**small, "cost": {**small["cost"], "monthly_change": 1000}}
     assert not any(r[1] == "imgb.budget" for r in _rules(small))
     assert ("deny", "imgb.budget", "this change adds more than 100 per month of image storage") in _rules(large)
@@ -38,7 +38,7 @@ def test_the_budget_rule_denies_a_large_run_rate_change_only() -> None:
 
 def test_the_review_rules_warn_on_incomplete_cost_and_deny_untested_templates() -> None:
     change = {"address": "template.web", "kind": "template", "action": "create", "after": {"test_content": ""}}
-    doc = {"cost": {"monthly_change": 0, "complete": False, "notes": ["a", "b"]}, "resource_changes": [change]}
+    doc: dict[str, Any] = {"cost": {"monthly_change": 0, "complete": False, "notes": ["a", "b"]}, "resource_changes": [change]}
     found = {(r[0], r[2]) for r in _rules(doc) if r[1] == "imgb.rules"}
     assert found == {("warn", "the cost estimate is incomplete: 2 price(s) or size(s) unknown"),
                      ("deny", "template.web has no test content")}, found
