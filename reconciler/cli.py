@@ -1159,9 +1159,9 @@ def _normalize_argv(argv: list[str]) -> list[str]:
 # Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
 _TERRAFORM_FLAGS = frozenset(
     {
-        "allow-network", "allow-path", "auto-approve", "check", "destroy", "detailed", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
-        "lock-timeout", "out",
-        "parallelism", "refresh", "refresh-only", "replace", "target", "var", "var-file",
+        "allow-network", "allow-path", "auto-approve", "build-arg", "check", "context", "destroy", "detailed", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
+        "lock-timeout", "name", "out",
+        "parallelism", "platform", "refresh", "refresh-only", "replace", "target", "template", "var", "var-file",
     }
 )
 

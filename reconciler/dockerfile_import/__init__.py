@@ -17,7 +17,7 @@ from pathlib import Path
 from imgb.commands.parse import parse_dockerfile
 from imgb.diagnostics import Diagnostics, SourcePos
 from imgb.reconciler.dockerfile_import.context import BuildContext
-from imgb.reconciler.dockerfile_import.convert import Note, Options, convert
+from imgb.reconciler.dockerfile_import.convert import Note, Options, convert, line_list
 from imgb.reconciler.fmt import format_source
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{1,63}$")
@@ -203,14 +203,10 @@ def group_notes(notes: list[Note]) -> list[Note]:
         lines = sorted({n.line for n in items})
         first = min(items, key=lambda n: n.line)
         if len(lines) > 1:
-            detail = f"{detail} (Lines {_list(lines)}.)"
+            detail = f"{detail} (Lines {line_list(lines)}.)"
         out.append(Note(first.line, summary, detail, dropped, first.text))
     return sorted(out, key=lambda n: (n.line, n.summary))
 
-
-def _list(numbers: list[int]) -> str:
-    words = [str(n) for n in numbers]
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
 
 
 def _render(

@@ -129,6 +129,12 @@ class Note:
     """The instruction as written, first line, for the result's header."""
 
 
+def line_list(numbers: list[int]) -> str:
+    """1, 2 and 3."""
+    words = [str(n) for n in numbers]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+
 @dataclass
 class Converted:
     commands: list[str]
@@ -355,7 +361,8 @@ class _Converter:
             self.notes.append(Note(
                 min(self.platform_lines), "Platform arguments fixed at import",
                 f"{names} took the values of {self.opt.platform} (built on {self.opt.build_platform}), as docker build "
-                "without --platform on this machine. Import again with --platform for another architecture.",
+                "without --platform on this machine. Import again with --platform for another architecture."
+                + (f" (Lines {line_list(sorted(self.platform_lines))}.)" if len(self.platform_lines) > 1 else ""),
             ))
         fixed = sorted(self.fixed_args.items(), key=lambda kv: kv[1][0])
         secret = [(k, line) for k, (line, v) in fixed if v and _SECRET_NAME.search(k)]
@@ -367,6 +374,7 @@ class _Converter:
                 "fetch them inside the RUN command (the build instance's RAM role).",
             ))
         if fixed:
+            lines = sorted({line for _, (line, _) in fixed})
             hidden = {k for k, _ in secret}
             parts = [f"{k}=(not shown)" if k in hidden else f"{k}={v}" if v is not None else f"{k} (unset)"
                      for k, (_, v) in fixed]
@@ -374,7 +382,8 @@ class _Converter:
                 fixed[0][1][0], "Build arguments fixed at import",
                 "Image Builder has no ARG: the RUN commands get these values in their environment, as docker build "
                 f"without --build-arg would: {', '.join(parts)}. Import again with --build-arg NAME=VALUE to change "
-                "one, or write ${var.name} into the configuration for a value that varies.",
+                f"one, or write ${{var.name}} into the configuration for a value that varies."
+                + (f" (Lines {line_list(lines)}.)" if len(lines) > 1 else ""),
             ))
 
     def _platform_used(self, names: set[str]) -> None:
@@ -1040,3 +1049,4 @@ def _copy_args(sources: list[str], dest: str) -> str:
     if all(_PLAIN.match(w) for w in words):
         return " ".join(words)
     return json.dumps(words, ensure_ascii=False)
+

@@ -116,6 +116,19 @@ def test_cli_writes_a_component_only_by_default(tmp_path: Path, capsys: pytest.C
     assert 'component "web2"' in target.read_text()
 
 
+def test_cli_takes_terraform_style_one_dash_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM busybox AS base\nARG TARGETARCH\nARG V=1\nRUN echo $V $TARGETARCH\nFROM base\nRUN echo last\n")
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "x.imgb.hcl"
+    args = ["-name=web", "-template", "-target", "base", "-platform=linux/arm64", "-build-arg", "V=2",
+            "-context", str(tmp_path), f"-out={target}", "-force"]
+    assert main(["import-dockerfile", str(df), *args]) == 0, capsys.readouterr().err
+    hcl = target.read_text()
+    assert 'component "web"' in hcl and 'template "web"' in hcl
+    assert "export TARGETARCH=arm64 V=2; echo $V $TARGETARCH" in hcl and "echo last" not in hcl
+
+
 @pytest.mark.parametrize(
     ("text", "args", "message"),
     [
