@@ -222,7 +222,7 @@ class Builder:
             with lay.open_blob(layer["digest"]) as f:
                 reader = layers.VerifyingReader(f)
                 try:
-                    layers.extract_layer(reader, self.rootfs)
+                    layers.extract_layer(reader, self.rootfs, guard=self._disk_guard("unpacking the base image"))
                 except (tarfile.TarError, layers.UnsafeEntry, EOFError, zlib.error) as e:
                     raise BuildFailed("InvalidImage.Corrupt", f"base image {self.spec.base_image_id}: layer "
                                       f"{layer['digest'][:19]} cannot be applied: {e}") from e
@@ -530,10 +530,25 @@ class Builder:
                 finally:
                     os.close(fd)
 
-    def _check_disk(self, where: str) -> None:
-        reason = disk_low(self.store.tmp)
+    def _check_disk(self, where: str, need: int = 0) -> None:
+        reason = disk_low(self.store.tmp, need)
         if reason:
             raise BuildFailed("DiskFull", f"{where}: {reason}")
+
+    def _disk_guard(self, where: str) -> layers.DiskGuard:
+        """Checks the disk's reserve every DISK_CHECK_EVERY bytes written (and before any larger
+        file): the host-side work of a build (a sparse file of RUN's written out in full, a small
+        layer unpacking to a huge one) stops before the disk fills, as RUN's own writes do."""
+        pending = 0
+
+        def guard(nbytes: int) -> None:
+            nonlocal pending
+            pending += nbytes
+            if pending >= DISK_CHECK_EVERY:
+                need, pending = pending, 0
+                self._check_disk(where, need)
+
+        return guard
 
     # -- layers ------------------------------------------------------------------------------
     def _empty(self, created_by: str) -> None:
@@ -551,7 +566,8 @@ class Builder:
             return
         fd, tmp = tempfile.mkstemp(dir=self.work, prefix="layer-")
         with os.fdopen(fd, "wb") as f:
-            info = layers.write_layer(self.rootfs, changed, deleted, f, epoch=self.spec.epoch)
+            info = layers.write_layer(self.rootfs, changed, deleted, f, epoch=self.spec.epoch,
+                                      guard=self._disk_guard(f"writing the layer of {created_by[:60]!r}"))
         os.replace(tmp, self.blobs / info.digest[7:])
         self.layers.append((info.digest, info.size, MEDIA_LAYER))
         self.diff_ids.append(info.digest)
@@ -559,17 +575,22 @@ class Builder:
         self.log(f"  layer {info.digest[:19]} ({info.entries} entries, {info.size} bytes)")
 
 
-def disk_low(path: Path) -> str | None:
-    """Why a build must stop before it fills the disk holding ``path``, or None."""
+DISK_CHECK_EVERY = 64 << 20
+
+
+def disk_low(path: Path, need: int = 0) -> str | None:
+    """Why a build must stop before it fills the disk holding ``path`` (about to write ``need``
+    bytes more), or None."""
     try:
         reserve = sandbox.operator_limit("IMGB_BUILD_MIN_FREE")
     except sandbox.SetupError as e:
         return str(e)
     st = os.statvfs(path)
     free = st.f_bavail * st.f_frsize
-    if free >= reserve:
+    if free - need >= reserve:
         return None
-    return (f"the disk holding the store has {free} bytes free, less than IMGB_BUILD_MIN_FREE ({reserve} bytes): "
+    room = f"{free} bytes free" + (f" and {need} bytes are about to be written" if need else "")
+    return (f"the disk holding the store has {room}, leaving less than IMGB_BUILD_MIN_FREE ({reserve} bytes): "
             "the build stopped instead of filling it. Free some space (or lower IMGB_BUILD_MIN_FREE), then "
             "apply again.")
 

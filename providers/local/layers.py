@@ -101,18 +101,25 @@ class LayerInfo:
     entries: int
 
 
+DiskGuard = Callable[[int], None]
+"""Told how many bytes are about to be written to the store's disk; raises to stop before the disk fills."""
+
+
 class _HashingWriter:
     """A write-only stream that hashes what passes through (tarfile needs write and tell)."""
 
-    def __init__(self, f: IO[bytes]):
+    def __init__(self, f: IO[bytes], guard: DiskGuard | None = None):
         self.f = f
         self.h = hashlib.sha256()
         self.n = 0
+        self.guard = guard
 
     def tell(self) -> int:
         return self.n
 
     def write(self, b: bytes) -> int:
+        if self.guard is not None:
+            self.guard(len(b))
         self.h.update(b)
         self.n += len(b)
         self.f.write(b)
@@ -133,14 +140,16 @@ def write_layer(
     epoch: int,
     uid_map: Callable[[int], int] | None = None,
     extra: Sequence[tarfile.TarInfo] = (),
+    guard: DiskGuard | None = None,
 ) -> LayerInfo:
     """Write a deterministic tar of ``paths`` (relative to ``root``) plus whiteouts for
     ``deleted`` to ``out``; returns its sha256 (the layer is uncompressed, so digest = diff_id).
 
     ``extra``: entries recorded as they are, not read from the tree: the device nodes of an
-    imported image, which are never created on the host (``extract_layer``).
+    imported image, which are never created on the host (``extract_layer``). ``guard``: see DiskGuard
+    (a sparse file of the tree is written out in full).
     """
-    hw = _HashingWriter(out)
+    hw = _HashingWriter(out, guard)
     names: list[tuple[str, str]] = [(p, "path") for p in paths]
     for d in deleted:
         parent, _, base = d.rpartition("/")
@@ -275,7 +284,8 @@ class Extracted:
     """Device nodes the layer holds: recorded, never created on the host."""
 
 
-def extract_layer(fileobj: IO[bytes] | VerifyingReader, root: str, *, chown: bool = True) -> Extracted:
+def extract_layer(fileobj: IO[bytes] | VerifyingReader, root: str, *, chown: bool = True,
+                  guard: DiskGuard | None = None) -> Extracted:
     """Apply one layer (whiteouts included) onto ``root``.
 
     Everything goes through file descriptors: an entry's parent directory is opened (made if
@@ -283,16 +293,17 @@ def extract_layer(fileobj: IO[bytes] | VerifyingReader, root: str, *, chown: boo
     made in it by name with O_NOFOLLOW, so no link in the layer, and no later entry replacing a
     directory by a link, can make the host write, chmod or remove outside the tree. Device nodes
     are not made (the tree is no place for them, and RUN could open them); hard links must name
-    a regular file in the tree.
+    a regular file in the tree. ``guard`` (DiskGuard) hears of each file before it is written: a small
+    compressed layer may unpack to far more than the disk holds.
     """
     rootfd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        return _extract(fileobj, rootfd, chown)
+        return _extract(fileobj, rootfd, chown, guard)
     finally:
         os.close(rootfd)
 
 
-def _extract(fileobj: IO[bytes] | VerifyingReader, rootfd: int, chown: bool) -> Extracted:
+def _extract(fileobj: IO[bytes] | VerifyingReader, rootfd: int, chown: bool, guard: DiskGuard | None) -> Extracted:
     dir_times: list[tuple[str, float]] = []
     devices: list[tarfile.TarInfo] = []
     n = 0
@@ -318,6 +329,8 @@ def _extract(fileobj: IO[bytes] | VerifyingReader, rootfd: int, chown: bool) -> 
                 ti.name = "/".join(parts)
                 devices.append(ti)
                 continue
+            if guard is not None and ti.isreg():
+                guard(ti.size)
             pfd = fsops.mkdirs_in_root(rootfd, parent, replace=True)
             try:
                 made = _apply(tar, ti, rootfd, pfd, base, chown)

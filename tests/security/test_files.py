@@ -12,6 +12,7 @@ import os
 import shutil
 import tarfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -340,3 +341,60 @@ def test_a_template_cannot_give_itself_network_access(build: Build, monkeypatch:
     with pytest.raises(ProviderError) as info:
         build("RUN echo hi\n", internet_max_bandwidth_out=10)
     assert info.value.code == "NetworkNotAllowed" and not info.value.retryable
+
+
+def _reserve_leaving(path: Path, room: int) -> str:
+    """An IMGB_BUILD_MIN_FREE that leaves a build ``room`` bytes of the disk holding ``path``."""
+    return str(shutil.disk_usage(path).free - room)
+
+
+@needs_sandbox
+def test_a_sparse_file_cannot_fill_the_disk_when_its_layer_is_written(provider: LocalProvider, build: Build,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sparse file costs RUN nothing (the step's watchdog sees the disk as it was), but its layer
+    # holds every byte: the host side checks the reserve as it writes, and stops in time.
+    monkeypatch.setenv("IMGB_BUILD_MIN_FREE", _reserve_leaving(provider.store.root, 256 << 20))
+    with pytest.raises(ProviderError) as info:
+        build("RUN dd if=/dev/zero of=/sparse bs=1 count=0 seek=1G && ls -ls /sparse\n")
+    assert info.value.code == "DiskFull" and not info.value.retryable, info.value
+    assert "writing the layer" in str(info.value), info.value
+    deadline = time.monotonic() + 20  # the worker removes its work just after it reports
+    while list(provider.store.tmp.glob("build-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(provider.store.tmp.glob("build-*")) == []
+
+
+@needs_sandbox
+def test_a_compressed_layer_cannot_unpack_to_more_than_the_disk_holds(provider: LocalProvider, build: Build,
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # 512 MiB of zeros in a layer of a few hundred KiB, unpacked where 128 MiB are left.
+    zeros = 512 << 20
+    gz = tmp_path / "bomb.tar.gz"
+    with tarfile.open(gz, "w:gz", compresslevel=1) as t:
+        ti = tarfile.TarInfo("bomb")
+        ti.size = zeros
+        t.addfile(ti, _Zeros(zeros))  # type: ignore[arg-type]
+    bomb = gz.read_bytes()
+    assert len(bomb) < zeros // 100
+    oci = tmp_path / "oci"
+    _write_oci(oci, [_tar(("bin", "dir", 0o755)), bomb])
+    import_image(provider.store.root, "local-1", "bomb", f"oci:{oci}")
+    monkeypatch.setenv("IMGB_BUILD_MIN_FREE", _reserve_leaving(provider.store.root, 128 << 20))
+    with pytest.raises(ProviderError) as info:
+        build("RUN true\n", base="bomb")
+    assert info.value.code == "DiskFull" and "unpacking the base image" in str(info.value), info.value
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, n: int):
+        self.left = n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        k = min(len(b), self.left)
+        b[:k] = bytes(k)
+        self.left -= k
+        return k
