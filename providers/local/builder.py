@@ -82,6 +82,8 @@ class _ImageState:
     labels: dict[str, str] = field(default_factory=dict)
     cmd: list[str] | None = None
     entrypoint: list[str] | None = None
+    cmd_set: bool = False
+    """A CMD came earlier in this build: an ENTRYPOINT then keeps it (Docker's rule)."""
 
 
 def epoch_from_env() -> int:
@@ -284,8 +286,11 @@ class Builder:
             value = list(ins.exec_form) if ins.exec_form is not None else ["/bin/sh", "-c", ins.args]
             if name == "CMD":
                 state.cmd = value
+                state.cmd_set = True
             else:
                 state.entrypoint = value
+                if not state.cmd_set:
+                    state.cmd = None  # as in Docker: an ENTRYPOINT clears the base image's CMD
             self._empty(f"{name} {value}")
         elif name == "RESTART":
             self.log(f"step {where}: RESTART is a no-op for local builds (no machine to reboot)")

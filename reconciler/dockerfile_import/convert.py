@@ -34,7 +34,13 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from imgb.reconciler.dockerfile_import.context import BuildContext, PatternError, clean_source, has_wildcards
+from imgb.reconciler.dockerfile_import.context import (
+    BuildContext,
+    IgnoreRules,
+    PatternError,
+    clean_source,
+    has_wildcards,
+)
 from imgb.reconciler.dockerfile_import.instructions import (
     InstructionError,
     arg_pairs,
@@ -201,6 +207,8 @@ class _Converter:
         self.stages: list[_Stage] = []
         self.chain: set[int] = set()
         self.state = _State({}, {}, False)
+        self.stage_cmd_set = False
+        """A CMD was given in the stage being converted."""
 
     # -- notes -------------------------------------------------------------------------------
     def note(self, summary: str, detail: str, *, dropped: bool = False, line: int | None = None) -> None:
@@ -306,6 +314,7 @@ class _Converter:
 
     def _stage(self, stage: _Stage) -> None:
         self.ins = None
+        self.stage_cmd_set = False
         if stage.base is None:
             known = KNOWN_BASES.get(stage.image)
             base_env = dict(known or {})
@@ -509,19 +518,26 @@ class _Converter:
     def _ins_cmd(self, ins: Instruction) -> None:
         if ins.json_error:
             raise self.fail(f"Invalid {ins.keyword}", f"BuildKit refuses it: {ins.json_error}.")
+        if ins.json is None and not ins.args:
+            raise self.fail(f"Invalid {ins.keyword}", f"{ins.keyword} needs a command.")
+        # A later CMD (ENTRYPOINT) replaces an earlier one; an ENTRYPOINT also clears the CMD unless
+        # its own stage set one (BuildKit's rule: a CMD of the stage it is built FROM is cleared).
+        drop = {ins.keyword} | ({"CMD"} if ins.keyword == "ENTRYPOINT" and not self.stage_cmd_set else set())
+        self.out = [c for c in self.out if c.partition(" ")[0] not in drop]
+        if ins.keyword == "CMD":
+            self.stage_cmd_set = True
         if ins.json is not None:
             if not ins.json:
+                base = "CMD and ENTRYPOINT" if "CMD" in drop and ins.keyword == "ENTRYPOINT" else ins.keyword
                 self.note(
                     f"{ins.keyword} []",
-                    f"{ins.keyword} [] clears the base image's {ins.keyword.lower()}; Image Builder cannot clear one, and "
+                    f"{ins.keyword} [] clears the base image's {base}; Image Builder cannot clear one, and "
                     "imgb refuses an empty list. If the base image sets one, it stays.",
                     dropped=True,
                 )
                 return
             self.out.append(f"{ins.keyword} {json.dumps(ins.json, ensure_ascii=False)}")
             return
-        if not ins.args:
-            raise self.fail(f"Invalid {ins.keyword}", f"{ins.keyword} needs a command.")
         text = ins.args
         if self.state.shell != DEFAULT_SHELL or protect_end(text) != text or text.startswith("["):
             self.out.append(f"{ins.keyword} {json.dumps([*self.state.shell, text], ensure_ascii=False)}")
@@ -798,9 +814,13 @@ class _CopyPlan:
             self.copies.append(([self._src(rel, is_dir=src.endswith("/"))], self._dest_for_many()))
             return
         try:
-            if excludes:
-                ctx = _with_excludes(ctx, excludes)
             matches = ctx.match(src)
+            if excludes and has_wildcards(rel):
+                # --exclude patterns are read relative to what is copied: a wildcard's matches
+                # relative to the directory the wildcard is in, a directory's contents to it.
+                base = posixpath.dirname(rel.split("*")[0].split("?")[0].split("[")[0] + "x")
+                outside = IgnoreRules(excludes)
+                matches = [m for m in matches if not outside.excluded(m[len(base) + 1 :] if base else m)]
         except PatternError as e:
             raise self.c.fail(f"Invalid {self.kw} source", f"{e}. BuildKit refuses it.") from None
         if not matches:
@@ -820,14 +840,15 @@ class _CopyPlan:
             if add and entry.kind == "file" and unpack is not False and _is_archive(ctx.root / m):
                 self._archive(m)
                 continue
+            inside = _with_excludes(ctx, [_under(m, p) for p in excludes]) if excludes and entry.kind == "dir" else ctx
             if parents:
                 target = posixpath.join(self.abs_dest, m) if m else self.abs_dest
                 if entry.kind == "dir":
-                    self._dir(ctx, m, target)
+                    self._dir(inside, m, target)
                 else:
                     self._file(m, target, entry.mode, into_dir=False)
             elif entry.kind == "dir":
-                self._dir(ctx, m, self.abs_dest)
+                self._dir(inside, m, self.abs_dest)
             else:
                 self._file(m, self.abs_dest, entry.mode, into_dir=many, link=entry.kind == "link")
 
@@ -985,9 +1006,14 @@ class _CopyPlan:
 
 
 def _with_excludes(ctx: BuildContext, patterns: list[str]) -> BuildContext:
-    from imgb.reconciler.dockerfile_import.context import IgnoreRules
-
     return BuildContext(ctx.root, IgnoreRules(ctx.ignore.patterns + patterns), ctx.never)
+
+
+def _under(directory: str, pattern: str) -> str:
+    """An --exclude pattern (relative to the copied directory) as a context-relative one."""
+    bang = "!" if pattern.startswith("!") else ""
+    body = pattern.removeprefix("!").lstrip("/")
+    return bang + (posixpath.join(directory, body) if directory else body)
 
 
 def _is_archive(path: object) -> bool:

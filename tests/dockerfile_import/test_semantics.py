@@ -134,3 +134,31 @@ def test_secret_like_build_arguments_are_named_not_shown() -> None:
     text = " ".join(f"{d.summary}: {d.detail}" for d in result.diagnostics.items)
     assert "A build argument that looks like a secret" in text
     assert "abc123" not in text and "NPM_TOKEN=(not shown)" in text and "VERSION=1" in text
+
+
+def test_copy_exclude_patterns_are_relative_to_what_is_copied(tmp_path: Path) -> None:
+    files = {"x/a.txt": "a", "x/b.md": "b", "x/src/m.go": "m", "x/src/m.c": "c", "home.txt": "h", "home.md": "h"}
+    content = imported("FROM busybox\nCOPY --exclude=*.txt x /ex/\nCOPY --exclude=src/*.go x /ex2/\n"
+                       "COPY --exclude=*.txt hom* /mydir/\nCOPY --exclude=x/a.txt x /ex3/\n", tmp_path, files=files)
+    assert [a for n, a in commands(content) if n == "COPY"] == [
+        "x/b.md /ex/", "x/src/ /ex/src/",  # a directory's contents: relative to it
+        "x/a.txt x/b.md /ex2/", "x/src/m.c /ex2/src/",
+        "home.md /mydir/",  # a wildcard's matches: relative to the wildcard's directory
+        "x/ /ex3/",  # x/a.txt names nothing inside x
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "expected"),
+    [
+        # An ENTRYPOINT clears the CMD of the stage it is built FROM (BuildKit tracks CMD per stage).
+        ('FROM busybox AS base\nCMD ["echo", "base"]\nFROM base\nENTRYPOINT ["top", "-b"]\n', ['ENTRYPOINT ["top", "-b"]']),
+        # ...but not a CMD of its own stage, before or after it.
+        ('FROM busybox\nCMD ["-c"]\nENTRYPOINT ["top"]\n', ['CMD ["-c"]', 'ENTRYPOINT ["top"]']),
+        ('FROM busybox AS base\nCMD ["a"]\nFROM base\nENTRYPOINT ["top"]\nCMD ["b"]\n', ['ENTRYPOINT ["top"]', 'CMD ["b"]']),
+        # CMD [] clears an earlier CMD of the Dockerfile.
+        ('FROM busybox AS base\nCMD ["a"]\nFROM base\nCMD []\nRUN true\n', []),
+    ],
+)
+def test_cmd_and_entrypoint_across_stages(dockerfile: str, expected: list[str]) -> None:
+    assert [f"{n} {a}" for n, a in commands(imported(dockerfile)) if n in ("CMD", "ENTRYPOINT")] == expected

@@ -90,6 +90,20 @@ def test_config_records_env_user_workdir_cmd_and_one_layer_per_file_step(provide
     assert sum(1 for h in config["history"] if not h.get("empty_layer")) == 4
 
 
+def test_entrypoint_clears_the_base_images_cmd_unless_the_build_set_one(provider: LocalProvider, build: Build) -> None:
+    """Docker's rule, which Image Builder's documentation refers to for CMD and ENTRYPOINT."""
+    def config(image: dict) -> dict:
+        lay = provider.store.layout("local-1")
+        return dict(lay.read_json(lay.read_json(manifest_digest(provider, image))["config"]["digest"])["config"])
+
+    base = build('CMD ["sh"]\n')
+    assert config(base)["Cmd"] == ["sh"]
+    cleared = config(build('ENTRYPOINT ["/bin/echo"]\n', base=base["id"]))
+    assert (cleared["Entrypoint"], cleared.get("Cmd")) == (["/bin/echo"], None)
+    kept = config(build('CMD ["hi"]\nENTRYPOINT ["/bin/echo"]\n', base=base["id"]))
+    assert (kept["Entrypoint"], kept["Cmd"]) == (["/bin/echo"], ["hi"])
+
+
 def test_deletions_become_whiteouts(provider: LocalProvider, build: Build) -> None:
     image = build("RUN rm /etc/hosts\n", "RUN test ! -e /etc/hosts")
     assert image["status"] == "Available"

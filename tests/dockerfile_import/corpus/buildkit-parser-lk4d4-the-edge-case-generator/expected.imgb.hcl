@@ -24,10 +24,6 @@ component "buildkit-parser-lk4d4-the-edge-case-generator" {
     RUN mkdir -p /test /test2 /test3/test
     ENV SCUBA="1 DUBA 3"
     ENV SCUBA="1 DUBA 3"
-    CMD ["echo", "test"]
-    CMD echo test
-    CMD echo "test"
-    CMD echo 'test'
     CMD echo 'test' | wc -
     USER docker
     USER docker:root

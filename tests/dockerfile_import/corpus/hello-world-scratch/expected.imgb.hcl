@@ -5,7 +5,6 @@ component "hello-world-scratch" {
   content     = <<-EOT
     RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /private 700 0:0
     COPY hello/ /
-    CMD ["/hello"]
     CMD ["/hi"]
   EOT
 }
