@@ -68,6 +68,11 @@ def _root(
     allow_network: Annotated[bool, typer.Option(
         "--allow-network", help="Let local builds whose template asks for network access have it, in a network "
         "namespace of their own (also IMGB_ALLOW_NETWORK=1).")] = False,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", help="Print without colors (also NO_COLOR=1); before or after the command.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the imgb version and exit (as imgb version does).", is_eager=True,
+        callback=lambda value: _version_flag(value))] = False,
 ) -> None:
     # Operator decisions travel in the environment, so the build workers see them too.
     if allow_path:
@@ -75,6 +80,8 @@ def _root(
         os.environ[ALLOW_PATHS_ENV] = ":".join([*(p for p in old.split(":") if p), *map(os.path.abspath, allow_path)])
     if allow_network:
         os.environ[ALLOW_NETWORK_ENV] = "1"
+    if no_color:
+        os.environ["NO_COLOR"] = "1"  # https://no-color.org, which rich (the progress table) honours
     if chdir:
         p = Path(chdir)
         if not p.is_dir():
@@ -84,6 +91,12 @@ def _root(
         # is then relative to DIR too. main() changes back when the command ends.
         _DIR["path"] = p.resolve()
         os.chdir(p)
+
+
+def _version_flag(value: bool) -> None:
+    if value:
+        version()
+        raise Exit(0)
 
 
 # -- output helpers ------------------------------------------------------------------------------
@@ -1142,30 +1155,6 @@ def image_import(
 
 
 # -- entry point ------------------------------------------------------------------------------------------
-def _normalize_argv(argv: list[str]) -> list[str]:
-    """Terraform's spellings: --refresh=false, -auto-approve style single dashes for long flags."""
-    out = []
-    for a in argv:
-        if a in ("--refresh=false", "-refresh=false"):
-            a = "--no-refresh"
-        elif a in ("--refresh=true", "-refresh=true"):
-            a = "--refresh"
-        elif a.startswith("-") and not a.startswith("--") and a[1:].partition("=")[0] in _TERRAFORM_FLAGS:
-            a = "-" + a
-        out.append(a)
-    return out
-
-
-# Long flags Terraform users type with one dash (`-auto-approve`, `-var k=v`, `-out=FILE`).
-_TERRAFORM_FLAGS = frozenset(
-    {
-        "allow-network", "allow-path", "auto-approve", "build-arg", "check", "context", "destroy", "detailed", "detailed-exitcode", "diff", "force", "format", "generate-config-out", "json",
-        "lock-timeout", "name", "out",
-        "parallelism", "platform", "refresh", "refresh-only", "replace", "target", "template", "var", "var-file",
-    }
-)
-
-
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         # The imgb process (not a caller passing argv): short-lived, and what it builds lives until
@@ -1173,11 +1162,15 @@ def main(argv: list[str] | None = None) -> int:
         # CPU). An apply turns the collector back on before its engine runs.
         gc.disable()
     _PROJECTS.clear()  # one command's projects (tests call main many times in one process)
-    args = _normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    from imgb.reconciler.cli_argv import normalize
+    from imgb.reconciler.cli_style import command, flag_table
+
+    group = command(app)
+    args = normalize(sys.argv[1:] if argv is None else argv, flag_table(group))
     cwd = os.getcwd()
-    operator = {k: os.environ.get(k) for k in (ALLOW_PATHS_ENV, ALLOW_NETWORK_ENV)}
+    operator = {k: os.environ.get(k) for k in (ALLOW_PATHS_ENV, ALLOW_NETWORK_ENV, "NO_COLOR")}
     try:
-        return _run(args)
+        return _run(group, args)
     finally:
         _DIR["path"] = Path(".")
         os.chdir(cwd)
@@ -1188,11 +1181,11 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ[k] = v
 
 
-def _run(args: list[str]) -> int:
+def _run(group: Any, args: list[str]) -> int:
     from imgb.diagnostics import DiagnosticError
 
     try:
-        app(args=args, prog_name="imgb", standalone_mode=False)
+        group.main(args=args, prog_name="imgb", standalone_mode=False)
         return 0
     except Exit as e:
         return e.code

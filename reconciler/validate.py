@@ -1,4 +1,5 @@
-"""`imgb validate`: load the configuration, then check content and limits offline."""
+"""`imgb validate`: load the configuration, then check content and limits offline, and that the
+resources it declares can be put in an order (no dependency cycle)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from imgb.reconciler.checks.check import check_content
 from imgb.reconciler.config.gc_pause import gc_paused
 from imgb.reconciler.config.load import load_config
 from imgb.reconciler.config.model import Config
+from imgb.reconciler.graph import build_graph
 
 
 def validate_directory(
@@ -23,4 +25,5 @@ def validate_directory(
     if config is not None and not diags.has_errors():
         with gc_paused():
             diags.extend(check_content(config))
+            diags.extend(build_graph(config, {})[1])  # a cycle (depends_on) that plan would report
     return (None if diags.has_errors() else config), diags

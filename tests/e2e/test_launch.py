@@ -28,13 +28,14 @@ FRONT = "from imgb.reconciler.launch import main; rc = main(); print('TYPER' if 
 CLI = "from imgb.reconciler.cli import main; sys.exit(main())"
 
 
-def test_the_help_text_is_current() -> None:
+def test_the_help_text_and_flag_table_are_current() -> None:
     assert launch.render_help() == cli_help.TEXT, "run: python -m imgb.reconciler.launch --write-help"
+    assert f"FLAGS = {launch.render_flags()}\n" in Path(cli_help.__file__).read_text(), "run: python -m imgb.reconciler.launch --write-help"
 
 
 @pytest.mark.parametrize("columns", [None, "80", "132"])
 def test_help_and_version_as_the_cli_prints_them_without_typer(columns: str | None) -> None:
-    for args in (["--help"], ["version"]):
+    for args in (["--help"], ["version"], ["-version"], ["--version"], ["-help"]):
         front, cli = run(FRONT, *args, columns=columns), run(CLI, *args, columns=columns)
         assert (front.stdout, front.returncode) == (cli.stdout, cli.returncode) and front.returncode == 0
         assert "TYPER" not in front.stderr  # answered before the CLI framework loaded
