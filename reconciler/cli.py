@@ -236,18 +236,23 @@ def policy_test(
 ) -> None:
     """Run the policies' unit tests (rules named test_...) as opa test does; exit 1 when one fails."""
     from imgb.diagnostics import SourcePos, error
+    from imgb.fsops import OutsideDirectory
     from imgb.reconciler.guardrails import policy, policy_tests
     from imgb.reconciler.guardrails.rego import RegoError
 
     directory = _DIR["path"]
     configured = tuple(paths) if paths else _policy_paths(directory)
     try:
-        files = policy.policy_files(directory, configured, tests=True)
+        files = policy.policy_files(directory, configured, tests=True, operator=bool(paths))
+        modules = policy.load_modules(directory, files)
     except FileNotFoundError as e:
         _show_diags([error("Policy path not found", f'"{e.args[0]}" does not exist (relative to {directory}).')])
         raise Exit(1) from None
+    except (policy.PolicyOutside, OutsideDirectory) as e:
+        _show_diags([policy.path_problem(e, directory)])
+        raise Exit(1) from None
     try:
-        outcomes = policy_tests.run(policy.load_modules(directory, files), run)
+        outcomes = policy_tests.run(modules, run)
     except RegoError as e:
         _show_diags([error("Policy tests could not run", e.message, SourcePos(e.filename, e.line or 1, 1) if e.filename else None)])
         raise Exit(1) from None

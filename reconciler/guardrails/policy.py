@@ -14,12 +14,14 @@ share: the distribution's ``accounts``). Without an address, at the policy's rul
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from imgb.diagnostics import Diagnostic, SourcePos, error, warning
+from imgb.fsops import ALLOW_PATHS_ENV, OutsideDirectory, allowed_outside, read_inside
 from imgb.reconciler.guardrails.rego import Engine, Module, RegoError
 from imgb.reconciler.plan import Plan
 
@@ -36,12 +38,22 @@ class Violation:
     attribute: str | None = None
 
 
-def policy_files(directory: Path, paths: tuple[str, ...] | None, *, tests: bool = False) -> list[Path]:
+class PolicyOutside(Exception):
+    """A policy path of the configuration that leads out of its directory (the path as written)."""
+
+
+def policy_files(directory: Path, paths: tuple[str, ...] | None, *, tests: bool = False,
+                 operator: bool = False) -> list[Path]:
     """The Rego files to load (``tests``: the ``*_test.rego`` files too). Raises FileNotFoundError
-    with the path as the user wrote it when a configured path does not exist."""
+    with the path as the user wrote it when a configured path does not exist, and PolicyOutside
+    when the configuration's path leads out of its directory (an absolute path, ``..``, a link)
+    to a place the operator did not allow (IMGB_ALLOW_PATHS). ``operator``: the paths come from
+    the command line, and may be anywhere."""
     roots = [directory / p for p in paths] if paths is not None else [directory / DEFAULT_DIR]
     found: list[Path] = []
     for root, written in zip(roots, paths or (DEFAULT_DIR,), strict=True):
+        if not operator and os.path.lexists(root) and not allowed_outside(root, directory):
+            raise PolicyOutside(written)
         if root.is_file():
             found.append(root)
         elif root.is_dir():
@@ -53,14 +65,32 @@ def policy_files(directory: Path, paths: tuple[str, ...] | None, *, tests: bool 
 
 
 def load_modules(directory: Path, files: list[Path]) -> list[Module]:
+    """The files' modules. Those inside the configuration directory are read below it (a file
+    that is a link out of it raises fsops.OutsideDirectory unread); others (allowed by the
+    operator) as they are."""
     out = []
     for f in files:
         try:
             name = str(f.relative_to(directory))
         except ValueError:
-            name = str(f)
-        out.append(Module(name, f.read_text(encoding="utf-8")))
+            out.append(Module(str(f), f.read_text(encoding="utf-8")))
+            continue
+        out.append(Module(name, read_inside(directory, name).decode("utf-8")))
     return out
+
+
+def path_problem(e: Exception, directory: Path) -> Diagnostic:
+    """The diagnostic of a policy path that cannot be used (policy_files, load_modules)."""
+    if isinstance(e, PolicyOutside):
+        return error("Policy path outside the configuration directory",
+                     f'"{e.args[0]}" in imgb {{ policy_paths }} (or the policy directory) leads out of the configuration directory; '
+                     f"a configuration reads its policies from its own directory. Move them there, or let the "
+                     f"operator allow the place ({ALLOW_PATHS_ENV}, -allow-path).")
+    if isinstance(e, OutsideDirectory):
+        return error("Policy file not read", f"{e.filename}: {e.strerror}. Policies are read from the configuration "
+                     "directory only; replace the link by the file.")
+    return error("Policy path not found", f'"{e.args[0]}" in imgb {{ policy_paths }} does not exist '
+                 f"(relative to {directory}). Fix the path or remove it.")
 
 
 def evaluate(modules: list[Module], document: dict[str, Any]) -> list[Violation]:
@@ -137,12 +167,11 @@ def check(plan: Plan, document: dict[str, Any], directory: Path, paths: tuple[st
     """The diagnostics of the project's policies on ``plan`` (none without policies)."""
     try:
         files = policy_files(directory, paths)
-    except FileNotFoundError as e:
-        return [error("Policy path not found", f'"{e.args[0]}" in imgb {{ policy_paths }} does not exist '
-                      f"(relative to {directory}). Fix the path or remove it.")]
-    if not files:
+        modules = load_modules(directory, files) if files else []
+    except (FileNotFoundError, PolicyOutside, OutsideDirectory) as e:
+        return [path_problem(e, directory)]
+    if not modules:
         return []
-    modules = load_modules(directory, files)
     try:
         violations = evaluate(modules, document)
     except RegoError as e:

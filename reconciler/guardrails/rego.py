@@ -25,6 +25,11 @@ TEST_INPUT = "data.imgb_test_input"
 _PACKAGE = re.compile(r"^[ \t]*package[ \t]+([A-Za-z_][\w.]*)", re.M)
 _RULE = re.compile(r"^([A-Za-z_]\w*)\b", re.M)
 _WITH_INPUT = re.compile(r"\bwith\s+input\s+as\s+([A-Za-z_]\w*)\b(?!\s*[.\[(])")
+# opa.runtime() hands a policy the imgb process's environment: cloud keys, IMGB_PG_CONN_STR, CI
+# tokens. Policies come with the configuration (a pull request's, on plan), and what deny returns
+# is printed in the plan and its pull request comment. Any reference to opa (opa.runtime,
+# opa["runtime"]) outside strings and comments is refused before the engine sees the module.
+_OPA = re.compile(r"(?<![\w.])opa\s*[.\[]")
 
 
 class RegoError(Exception):
@@ -65,6 +70,12 @@ class Engine:
 
         self._interp = regopy.Interpreter()
         for m in modules:
+            refused = _OPA.search(_strip(m.text))
+            if refused:
+                raise RegoError("opa.runtime() and the other opa built-ins are not available to imgb policies: they "
+                                "would hand a policy (which may come from a pull request) the environment of the "
+                                "imgb process, with its credentials", m.filename,
+                                m.text.count("\n", 0, refused.start()) + 1)
             text = move_input(m.text) if test_input else m.text
             try:
                 self._interp.add_module(m.filename, text)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from imgb.reconciler.cli import main
-from tests.security.conftest import Victim
+from tests.security.conftest import Victim, tree_state
 
 MAIN = """
 template "web" {
@@ -171,3 +171,44 @@ def test_network_for_builds_is_the_operators_decision(cfg: Path, capsys: pytest.
     assert code in (0, 2) and "IMGB_ALLOW_NETWORK" not in text, text
     assert os.environ.get("IMGB_ALLOW_NETWORK") is None  # one command's flag
 
+
+
+@pytest.mark.parametrize("call", ["opa.runtime()", 'opa["runtime"]()', "opa .runtime().env"])
+def test_a_policy_cannot_read_the_environment(cfg: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch, call: str) -> None:
+    # Policies come with the configuration; what deny returns is printed in the plan and in the
+    # pull request's comment. opa.runtime() would print the process's environment: cloud keys,
+    # the PostgreSQL connection string, CI tokens.
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret-5a1t")
+    (cfg / "policy").mkdir()
+    (cfg / "policy" / "leak.rego").write_text(
+        f'package leak\nimport rego.v1\n\ndeny contains msg if {{\n  msg := sprintf("%v", [{call}])\n}}\n')
+    for command in (["plan"], ["policy", "test"]):
+        code, text = imgb(cfg, capsys, *command)
+        assert code != 0 and "env-secret-5a1t" not in text and "opa.runtime()" in text, text
+        assert "policy/leak.rego" in text and "line 5" in text, text
+
+
+@pytest.mark.parametrize("how", ["file-link", "directory-link", "absolute-path", "dotdot-path"])
+def test_policies_are_read_from_the_configuration_directory_only(cfg: Path, victim: Victim, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str], how: str) -> None:
+    # A policy file is parsed, and the engine's errors quote what it read: a link to a secret, or
+    # a path out of the directory, must not be read at all.
+    victim.secret.write_text("package stolen\nhost secret 7d1c0ffee +\n")
+    victim.before = tree_state(victim.path)
+    if how == "file-link":
+        (cfg / "policy").mkdir()
+        (cfg / "policy" / "a.rego").symlink_to(victim.secret)
+    elif how == "directory-link":
+        (cfg / "policy").symlink_to(victim.path)
+        os.rename(victim.secret, victim.path / "a.rego")
+        victim.before = tree_state(victim.path)
+    else:
+        where = str(victim.secret) if how == "absolute-path" else os.path.relpath(victim.secret, cfg)
+        (cfg / "policy.imgb.hcl").write_text(f'imgb {{\n  policy_paths = ["{where}"]\n}}\n')
+    for command in (["plan"], ["validate"], ["policy", "test"]):
+        code, text = imgb(cfg, capsys, *command)
+        assert "7d1c0ffee" not in text, text
+        if command != ["validate"]:
+            assert code != 0 and ("outside the configuration directory" in text or "leads out of" in text), text
+    assert victim.untouched()
