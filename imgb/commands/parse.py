@@ -14,9 +14,7 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from imgb.commands.model import (
     YAML_ACTIONS,
@@ -29,6 +27,9 @@ from imgb.commands.model import (
 )
 from imgb.diagnostics import did_you_mean
 from imgb.unknown import CLOSE, OPEN
+
+if TYPE_CHECKING:
+    import yaml  # YAML components are rare: PyYAML loads when one is read (a quarter of validate's imports)
 
 # A trailing backslash (optionally followed by blanks, as Docker allows) continues the command.
 _CONTINUATION_RE = re.compile(r"\\[ \t]*$")
@@ -435,6 +436,8 @@ def _restore_refs(value: Any, refs: list[str]) -> Any:
 
 
 def _compose(text: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         return loader, loader.get_single_node()
@@ -447,6 +450,8 @@ def is_yaml(text: str) -> bool:
     """A component's content is YAML when it parses as a mapping with ``Tasks``."""
     if "Tasks" not in text and "\\" not in text:
         return False  # no such key, not even escaped: skip the YAML parse (most contents are commands)
+    import yaml
+
     protected, _ = _protect_refs(text)
     try:
         value = yaml.safe_load(protected)
@@ -470,6 +475,8 @@ def _line(node: yaml.Node) -> int:
 
 
 def _scalar(node: yaml.Node) -> str | None:
+    import yaml
+
     return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 
 
@@ -479,6 +486,8 @@ def _mapping_items(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
 
 def parse_yaml_component(text: str) -> tuple[YamlComponent | None, list[ParseProblem]]:
     """Parse a YAML component: ``Parameters`` (optional) and ``Tasks`` (one or more)."""
+    import yaml
+
     problems: list[ParseProblem] = []
     protected, refs = _protect_refs(text)
     try:
@@ -546,6 +555,8 @@ def parse_yaml_component(text: str) -> tuple[YamlComponent | None, list[ParsePro
 def _parse_parameters(
     node: yaml.Node | None, construct: Any, problems: list[ParseProblem]
 ) -> tuple[Parameter, ...]:
+    import yaml
+
     if node is None or (isinstance(node, yaml.ScalarNode) and node.value == ""):
         return ()
     if not isinstance(node, yaml.MappingNode):
@@ -640,6 +651,8 @@ def value_matches_type(value: Any, ptype: str) -> bool:
 
 
 def _parse_tasks(node: yaml.Node, construct: Any, problems: list[ParseProblem]) -> tuple[Task, ...]:
+    import yaml
+
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         problems.append(
             ParseProblem(

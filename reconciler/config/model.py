@@ -2,24 +2,22 @@
 expression evaluated, except values only known after apply (see ``unknown``).
 
 This is plain data. The loader (``imgb.reconciler.config.load``) produces it; the content checks,
-the graph builder and the views read it.
+the graph builder and the views read it. Frozen dataclasses, not pydantic models: nothing here is
+decoded from outside (the loader checks and converts every value first), and building pydantic's
+validators cost every command more time than a small configuration's whole validate.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from imgb.addresses import block_address
 from imgb.diagnostics import SourcePos
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
-
-
-class TextOrigin(Model):
+@dataclass(frozen=True, kw_only=True)
+class TextOrigin:
     """Where line 1 of a text value (content, build, test) stands in the user's files.
 
     For a heredoc it is the line after ``<<EOT``; for ``file("x")`` it is x:1; for a quoted string
@@ -34,7 +32,8 @@ class TextOrigin(Model):
         return SourcePos(self.filename, self.line + text_line - 1, 1)
 
 
-class BackendConfig(Model):
+@dataclass(frozen=True, kw_only=True)
+class BackendConfig:
     type: Literal["local", "pg"] = "local"
     path: str = "imgb.state.json"
     """local: relative to the configuration directory."""
@@ -44,13 +43,14 @@ class BackendConfig(Model):
     pos: SourcePos | None = None
 
 
-class ProviderConfig(Model):
+@dataclass(frozen=True, kw_only=True)
+class ProviderConfig:
     type: str
     """local or alicloud (or a type registered through IMGB_PROVIDERS_EXTRA)."""
     alias: str | None = None
     region: str
     """The home region: components and templates live here, builds run here."""
-    attrs: dict[str, Any] = Field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
     """Every other attribute as evaluated (local: root; alicloud: profile, endpoint)."""
     pos: SourcePos | None = None
 
@@ -60,7 +60,8 @@ class ProviderConfig(Model):
         return f"{self.type}.{self.alias}" if self.alias else self.type
 
 
-class Variable(Model):
+@dataclass(frozen=True, kw_only=True)
+class Variable:
     name: str
     type: str = "any"
     """The type constraint as written: string, list(string), object({...}), any."""
@@ -71,7 +72,8 @@ class Variable(Model):
     pos: SourcePos | None = None
 
 
-class Component(Model):
+@dataclass(frozen=True, kw_only=True)
+class Component:
     """One component instance (for_each already expanded)."""
 
     name: str
@@ -86,24 +88,26 @@ class Component(Model):
     description: str = ""
     content: str
     content_origin: TextOrigin | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
     """Addresses (as written, e.g. component.base) of explicit dependencies."""
     pos: SourcePos
-    attr_pos: dict[str, SourcePos] = Field(default_factory=dict)
+    attr_pos: dict[str, SourcePos] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
         return block_address("component", self.name, self.key)
 
 
-class DistributionRef(Model):
+@dataclass(frozen=True, kw_only=True)
+class DistributionRef:
     address: str
     regions: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
 
 
-class Template(Model):
+@dataclass(frozen=True, kw_only=True)
+class Template:
     """One template instance (for_each already expanded).
 
     ``build`` and ``test`` are the evaluated command text. A reference whose value is only known
@@ -128,34 +132,36 @@ class Template(Model):
     image_name: str | None = None
     image_family: str | None = None
     image_description: str | None = None
-    image_tags: dict[str, str] = Field(default_factory=dict)
+    image_tags: dict[str, str] = field(default_factory=dict)
     distribute: tuple[DistributionRef, ...] = ()
     retain: int = 3
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
     pos: SourcePos
-    attr_pos: dict[str, SourcePos] = Field(default_factory=dict)
+    attr_pos: dict[str, SourcePos] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
         return block_address("template", self.name, self.key)
 
 
-class Distribution(Model):
+@dataclass(frozen=True, kw_only=True)
+class Distribution:
     name: str
     key: str | None = None
     regions: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     pos: SourcePos
-    attr_pos: dict[str, SourcePos] = Field(default_factory=dict)
+    attr_pos: dict[str, SourcePos] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
         return block_address("distribution", self.name, self.key)
 
 
-class Output(Model):
+@dataclass(frozen=True, kw_only=True)
+class Output:
     name: str
     description: str = ""
     sensitive: bool = False
@@ -166,7 +172,8 @@ class Output(Model):
     pos: SourcePos
 
 
-class Moved(Model):
+@dataclass(frozen=True, kw_only=True)
+class Moved:
     """``moved { from = template.web  to = template.frontend }``: the objects recorded under
     ``from_address`` belong to ``to_address`` now (a whole block, or one for_each instance)."""
 
@@ -175,7 +182,8 @@ class Moved(Model):
     pos: SourcePos
 
 
-class Removed(Model):
+@dataclass(frozen=True, kw_only=True)
+class Removed:
     """``removed { from = template.legacy  lifecycle { destroy = false } }``: the block is gone
     from the configuration on purpose; ``destroy`` false forgets its objects without deleting them."""
 
@@ -184,7 +192,8 @@ class Removed(Model):
     pos: SourcePos
 
 
-class Import(Model):
+@dataclass(frozen=True, kw_only=True)
+class Import:
     """``import { to = component.hardening  id = "ic-..." }``: adopt an existing object."""
 
     to_address: str
@@ -192,7 +201,8 @@ class Import(Model):
     pos: SourcePos
 
 
-class Config(Model):
+@dataclass(frozen=True, kw_only=True)
+class Config:
     directory: str
     files: tuple[str, ...] = ()
     """The *.imgb.hcl files read, in order, relative to ``directory``."""
@@ -200,18 +210,18 @@ class Config(Model):
     policy_paths: tuple[str, ...] | None = None
     """``imgb { policy_paths = [...] }``: Rego files or directories, relative to ``directory``
     (None: the ``policy`` directory when there is one)."""
-    backend: BackendConfig = Field(default_factory=BackendConfig)
-    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
-    variables: dict[str, Variable] = Field(default_factory=dict)
-    locals: dict[str, Any] = Field(default_factory=dict)
-    components: dict[str, Component] = Field(default_factory=dict)
+    backend: BackendConfig = field(default_factory=BackendConfig)
+    providers: dict[str, ProviderConfig] = field(default_factory=dict)
+    variables: dict[str, Variable] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)
+    components: dict[str, Component] = field(default_factory=dict)
     """By address: component.nginx, component.agent["x"]."""
-    templates: dict[str, Template] = Field(default_factory=dict)
-    distributions: dict[str, Distribution] = Field(default_factory=dict)
-    outputs: dict[str, Output] = Field(default_factory=dict)
+    templates: dict[str, Template] = field(default_factory=dict)
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    outputs: dict[str, Output] = field(default_factory=dict)
     sensitive_values: tuple[str, ...] = ()
     """String forms of every sensitive value, so views and logs can mask them."""
-    file_digests: dict[str, str] = Field(default_factory=dict)
+    file_digests: dict[str, str] = field(default_factory=dict)
     """sha256 of every file read through file()/templatefile()/filesha256, by relative path."""
     moved: tuple[Moved, ...] = ()
     removed: tuple[Removed, ...] = ()

@@ -8,6 +8,7 @@ evaluates the expression again against the loaded ``Config`` with those values f
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def fill_unknowns(value: Any, known: Mapping[str, Any]) -> Any:
 
 
 def _object(model: Component | Template | Distribution, kind: str, known: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {k: v for k, v in model.model_dump().items() if k not in _SKIP}
+    out: dict[str, Any] = {f.name: getattr(model, f.name) for f in dataclasses.fields(model) if f.name not in _SKIP}
     for k, v in out.items():
         if isinstance(v, tuple):
             out[k] = list(v)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -352,7 +353,7 @@ def test_dockerfile_in_windows_component(tmp_path: Path) -> None:
 
 
 def test_positions_fall_back_to_the_attribute_without_origin(tmp_path: Path) -> None:
-    c = component("cc", "ADD x y\n", line=7).model_copy(update={"content_origin": None})
+    c = replace(component("cc", "ADD x y\n", line=7), content_origin=None)
     diags = check_content(config(tmp_path, components=[c]))
     assert lines(diags, 'Unsupported command "ADD"') == [7]
     assert diags.items[0].pos is not None and diags.items[0].pos.filename == FILE
@@ -371,7 +372,7 @@ def test_output_is_sorted_and_deterministic(tmp_path: Path) -> None:
 
 def test_sensitive_values_never_appear(tmp_path: Path) -> None:
     cfg = config(tmp_path, templates=[template("web", "RESTART hunter2-secret\n")])
-    cfg = cfg.model_copy(update={"sensitive_values": ("hunter2-secret",)})
+    cfg = replace(cfg, sensitive_values=("hunter2-secret",))
     diags = check_content(cfg)
     assert summaries(diags) == ["RESTART takes no arguments"]
     assert "hunter2-secret" not in diags.items[0].detail
@@ -379,8 +380,8 @@ def test_sensitive_values_never_appear(tmp_path: Path) -> None:
 
 
 def test_for_each_instance_names_include_the_key(tmp_path: Path) -> None:
-    ok = component("agent", "RUN true\n").model_copy(update={"key": "ubuntu"})
-    bad = component("agent", "RUN true\n").model_copy(update={"key": "ubuntu 22/04"})
+    ok = replace(component("agent", "RUN true\n"), key="ubuntu")
+    bad = replace(component("agent", "RUN true\n"), key="ubuntu 22/04")
     diags = check_content(config(tmp_path, components=[ok, bad]))
     assert [(d.address, d.summary) for d in diags] == [('component.agent["ubuntu 22/04"]', "Invalid component name")]
     assert '"agent-ubuntu 22/04"' in diags.items[0].detail

@@ -6,6 +6,8 @@ pattern: current state + desired state -> expected actions, as data.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from imgb.reconciler.planner import PlanOptions
@@ -22,8 +24,8 @@ CASES: list[tuple[str, list, object, list[str], PlanOptions]] = [
     ("component removed", [config(C("nginx"))], config(), ["delete component.nginx"], PlanOptions()),
     ("component pinned version bump", [config(C("nginx", version="1.0.0"))], config(C("nginx", "RUN x", version="1.1.0")), ["replace component.nginx"], PlanOptions()),
     ("unused component change does not touch template", [config(C("nginx"), C("other"), T())], config(C("nginx"), C("other", "RUN y"), T()), ["replace component.other"], PlanOptions()),
-    ("template settings change: replace, no build", [config(C("nginx"), T())], config(C("nginx"), T().model_copy(update={"description": "x"})), ["replace template.web"], PlanOptions()),
-    ("disk size change rebuilds", [config(C("nginx"), T())], config(C("nginx"), T().model_copy(update={"system_disk_size": 60})), ["replace template.web", "create image.web", 'create copy.web["local-2"]', 'create share.web["local-2/100000000001"]'], PlanOptions()),
+    ("template settings change: replace, no build", [config(C("nginx"), T())], config(C("nginx"), replace(T(), description="x")), ["replace template.web"], PlanOptions()),
+    ("disk size change rebuilds", [config(C("nginx"), T())], config(C("nginx"), replace(T(), system_disk_size=60)), ["replace template.web", "create image.web", 'create copy.web["local-2"]', 'create share.web["local-2/100000000001"]'], PlanOptions()),
     ("base image change rebuilds", [config(C("nginx"), T())], config(C("nginx"), T(base="alpine")), ["replace template.web", "create image.web", 'create copy.web["local-2"]', 'create share.web["local-2/100000000001"]'], PlanOptions()),
     ("region removed", [config(C("nginx"), T(regions=("local-2", "local-3")))], config(C("nginx"), T()), ['delete copy.web["local-3"]', 'delete share.web["local-3/100000000001"]'], PlanOptions()),
     ("home region only", [], config(C("nginx"), T(regions=())), ["create component.nginx", "create template.web", "create image.web", 'create share.web["local-1/100000000001"]'], PlanOptions()),
