@@ -1,6 +1,7 @@
 """The ``imgb`` command's front door: the command line rewritten into the spellings the CLI declares
 (``cli_argv``: Terraform's one-dash flags), ``imgb version`` and ``imgb --help`` answered before the
-CLI framework loads, everything else handed to ``imgb.reconciler.cli``.
+CLI framework loads, a plain ``imgb validate`` run without it (``cli_fast``), everything else
+handed to ``imgb.reconciler.cli``.
 
 Importing typer (which builds pydantic adapters for parameters) costs more than a whole
 ``terraform version``; these two commands need none of it. The help text is typer's own,
@@ -30,6 +31,11 @@ def main() -> int:
 
         sys.stdout.write(TEXT)
         return 0
+    from imgb.reconciler.cli_fast import run
+
+    code = run(args)
+    if code is not None:
+        return code
     from imgb.reconciler.cli import main as cli_main
 
     return cli_main()

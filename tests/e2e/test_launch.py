@@ -24,7 +24,7 @@ def run(code: str, *args: str, columns: str | None = None) -> subprocess.Complet
     return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
-FRONT = "from imgb.reconciler.launch import main; rc = main(); print('TYPER' if 'typer' in sys.modules else '', file=sys.stderr); sys.exit(rc)"
+FRONT = "from imgb.reconciler.launch import main; rc = main(); 'typer' in sys.modules and print('TYPER', file=sys.stderr); sys.exit(rc)"
 CLI = "from imgb.reconciler.cli import main; sys.exit(main())"
 
 
@@ -53,3 +53,32 @@ def test_narrow_terminals_and_everything_else_go_to_the_cli() -> None:
 def test_the_imgb_script_is_the_front_door() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["imgb"] == "imgb.reconciler.launch:main"
+
+
+VALIDATE_LINES = [
+    ["validate"],
+    ["-validate"],
+    ["validate", "-json"],
+    ["validate", "--json", "--no-color"],
+    ["-chdir=examples/quickstart", "validate", "-var", "app_version=2.0.1"],
+    ["-chdir=examples/quickstart", "validate", "-var=app_version=x", "-json"],
+    ["-C", "examples/quickstart", "validate", "-var", "nope=1", "-var", "app_version=1.0.0"],
+    ["-chdir=examples/quickstart", "validate", "-var-file", "missing.imgbvars.hcl"],
+    ["-chdir=examples/quickstart", "-no-color", "-allow-path=/tmp", "validate"],
+    ["-chdir=/nonexistent", "validate"],
+    ["validate", "--bogus"],
+    ["validate", "extra"],
+    ["validate", "-json", "-json"],
+    ["validate", "-help"],
+    ["-C", "tests"],
+]
+
+
+@pytest.mark.parametrize("args", VALIDATE_LINES, ids=" ".join)
+def test_validate_without_typer_prints_what_the_cli_prints(args: list[str], tmp_path: Path) -> None:
+    """A plain validate runs without the CLI framework (``cli_fast``); every other command line goes
+    to the CLI. Either way the output and the exit code are the CLI's, byte for byte."""
+    front, cli = run(FRONT, *args), run(CLI, *args)
+    assert (front.stdout, front.stderr.replace("TYPER\n", ""), front.returncode) == (cli.stdout, cli.stderr, cli.returncode)
+    fast = "validate" in args and not {"-validate", "--bogus", "extra", "-help"} & set(args) and args.count("-json") < 2
+    assert ("TYPER" not in front.stderr) == (fast and "/nonexistent" not in " ".join(args)), front.stderr

@@ -1,0 +1,140 @@
+"""``imgb validate`` without the CLI framework: the command most often run on small
+configurations, taken by the front door (``launch``) when its command line is a plain one.
+
+Loading typer (and the pydantic adapters it builds for every parameter) costs several times a
+whole ``terraform validate``. The command line is read here with the table the front door already
+has (``cli_help.FLAGS``, in the spellings ``cli_argv.normalize`` leaves); whatever this does not
+take exactly — another command, ``--help``, an option it does not know, a repeated one, a
+directory that does not exist, an exception — goes to the CLI unchanged (``None``), which then
+does everything itself, so each message and exit code stays the CLI's. Validate only reads, so
+running it again there changes nothing.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+_GLOBAL = {"chdir", "-C", "no-color", "allow-path", "allow-network"}
+_REPEATABLE = {"var", "var-file", "allow-path"}
+_TAKES = {"validate": {"json", "var", "var-file"}}
+
+
+def parse(args: Sequence[str]) -> tuple[str, dict[str, list[str]]] | None:
+    """(command, {option: values}) for a command line the fast path takes, else None. ``args`` are
+    normalized (``cli_argv.normalize``): global options first, every option as ``--name``,
+    ``--name=value`` or ``--name value`` (``-C DIR`` for the short one)."""
+    from imgb.reconciler.cli_help import FLAGS
+
+    command = None
+    options: dict[str, list[str]] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("-"):
+            if command is not None or arg not in _TAKES:
+                return None  # a positional argument, or a command this does not take
+            command = arg
+            continue
+        if arg == "-C":
+            name, value = "chdir", None
+        elif arg.startswith("--") and len(arg) > 2:
+            name, eq, text = arg[2:].partition("=")
+            value = text if eq else None
+        else:
+            return None
+        kind = FLAGS[command or ""][0].get(name)
+        if name not in (_GLOBAL if command is None else _TAKES[command]) or kind is None:
+            return None
+        if kind == "value" and value is None:
+            if i == len(args):
+                return None
+            value = args[i]
+            i += 1
+        elif kind != "value":
+            if value is not None:
+                return None
+            value = ""
+        if name in options and name not in _REPEATABLE:
+            return None
+        options.setdefault(name, []).append(value)
+    if command is None:
+        return None
+    return command, options
+
+
+def run(args: Sequence[str]) -> int | None:
+    """The exit code of the command, or None: the CLI must run it."""
+    parsed = parse(args)
+    if parsed is None:
+        return None
+    _, options = parsed
+    gc.disable()  # as the CLI does for its own process: nothing built here is garbage before exit
+    cwd = os.getcwd()
+    saved = {k: os.environ.get(k) for k in ("IMGB_ALLOW_PATHS", "IMGB_ALLOW_NETWORK", "NO_COLOR")}
+    try:
+        directory = Path(".")
+        if "chdir" in options:
+            target = Path(options["chdir"][0])
+            if not target.is_dir():
+                return None
+            directory = target.resolve()
+            os.chdir(target)
+        _operator(options)
+        try:
+            output = _validate(directory, "json" in options, options.get("var", []), options.get("var-file", []))
+        except KeyboardInterrupt:
+            sys.stderr.write("\nInterrupted.\n")
+            return 130
+        except Exception:
+            return None  # the CLI runs it again and reports this its own way
+    finally:
+        os.chdir(cwd)
+        _restore(saved)
+    code, stdout, stderr = output
+    if stderr:
+        sys.stderr.write(stderr)
+        sys.stderr.flush()
+    if stdout:
+        sys.stdout.write(stdout)
+        sys.stdout.flush()
+    return code
+
+
+def _operator(options: dict[str, list[str]]) -> None:
+    """The global options that travel in the environment, as the CLI's root callback sets them."""
+    from imgb.fsops import ALLOW_NETWORK_ENV, ALLOW_PATHS_ENV
+
+    if "allow-path" in options:
+        old = os.environ.get(ALLOW_PATHS_ENV, "")
+        paths = [*(p for p in old.split(":") if p), *map(os.path.abspath, options["allow-path"])]
+        os.environ[ALLOW_PATHS_ENV] = ":".join(paths)
+    if "allow-network" in options:
+        os.environ[ALLOW_NETWORK_ENV] = "1"
+    if "no-color" in options:
+        os.environ["NO_COLOR"] = "1"
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _validate(directory: Path, as_json: bool, var: list[str], var_file: list[str]) -> tuple[int, str, str]:
+    """``imgb validate``: (exit code, standard output, standard error)."""
+    from imgb.reconciler.validate import validate_directory
+    from imgb.reconciler.views.diagnostics import render_human, render_json
+
+    _, diags = validate_directory(directory, var_args=var, var_files=var_file, env=os.environ)
+    code = 1 if diags.has_errors() else 0
+    if as_json:
+        return code, render_json(diags), ""
+    stderr = render_human(diags, str(directory)) if diags else ""
+    return code, "" if code else "Success! The configuration is valid.\n", stderr
