@@ -54,6 +54,7 @@ from imgb.reconciler.dockerfile_import.parser import (
     Heredoc,
     Instruction,
     heredoc_token,
+    onbuild_trigger,
     parse,
 )
 from imgb.reconciler.dockerfile_import.sh import (
@@ -206,6 +207,7 @@ class _Converter:
         self.fixed_args: dict[str, tuple[int, str | None]] = {}
         self.stages: list[_Stage] = []
         self.chain: set[int] = set()
+        self.target = -1
         self.state = _State({}, {}, False)
         self.stage_cmd_set = False
         """A CMD was given in the stage being converted."""
@@ -310,6 +312,7 @@ class _Converter:
         while chain[0].base is not None:
             chain.insert(0, chain[0].base)
         self.chain = {s.index for s in chain}
+        self.target = target.index
         return chain
 
     def _stage(self, stage: _Stage) -> None:
@@ -327,19 +330,36 @@ class _Converter:
                                        f"The stage's base image is for {stage.platform}, the build for {self.opt.platform}; "
                                        "the template's base_image has no platform: pick an image built for the build "
                                        "instance's architecture.", False, stage.text))
+        else:
+            # BuildKit runs the ONBUILD triggers of the stage this one is built FROM first.
+            for ins in stage.base.instructions:
+                if ins.keyword == "ONBUILD":
+                    self.ins = ins
+                    try:
+                        trigger = onbuild_trigger(ins)
+                    except DockerfileError as e:
+                        raise self.fail("Invalid ONBUILD", f"{e.message}. BuildKit refuses it.") from None
+                    self._dispatch(trigger)
         for ins in stage.instructions:
-            self.ins = ins
-            handler = getattr(self, f"_ins_{ins.keyword.lower()}", None)
-            if handler is None:
+            if ins.keyword == "ONBUILD" and stage.index != self.target:
+                self.ins = ins
                 _check_parse(ins)
-                if ins.keyword in _NOT_IN_IMAGE_BUILDER:
-                    self.note(ins.keyword, _NOT_IN_IMAGE_BUILDER[ins.keyword], dropped=True)
-                    continue
-                raise self.fail(f'Unknown instruction "{ins.keyword}"', "BuildKit refuses the file. Fix the instruction's name.")
-            try:
-                handler(ins)
-            except InstructionError as e:
-                raise self.fail(f"Invalid {ins.keyword}", f"{str(e)[0].upper()}{str(e)[1:]}. BuildKit refuses it; fix the instruction.") from None
+                continue  # its trigger runs in the stage built FROM this one
+            self._dispatch(ins)
+
+    def _dispatch(self, ins: Instruction) -> None:
+        self.ins = ins
+        handler = getattr(self, f"_ins_{ins.keyword.lower()}", None)
+        if handler is None:
+            _check_parse(ins)
+            if ins.keyword in _NOT_IN_IMAGE_BUILDER:
+                self.note(ins.keyword, _NOT_IN_IMAGE_BUILDER[ins.keyword], dropped=True)
+                return
+            raise self.fail(f'Unknown instruction "{ins.keyword}"', "BuildKit refuses the file. Fix the instruction's name.")
+        try:
+            handler(ins)
+        except InstructionError as e:
+            raise self.fail(f"Invalid {ins.keyword}", f"{str(e)[0].upper()}{str(e)[1:]}. BuildKit refuses it; fix the instruction.") from None
 
     def _check_unbuilt(self, stage: _Stage) -> None:
         """A stage the target does not need is not built, but BuildKit parses it: what its
@@ -720,6 +740,8 @@ def _check_parse(ins: Instruction) -> None:
         raise ConvertError(ins.line, f"Invalid {ins.keyword}", f"{str(e)[0].upper()}{str(e)[1:]}. BuildKit refuses it; fix the instruction.") from None
     if ins.keyword in ("HEALTHCHECK", "EXPOSE", "VOLUME", "STOPSIGNAL", "ONBUILD", "MAINTAINER") and not ins.args:
         raise ConvertError(ins.line, f"Invalid {ins.keyword}", f"{ins.keyword} needs an argument (BuildKit refuses it).")
+    if ins.keyword == "ONBUILD" and ins.args.split()[0].upper() in ("ONBUILD", "FROM", "MAINTAINER"):
+        raise ConvertError(ins.line, "Invalid ONBUILD", f"{ins.args.split()[0].upper()} is not allowed as an ONBUILD trigger (BuildKit refuses it).")
     if ins.keyword == "HEALTHCHECK" and ins.args.split()[0].upper() not in ("CMD", "NONE"):
         raise ConvertError(ins.line, "Invalid HEALTHCHECK", f'Unknown type "{ins.args.split()[0]}": HEALTHCHECK takes CMD or NONE (BuildKit refuses it).')
 
@@ -792,6 +814,8 @@ class _CopyPlan:
         self.new_dirs: list[tuple[str, str, str]] = []
         """Directories the copy creates when missing: (path, mode, owner)."""
         self.fix_files: list[str] = []
+        self.dir_modes: dict[str, list[str]] = {}
+        """Copied directories by source mode: one that already existed at the destination gets it."""
         """Image paths whose owner/mode must be set after the copy."""
         self.root_runs: list[str] = []
         self.post_runs: list[str] = []
@@ -931,11 +955,14 @@ class _CopyPlan:
             mode = self.chmod or f"{e.mode:o}"
             if self.chown or mode != "755":
                 self.new_dirs.append((posixpath.join(dest, sub), mode, self.owner))
-        files = [e for e in inside if e.kind != "dir"]
         if self.chown or self.chmod:
-            for e in files:
+            # Every copied entry, directories too: BuildKit also sets the owner and mode of a
+            # directory that already existed at the destination.
+            for e in inside:
                 sub = e.rel[len(rel) + 1 :] if rel else e.rel
                 self.fix_files.append(quote(posixpath.join(dest, sub)))
+                if e.kind == "dir" and not self.chmod:
+                    self.dir_modes.setdefault(f"{e.mode:o}", []).append(quote(posixpath.join(dest, sub)))
         if not ctx.has_exclusions_under(rel):
             self._add_copy(self._src(rel, is_dir=True), dest.rstrip("/") + "/" if dest != "/" else "/", False)
             return
@@ -998,6 +1025,7 @@ class _CopyPlan:
                 cmds.append(f"chown -h {quote(self.owner)} " + " ".join(self.fix_files))
             if self.chmod:
                 cmds.append(f"chmod {quote(self.chmod)} " + " ".join(self.fix_files))
+            cmds += [f"chmod {mode} " + " ".join(paths) for mode, paths in sorted(self.dir_modes.items())]
             c._as_root("RUN " + " && ".join(cmds))
         for run in self.root_runs:
             c._as_root("RUN " + run)

@@ -221,6 +221,19 @@ def _instruction(line: str, breaks: list[int], start: int, end: int, raw: list[s
     return ins
 
 
+def onbuild_trigger(ins: Instruction) -> Instruction:
+    """The instruction an ONBUILD holds, as BuildKit reads it again in a stage built FROM the
+    ONBUILD's stage: its text, heredoc bodies included, parsed as a Dockerfile of its own."""
+    text = re.sub(r"(?i)^[ \t]*ONBUILD[ \t]*", "", ins.original)
+    text += "".join("\n" + h.content + h.name for h in ins.heredocs)
+    inner = parse(text + "\n").instructions
+    if len(inner) != 1:
+        raise DockerfileError(ins.line, "an ONBUILD trigger must be a single instruction")
+    trigger = inner[0]
+    trigger.line, trigger.end_line, trigger.raw_lines = ins.line, ins.end_line, ins.raw_lines
+    return trigger
+
+
 def _can_have_heredocs(ins: Instruction) -> bool:
     """RUN, COPY and ADD in shell form, also as the instruction an ONBUILD holds."""
     if ins.keyword == "ONBUILD":

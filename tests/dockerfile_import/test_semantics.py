@@ -162,3 +162,12 @@ def test_copy_exclude_patterns_are_relative_to_what_is_copied(tmp_path: Path) ->
 )
 def test_cmd_and_entrypoint_across_stages(dockerfile: str, expected: list[str]) -> None:
     assert [f"{n} {a}" for n, a in commands(imported(dockerfile)) if n in ("CMD", "ENTRYPOINT")] == expected
+
+
+def test_onbuild_triggers_of_a_stage_run_in_the_stage_built_from_it(tmp_path: Path) -> None:
+    text = ("FROM busybox AS base\nONBUILD RUN echo trigger\nONBUILD ENV T=1\nONBUILD RUN <<EOF\necho heredoc $T\nEOF\n"
+            "RUN echo base\nFROM base\nRUN echo child $T\nONBUILD RUN echo never\n")
+    assert run(imported(text), tmp_path) == "base\ntrigger\nheredoc 1\nchild 1\n"
+    # Only the next stage runs them; the target's own ONBUILD stays for images built FROM the result.
+    assert run(imported(text, target="base"), tmp_path) == "base\n"
+    assert refused("FROM busybox AS base\nONBUILD FROM alpine\nFROM base\n") == "Invalid ONBUILD"

@@ -13,7 +13,7 @@ component "alpine-apk" {
     ENV TZ="UTC"
     RUN set -e; m() { [ -d "$1" ] || { mkdir "$1" && chmod "$2" "$1" && chown "$3" "$1"; }; }; m /home 755 app:app; m /home/app 755 app:app; m /home/app/private 700 app:app; m /home/app/sub 755 app:app
     COPY app/ /home/app/
-    RUN chown -h app:app /home/app/.hidden /home/app/README.txt /home/app/link-to-readme /home/app/private/notes.txt /home/app/run.sh /home/app/sub/inner.txt
+    RUN chown -h app:app /home/app/.hidden /home/app/README.txt /home/app/link-to-readme /home/app/private/notes.txt /home/app/private /home/app/run.sh /home/app/sub/inner.txt /home/app/sub && chmod 700 /home/app/private && chmod 755 /home/app/sub
     COPY run.sh /usr/local/bin/run.sh
     RUN chmod 0755 $(d=/usr/local/bin/run.sh; [ -d "$d" ] && echo "$d"/run.sh || echo "$d")
     USER app

@@ -12,7 +12,7 @@ component "node-dsbot" {
     USER node
     COPY ./ /app/
     USER root
-    RUN chown -h node:node /app/.hidden /app/README.txt /app/link-to-readme /app/package.json /app/private/notes.txt /app/run.sh /app/sub/inner.txt
+    RUN chown -h node:node /app/.hidden /app/README.txt /app/link-to-readme /app/package.json /app/private/notes.txt /app/private /app/run.sh /app/sub/inner.txt /app/sub && chmod 700 /app/private && chmod 755 /app/sub
     USER node
     CMD ["npm", "start"]
   EOT

@@ -25,7 +25,7 @@ component "node-www" {
     RUN ln -sfn README.txt /app/link-to-readme
     USER node
     USER root
-    RUN chown -h node:node /app/.dockerignore /app/.hidden /app/README.txt /app/link-to-readme /app/nested/package.json /app/other.unmatched /app/package-extra.json /app/package.json /app/private/notes.txt /app/run.sh /app/sub/inner.txt
+    RUN chown -h node:node /app/.dockerignore /app/.hidden /app/README.txt /app/link-to-readme /app/nested/package.json /app/nested /app/other.unmatched /app/package-extra.json /app/package.json /app/private/notes.txt /app/private /app/run.sh /app/sub/inner.txt /app/sub && chmod 700 /app/private && chmod 755 /app/nested /app/sub
     USER node
     CMD ["npm", "run", "start"]
   EOT
