@@ -7,7 +7,7 @@ from typing import Any
 
 from alibabacloud_ecs20140526 import models as ecs
 
-from .tagging import from_wire, imgb_tags, user_tags
+from .tagging import MANAGED, from_wire, imgb_tags, user_tags
 
 
 def _opt(value: Any) -> Any:
@@ -51,7 +51,9 @@ def template_request(region: str, desired: Mapping[str, Any], token: str,
     # A family is sent as such only when no id was resolved from it: then each build takes the
     # family's newest image, as the service documents for IMAGE_FAMILY.
     base_type = "IMAGE" if base_image else "IMAGE_FAMILY"
-    image_tags = {str(k): str(v) for k, v in sorted((desired.get("image_tags") or {}).items())}
+    # The built images carry imgb:managed from birth, so the region's listing by that tag finds
+    # them while they are still Creating (listings.py).
+    image_tags = {**{str(k): str(v) for k, v in sorted((desired.get("image_tags") or {}).items())}, MANAGED: "true"}
     options = ecs.CreateImagePipelineRequestImageOptions(
         image_name=_opt(desired.get("image_name")),
         image_family=_opt(desired.get("image_family")),
@@ -89,7 +91,7 @@ def template_request(region: str, desired: Mapping[str, Any], token: str,
 
 def template_attributes(p: Any) -> dict[str, Any]:
     opts = p.image_options
-    image_tags = from_wire(opts.image_tags) if opts is not None else {}
+    image_tags = user_tags(from_wire(opts.image_tags)) if opts is not None else {}
     return {
         "id": p.image_pipeline_id,
         "name": p.name,

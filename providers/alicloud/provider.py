@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,6 +34,7 @@ from .credentials import AssumeRole, credential_client
 from .definitions import component_attributes, component_request, template_attributes, template_request
 from .errors import is_not_found
 from .images import ALL_STATUSES, Images, copy_name, snapshot_ids
+from .listings import Listings, Shared
 from .polling import Poller
 from .preflight import Preflight, is_known
 from .pricing import AlicloudPricing
@@ -41,6 +43,8 @@ from .tagging import HASH, from_wire, imgb_tags
 RUNNING = ("PREPARING", "REPAIRING", "BUILDING", "TESTING", "DISTRIBUTING", "RELEASING", "CANCELLING")
 SHARE_BATCH = 10
 """ModifyImageSharePermission silently ignores accounts past the tenth (reference §4.2)."""
+EXECUTION_BATCH = 20
+"""Executions per DescribeImagePipelineExecutions (InvalidExecutionId.SizeExceeded: the size is not documented)."""
 
 _COMPONENT_ATTRS = frozenset({"name", "version", "type", "system_type", "description", "content", "tags"})
 _TEMPLATE_ATTRS = frozenset({
@@ -84,13 +88,15 @@ class AlicloudProvider:
         max_backoff: float = 60.0,
         listing_grace: float = 600.0,
         snapshot_prices: Mapping[str, Any] | None = None,
+        listing_max_age: float = 30.0,
     ):
         """``credentials`` is an ``alibabacloud_credentials`` client (tests, or a caller that holds
         credentials); without it they come from ``ecs_role_name``, ``profile``, the environment or the
         default chain, and ``assume_role`` (a mapping like the provider block's, or an AssumeRole)
         assumes a role with them. ``endpoint`` is ``host[:port]`` or a pattern with ``{region}`` (a
         scheme is stripped and taken as the protocol). ``listing_grace``: how long a new build or copy
-        may stay unlisted before it counts as gone."""
+        may stay unlisted before it counts as gone. ``listing_max_age``: how long a refresh reuses a region's
+        listing (see listings.py; anything this provider changes is listed again at once)."""
         if endpoint and "://" in endpoint:
             protocol, _, endpoint = endpoint.partition("://")
             endpoint = endpoint.rstrip("/")
@@ -117,6 +123,16 @@ class AlicloudProvider:
         self._cancelled: set[str] = set()
         self._pricing = AlicloudPricing(lambda r, op, req: self._reader.call(lambda: self._api.call(r, op, req)),
                                         region, snapshot_prices)
+        self._listings = Listings(self._api, region, listing_max_age)
+        self._listings.read_shares_with(self._images.shared_accounts)
+        self._poll_every = poll_interval
+        self._copy_poll_every = copy_poll_interval if copy_poll_interval is not None else poll_interval
+        self._executions: Shared[dict[str, Any]] = Shared(self._list_executions, poll_interval)
+        self._watched: dict[str, set[str]] = {}
+        """region → executions being waited on: polled together."""
+        self._watch_lock = threading.Lock()
+        self._execution_batch = EXECUTION_BATCH
+        self._base_images: dict[tuple[str | None, str | None], str] = {}
 
     # -- protocol: schema, checks, base images -------------------------------------------------
 
@@ -177,7 +193,11 @@ class AlicloudProvider:
                       f'(for example "{ep.replace(self.region, "{region}")}").', address=address)]
 
     def resolve_base_image(self, image: str | None, family: str | None) -> str:
-        return self._reader.call(lambda: self._resolve_base_image(image, family))
+        # Asked for every template (and again by its check): one lookup per name per process.
+        key = (image, family)
+        if key not in self._base_images:
+            self._base_images[key] = self._reader.call(lambda: self._resolve_base_image(image, family))
+        return self._base_images[key]
 
     def _resolve_base_image(self, image: str | None, family: str | None) -> str:
         if image:
@@ -203,6 +223,7 @@ class AlicloudProvider:
 
     def start(self, kind: Kind, desired: Mapping[str, Any], token: str) -> dict[str, Any]:
         kind, tok = Kind(kind), client_token(token)
+        self._changed(kind, desired)
         try:
             return self._start(kind, desired, tok)
         except ProviderError as err:
@@ -214,6 +235,17 @@ class AlicloudProvider:
                 if adopted is not None:
                     return adopted
             raise
+
+    def _changed(self, kind: Kind, attrs: Mapping[str, Any], id: str | None = None) -> None:
+        """Listings of the region this call changes are stale from now on."""
+        if kind in (Kind.COMPONENT, Kind.TEMPLATE, Kind.IMAGE):
+            self._listings.changed(self.region)
+        region = str(attrs.get("region") or self.region)
+        if kind in (Kind.COPY, Kind.IMAGE):
+            self._listings.changed(region, id)
+        elif kind is Kind.SHARE:
+            image_id = str(attrs.get("image_id") or (id or "").rsplit("/", 1)[0])
+            self._listings.changed(region, image_id)
 
     def _start(self, kind: Kind, desired: Mapping[str, Any], tok: str) -> dict[str, Any]:
         group = self.resource_group_id
@@ -247,7 +279,10 @@ class AlicloudProvider:
     def _start_copy(self, desired: Mapping[str, Any], tok: str) -> dict[str, Any]:
         source_region = str(desired.get("source_region") or self.region)
         region, source_id = str(desired["region"]), str(desired["source_image_id"])
-        source = self._images.get(source_region, source_id)
+        # The source is usually a build this process just saw Available: a recent listing answers.
+        source = self._listings.images.get(source_region, newer_than=time.time() - self._poll_every).get(source_id)
+        if source is None or source.status != "Available":
+            source = self._images.get(source_region, source_id)
         if source is None:
             raise ProviderError("InvalidImageId.NotFound", f"The image {source_id} to copy is gone from {source_region}.")
         if source.status != "Available":
@@ -336,9 +371,20 @@ class AlicloudProvider:
     def _wait_build(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
         region = str(handle.get("region") or self.region)
         execution_id, template_id = str(handle["execution_id"]), str(handle["template_id"])
+        with self._watch_lock:
+            self._watched.setdefault(region, set()).add(execution_id)
+        try:
+            return self._follow_build(region, execution_id, template_id, handle, progress)
+        finally:
+            with self._watch_lock:
+                self._watched[region].discard(execution_id)
+
+    def _follow_build(self, region: str, execution_id: str, template_id: str, handle: Mapping[str, Any],
+                      progress: Progress) -> dict[str, Any]:
         last: tuple[str, str] | None = None
+        self._settle(handle, self._poller)
         while True:
-            ex = self._poller.call(lambda: self._execution(region, execution_id, None))
+            ex = self._poller.call(lambda: self._polled_execution(region, execution_id, handle))
             if ex is None:
                 self._gone_unless_new(handle, f"The build {execution_id} of template {template_id} (deleting a "
                                       "template deletes its builds)", "InvalidImagePipelineExecution.NotFound")
@@ -390,7 +436,7 @@ class AlicloudProvider:
         only Available images can be copied or shared."""
         announced = False
         while True:
-            img = self._poller.call(lambda: self._images.get(region, image_id))
+            img = self._poller.call(lambda: self._polled_image(region, image_id, handle, self._poll_every))
             if img is None:
                 self._gone_unless_new(handle, f"The image {image_id} of build {handle.get('execution_id')}",
                                       "InvalidImageId.NotFound")
@@ -409,8 +455,9 @@ class AlicloudProvider:
     def _wait_copy(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
         region, image_id = str(handle["region"]), str(handle["id"])
         last = ""
+        self._settle(handle, self._copy_poller)
         while True:
-            img = self._copy_poller.call(lambda: self._images.get(region, image_id))
+            img = self._copy_poller.call(lambda: self._polled_image(region, image_id, handle, self._copy_poll_every))
             if img is None:
                 if image_id in self._cancelled:
                     raise Cancelled(f"the copy {image_id} was cancelled")
@@ -438,16 +485,14 @@ class AlicloudProvider:
 
     def _read(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> dict[str, Any] | None:
         if kind is Kind.COMPONENT:
-            comp = self._component(id)
+            comp = self._listings.components.get("").get(id) or self._component(id)
             return component_attributes(comp) if comp is not None else None
         if kind is Kind.TEMPLATE:
-            body = self._api.call(self.region, "describe_image_pipelines",
-                                  ecs.DescribeImagePipelinesRequest(region_id=self.region, image_pipeline_id=[id]))
-            found = [p for p in body.image_pipeline.image_pipeline_set or [] if p.image_pipeline_id == id]
-            return template_attributes(found[0]) if found else None
+            tmpl = self._listings.templates.get("").get(id) or self._template(id)
+            return template_attributes(tmpl) if tmpl is not None else None
         if kind in (Kind.IMAGE, Kind.COPY):
             region = str(attrs.get("region") or self.region)
-            img = self._images.get(region, id)
+            img = self._listings.images.get(region).get(id) or self._images.get(region, id)
             if img is None:
                 return None
             out = {**attrs, "id": img.image_id, "region": region, "size": img.size, "image_status": img.status}
@@ -458,13 +503,14 @@ class AlicloudProvider:
         if kind is Kind.SHARE:
             image_id, account = id.rsplit("/", 1)
             region = str(attrs.get("region") or self.region)
-            if account not in self.shared_accounts(region, image_id):
+            if account not in self._listings.shares.get(f"{region}/{image_id}"):
                 return None
             return {"id": id, "image_id": image_id, "region": region, "account": account}
         raise ValueError(f"unknown kind {kind}")
 
     def delete(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> None:
         kind = Kind(kind)
+        self._changed(kind, attrs, id)
         try:
             if kind is Kind.COMPONENT:
                 self._api.call(self.region, "delete_image_component",
@@ -483,6 +529,7 @@ class AlicloudProvider:
 
     def cancel(self, kind: Kind, handle: Mapping[str, Any]) -> None:
         kind = Kind(kind)
+        self._changed(kind, handle, str(handle.get("id") or ""))
         try:
             if kind is Kind.IMAGE:
                 region = str(handle.get("region") or self.region)
@@ -529,6 +576,7 @@ class AlicloudProvider:
 
     def modify_shares(self, region: str, image_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
         """Share with ``add`` and unshare ``remove``, ten accounts per call."""
+        self._listings.changed(region, image_id)
         self._images.modify_shares(region, image_id, add, remove)
 
     def shared_accounts(self, region: str, image_id: str) -> set[str]:
@@ -541,6 +589,60 @@ class AlicloudProvider:
                               ecs.DescribeImageComponentsRequest(region_id=self.region, image_component_id=[id]))
         found = [c for c in body.image_component.image_component_set or [] if c.image_component_id == id]
         return found[0] if found else None
+
+    def _template(self, id: str) -> Any:
+        body = self._api.call(self.region, "describe_image_pipelines",
+                              ecs.DescribeImagePipelinesRequest(region_id=self.region, image_pipeline_id=[id]))
+        found = [p for p in body.image_pipeline.image_pipeline_set or [] if p.image_pipeline_id == id]
+        return found[0] if found else None
+
+    @staticmethod
+    def _settle(handle: Mapping[str, Any], poller: Poller) -> None:
+        """A build or copy just started is not done yet: its first look waits one interval (and then
+        shares the region's next listing with the other waits)."""
+        if time.time() - float(handle.get("started") or 0.0) < poller.interval:
+            poller.sleep()
+
+    def _poll_floor(self, handle: Mapping[str, Any], every: float) -> float:
+        """A poll accepts an answer fetched within the last interval, and after the operation started."""
+        return max(time.time() - every * 0.9, float(handle.get("started") or 0.0))
+
+    def _polled_image(self, region: str, image_id: str, handle: Mapping[str, Any], every: float) -> Any:
+        """The image as of a listing of its region fetched within the last interval (one listing
+        serves every wait in the region), else by its id."""
+        listing = self._listings.images.get(region, newer_than=self._poll_floor(handle, every))
+        return listing.get(image_id) or self._images.get(region, image_id)
+
+    def _polled_execution(self, region: str, execution_id: str, handle: Mapping[str, Any]) -> Any:
+        """The execution as of one query for every execution waited on in the region, fetched
+        within the last interval; else by its id."""
+        found = self._executions.get(region, newer_than=self._poll_floor(handle, self._poll_every))
+        return found.get(execution_id) or self._execution(region, execution_id, None)
+
+    def _list_executions(self, region: str) -> dict[str, Any]:
+        """The executions waited on in ``region``, 20 ids per DescribeImagePipelineExecutions
+        (``ExecutionId`` takes a list; its page documents a maximum size without saying it)."""
+        with self._watch_lock:
+            ids = sorted(self._watched.get(region, ()))
+        out: dict[str, Any] = {}
+        for i in range(0, len(ids), self._execution_batch):
+            chunk = ids[i:i + self._execution_batch]
+            if len(chunk) < 2:
+                continue  # a lone execution is read by its id
+            req = ecs.DescribeImagePipelineExecutionsRequest(region_id=region, execution_id=",".join(chunk),
+                                                             max_results=500)
+            try:
+                body = self._api.call(region, "describe_image_pipeline_executions", req)
+            except ProviderError as err:
+                if err.code != "InvalidExecutionId.SizeExceeded":
+                    raise
+                self._execution_batch = max(1, len(chunk) // 2)  # smaller lists from now on; by id this time
+                continue
+            found = {e.execution_id: e for e in body.image_pipeline_execution.image_pipeline_execution_set or []}
+            if not found and self._execution(region, chunk[0], None) is not None:
+                self._execution_batch = 1  # the service reads ExecutionId as one id: no lists from now on
+            out.update(found)
+        return out
 
     def _execution(self, region: str, execution_id: str, template_id: str | None) -> Any:
         req = ecs.DescribeImagePipelineExecutionsRequest(region_id=region, execution_id=execution_id,

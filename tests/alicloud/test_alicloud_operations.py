@@ -96,6 +96,7 @@ def test_template_from_family_and_unknown_component(provider: AlicloudProvider, 
 
 
 def test_build_success_reports_progress_and_tags_image(provider: AlicloudProvider, emulator: Emulator) -> None:
+    emulator.world.timings.phase_seconds = 0.15  # long enough for polls to see every phase on a busy machine
     t = template(provider, test_content="RUN true")
     rec = Recorder()
     img = build(provider, t["id"], progress=rec)

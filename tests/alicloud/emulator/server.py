@@ -100,6 +100,9 @@ class _State:
     """ECS instance RAM role name → nothing: the roles the metadata service hands credentials for."""
     sts_seconds: float = 3600.0
     """How long credentials from the metadata service are accepted."""
+    connections: set[socket.socket] = field(default_factory=set)
+    """Open client connections: closed when the emulator stops, so a client's pooled connection
+    never reaches a stopped emulator's handler (and its old world) through a reused port."""
     scripted: dict[str, list[Answer]] = field(default_factory=dict)
     """Action → the answers its next requests get, in order (``Emulator.inject``)."""
 
@@ -111,6 +114,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.state.lock:
+            self.server.state.connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         self._serve()
@@ -331,17 +344,18 @@ class Emulator:
         instance_roles: tuple[str, ...] = (),
         sts_seconds: float = 3600.0,
         image_seconds: float = 0.0,
+        regions: tuple[str, ...] | None = None,
     ):
         """``token_expiry``: access key → epoch seconds after which its security token is refused
         (InvalidSecurityToken.Expired). ``instance_roles``: RAM roles the metadata service serves
         credentials for, each valid ``sts_seconds``. ``image_seconds``: how long a built image stays
-        Creating (see ``Timings``)."""
+        Creating (see ``Timings``). ``regions``: the account's regions (default: five)."""
         keys = dict(access_keys or {TEST_ACCESS_KEY_ID: TEST_ACCESS_KEY_SECRET})
         tokens = dict(security_tokens or {})
         expiry = dict(token_expiry or {})
         creds = {ak: Credential(ak, sk, tokens.get(ak), expiry.get(ak)) for ak, sk in keys.items()}
         self.faults = faults or Faults()
-        self.world = World(seed, Timings(phase_seconds, copy_seconds, image_seconds))
+        self.world = World(seed, Timings(phase_seconds, copy_seconds, image_seconds), **({"regions": regions} if regions else {}))
         self._state = _State(self.world, self.faults, creds, fault_rng=random.Random(self.faults.seed),
                              role_credentials={r: r for r in instance_roles}, sts_seconds=sts_seconds)
         self._server: _Server | None = None
@@ -402,6 +416,13 @@ class Emulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            with self._state.lock:
+                open_connections = list(self._state.connections)
+            for conn in open_connections:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def __enter__(self) -> Emulator:
         return self.start()
