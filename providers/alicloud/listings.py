@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from alibabacloud_ecs20140526 import models as ecs
@@ -73,6 +74,11 @@ class Shared(Generic[T]):
                 entry.at = started
             return entry.value
 
+    def peek(self, key: str, newer_than: float) -> T | None:
+        """The cached answer if it was fetched after ``newer_than``; never fetches."""
+        entry = self._entry(key)
+        return entry.value if entry.value is not None and entry.at > newer_than else None
+
     def changed(self, key: str) -> None:
         self._entry(key).changed = time.time()
 
@@ -83,6 +89,10 @@ class Listings:
         self._home = home
         self.images = Shared(self._list_images, max_age)
         """region → {image id: image} of the images carrying imgb's tag, in every status."""
+        self.recent = Shared(self._list_recent, max_age)
+        """region → the same, created since the oldest build or copy being waited on there (one page,
+        usually): what polls read."""
+        self._since: Callable[[str], float | None] = lambda region: None
         self.components = Shared(lambda _: self._list_components(), max_age)
         self.templates = Shared(lambda _: self._list_templates(), max_age)
         self.shares = Shared(self._list_shares, max_age)
@@ -92,22 +102,35 @@ class Listings:
     def read_shares_with(self, reader: Callable[[str, str], set[str]]) -> None:
         self._share_reader = reader
 
+    def polls_since(self, since: Callable[[str], float | None]) -> None:
+        """``since(region)``: when the oldest operation waited on in the region started."""
+        self._since = since
+
     def changed(self, region: str, image_id: str | None = None) -> None:
         """Something in ``region`` changed through this provider: list it again next time."""
         self.images.changed(region)
+        self.recent.changed(region)
         if region == self._home:
             self.components.changed("")
             self.templates.changed("")
         if image_id is not None:
             self.shares.changed(f"{region}/{image_id}")
 
-    def _list_images(self, region: str) -> dict[str, Any]:
+    def _list_recent(self, region: str) -> dict[str, Any]:
+        since = self._since(region)
+        if since is None:
+            return self._list_images(region)
+        # Filter.N CreationStartTime takes minutes (yyyy-MM-ddTHH:mmZ, UTC): a minute of margin.
+        start = datetime.fromtimestamp(since - 60, UTC).strftime("%Y-%m-%dT%H:%MZ")
+        return self._list_images(region, [ecs.DescribeImagesRequestFilter(key="CreationStartTime", value=start)])
+
+    def _list_images(self, region: str, filters: list[Any] | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {}
         page = 1
         while True:
             req = ecs.DescribeImagesRequest(region_id=region, status=ALL_STATUSES, image_owner_alias="self",
                                             tag=[ecs.DescribeImagesRequestTag(key=MANAGED, value="true")],
-                                            page_number=page, page_size=PAGE)
+                                            filter=filters, page_number=page, page_size=PAGE)
             body = self._api.call(region, "describe_images", req)
             batch = body.images.image if body.images else []
             out.update({i.image_id: i for i in batch or []})

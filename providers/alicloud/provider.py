@@ -16,11 +16,12 @@ adopts it: no object is left untracked.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from alibabacloud_ecs20140526 import models as ecs
@@ -131,6 +132,9 @@ class AlicloudProvider:
         self._watched: dict[str, set[str]] = {}
         """region → executions being waited on: polled together."""
         self._watch_lock = threading.Lock()
+        self._watched_images: dict[str, dict[str, float]] = {}
+        """region → the builds' images and copies being waited on there, with when they started."""
+        self._listings.polls_since(self._oldest_wait)
         self._execution_batch = EXECUTION_BATCH
         self._base_images: dict[tuple[str | None, str | None], str] = {}
 
@@ -279,8 +283,10 @@ class AlicloudProvider:
     def _start_copy(self, desired: Mapping[str, Any], tok: str) -> dict[str, Any]:
         source_region = str(desired.get("source_region") or self.region)
         region, source_id = str(desired["region"]), str(desired["source_image_id"])
-        # The source is usually a build this process just saw Available: a recent listing answers.
-        source = self._listings.images.get(source_region, newer_than=time.time() - self._poll_every).get(source_id)
+        # The source is usually a build this process just saw Available: a listing polled a moment
+        # ago may know it; else one look by id.
+        listed = self._listings.recent.peek(source_region, newer_than=time.time() - self._poll_every) or {}
+        source = listed.get(source_id)
         if source is None or source.status != "Available":
             source = self._images.get(source_region, source_id)
         if source is None:
@@ -420,7 +426,8 @@ class AlicloudProvider:
             # imgb never asks Image Builder to distribute, so a partial distribution only concerns
             # cleanup; the image in the home region is whole.
             progress(f"built with warnings: {ex.error_info or ex.message or status}", phase=status)
-        img = self._wait_available(region, image_id, handle, progress)
+        with self._watching(region, handle):
+            img = self._wait_available(region, image_id, handle, progress)
         tags = {str(k): str(v) for k, v in (handle.get("tags") or {}).items()}
         missing = {k: v for k, v in tags.items() if from_wire(img.tags).get(k) != v}
         if missing:
@@ -453,6 +460,10 @@ class AlicloudProvider:
             self._poller.sleep()
 
     def _wait_copy(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+        with self._watching(str(handle["region"]), handle):
+            return self._follow_copy(handle, progress)
+
+    def _follow_copy(self, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
         region, image_id = str(handle["region"]), str(handle["id"])
         last = ""
         self._settle(handle, self._copy_poller)
@@ -608,10 +619,33 @@ class AlicloudProvider:
         return max(time.time() - every * 0.9, float(handle.get("started") or 0.0))
 
     def _polled_image(self, region: str, image_id: str, handle: Mapping[str, Any], every: float) -> Any:
-        """The image as of a listing of its region fetched within the last interval (one listing
-        serves every wait in the region), else by its id."""
-        listing = self._listings.images.get(region, newer_than=self._poll_floor(handle, every))
+        """The image as of a listing of its region's recent images fetched within the last interval
+        (one listing serves every wait in the region), else by its id."""
+        listing = self._listings.recent.get(region, newer_than=self._poll_floor(handle, every))
         return listing.get(image_id) or self._images.get(region, image_id)
+
+    def _watching(self, region: str, handle: Mapping[str, Any]) -> contextlib.AbstractContextManager[None]:
+        """Registers a wait on an image in ``region`` for as long as it lasts: the region's polls list
+        what was created since the oldest such wait started."""
+        key = str(handle.get("id") or handle.get("execution_id"))
+        started = float(handle.get("started") or 0.0)
+
+        @contextlib.contextmanager
+        def watch() -> Iterator[None]:
+            with self._watch_lock:
+                self._watched_images.setdefault(region, {})[key] = started
+            try:
+                yield
+            finally:
+                with self._watch_lock:
+                    self._watched_images[region].pop(key, None)
+
+        return watch()
+
+    def _oldest_wait(self, region: str) -> float | None:
+        with self._watch_lock:
+            starts = list(self._watched_images.get(region, {}).values())
+        return min(starts) if starts and min(starts) > 0 else None
 
     def _polled_execution(self, region: str, execution_id: str, handle: Mapping[str, Any]) -> Any:
         """The execution as of one query for every execution waited on in the region, fetched

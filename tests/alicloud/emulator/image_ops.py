@@ -4,11 +4,12 @@ snapshots and tags. Each rule cites its page (``docs.DOCS`` key in brackets)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from . import validation
 from .errors import ApiError, bad, forbidden, not_found
-from .params import Params, boolean, get, listed, require
+from .params import Params, boolean, get, listed, pairs, require
 from .world import ACCOUNT_ID, IN_PROGRESS, MAX_TAGS, Image, World, iso
 
 _ACCOUNT_RE = re.compile(r"^\d{1,20}$")
@@ -65,6 +66,14 @@ def describe_images(w: World, p: Params, now: float) -> dict[str, Any]:
         items = [i for i in items if snapshot in i.snapshot_ids]
     if group := get(p, "ResourceGroupId"):
         items = [i for i in items if i.resource_group == group]
+    for key, value in pairs(p, "Filter"):
+        # [DescribeImages] Filter.N: CreationStartTime / CreationEndTime, yyyy-MM-ddTHH:mmZ (UTC).
+        if key in ("CreationStartTime", "CreationEndTime"):
+            try:
+                at = datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC).timestamp()
+            except ValueError:
+                raise bad("InvalidParameter.Filter", f"The filter value {value!r} is not yyyy-MM-ddTHH:mmZ.") from None
+            items = [i for i in items if (i.created >= at if key == "CreationStartTime" else i.created <= at)]
     items = sorted(validation.filter_tags(items, p), key=lambda i: (-i.created, i.id))
     page, number, size = validation.page_by_number(items, p)
     return {"TotalCount": len(items), "PageNumber": number, "PageSize": size, "RegionId": region,
