@@ -39,11 +39,10 @@ from .listings import Listings, Shared
 from .polling import Poller
 from .preflight import Preflight, is_known
 from .pricing import AlicloudPricing
+from .sharing import ShareBatcher
 from .tagging import HASH, from_wire, imgb_tags
 
 RUNNING = ("PREPARING", "REPAIRING", "BUILDING", "TESTING", "DISTRIBUTING", "RELEASING", "CANCELLING")
-SHARE_BATCH = 10
-"""ModifyImageSharePermission silently ignores accounts past the tenth (reference §4.2)."""
 EXECUTION_BATCH = 20
 """Executions per DescribeImagePipelineExecutions (InvalidExecutionId.SizeExceeded: the size is not documented)."""
 
@@ -125,6 +124,7 @@ class AlicloudProvider:
         self._pricing = AlicloudPricing(lambda r, op, req: self._reader.call(lambda: self._api.call(r, op, req)),
                                         region, snapshot_prices)
         self._listings = Listings(self._api, region, listing_max_age)
+        self._sharer = ShareBatcher(self._images.modify_shares, window=min(0.05, poll_interval))
         self._listings.read_shares_with(self._images.shared_accounts)
         self._poll_every = poll_interval
         self._copy_poll_every = copy_poll_interval if copy_poll_interval is not None else poll_interval
@@ -137,6 +137,8 @@ class AlicloudProvider:
         self._listings.polls_since(self._oldest_wait)
         self._execution_batch = EXECUTION_BATCH
         self._base_images: dict[tuple[str | None, str | None], str] = {}
+        self._available: dict[str, str] = {}
+        """Built images this provider saw Available → the name their copies take."""
 
     # -- protocol: schema, checks, base images -------------------------------------------------
 
@@ -272,7 +274,7 @@ class AlicloudProvider:
             return self._start_copy(desired, tok)
         if kind is Kind.SHARE:
             region, image_id, account = str(desired["region"]), str(desired["image_id"]), str(desired["account"])
-            self._images.modify_shares(region, image_id, add=[account])
+            self._sharer.share(region, image_id, account)
             return {"image_id": image_id, "region": region, "account": account}
         raise ValueError(f"unknown kind {kind}")
 
@@ -283,19 +285,17 @@ class AlicloudProvider:
     def _start_copy(self, desired: Mapping[str, Any], tok: str) -> dict[str, Any]:
         source_region = str(desired.get("source_region") or self.region)
         region, source_id = str(desired["region"]), str(desired["source_image_id"])
-        # The source is usually a build this process just saw Available: a listing polled a moment
-        # ago may know it; else one look by id.
-        listed = self._listings.recent.peek(source_region, newer_than=time.time() - self._poll_every) or {}
-        source = listed.get(source_id)
-        if source is None or source.status != "Available":
+        name = self._available.get(source_id)  # a build this process saw Available: no need to look again
+        if name is None:
             source = self._images.get(source_region, source_id)
-        if source is None:
-            raise ProviderError("InvalidImageId.NotFound", f"The image {source_id} to copy is gone from {source_region}.")
-        if source.status != "Available":
-            # CopyImage takes only Available images; a new build's image may still be Creating.
-            raise ProviderError("IncorrectImageStatus", f"The image {source_id} is {source.status}, not Available yet.",
-                                retryable=True)
-        name = copy_name(source, str(desired.get("image_name") or "imgb"))
+            if source is None:
+                raise ProviderError("InvalidImageId.NotFound",
+                                    f"The image {source_id} to copy is gone from {source_region}.")
+            if source.status != "Available":
+                # CopyImage takes only Available images; a new build's image may still be Creating.
+                raise ProviderError("IncorrectImageStatus",
+                                    f"The image {source_id} is {source.status}, not Available yet.", retryable=True)
+            name = copy_name(source, str(desired.get("image_name") or "imgb"))
         kms = self.kms_key_ids.get(region)
         req = ecs.CopyImageRequest(
             region_id=source_region, image_id=source_id, destination_region_id=region, destination_image_name=name,
@@ -428,6 +428,7 @@ class AlicloudProvider:
             progress(f"built with warnings: {ex.error_info or ex.message or status}", phase=status)
         with self._watching(region, handle):
             img = self._wait_available(region, image_id, handle, progress)
+        self._available[image_id] = copy_name(img, str(img.image_name or "imgb"))
         tags = {str(k): str(v) for k, v in (handle.get("tags") or {}).items()}
         missing = {k: v for k, v in tags.items() if from_wire(img.tags).get(k) != v}
         if missing:
@@ -533,7 +534,7 @@ class AlicloudProvider:
                 self._images.delete(str(attrs.get("region") or self.region), id, attrs.get("snapshot_ids") or ())
             elif kind is Kind.SHARE:
                 image_id, account = id.rsplit("/", 1)
-                self._images.modify_shares(str(attrs.get("region") or self.region), image_id, remove=[account])
+                self._sharer.unshare(str(attrs.get("region") or self.region), image_id, account)
         except ProviderError as err:
             if not is_not_found(err):
                 raise

@@ -126,8 +126,9 @@ def test_build_outcomes(provider: AlicloudProvider, emulator: Emulator, outcome:
     assert provider.read("image", img["id"], img)["status"] == img["status"]  # type: ignore[index]
 
 
-def test_one_running_build_per_template_and_delete_guard(provider: AlicloudProvider) -> None:
+def test_one_running_build_per_template_and_delete_guard(provider: AlicloudProvider, emulator: Emulator) -> None:
     t = template(provider)
+    emulator.world.timings.phase_seconds = 0.5  # still running while we look, even on a busy machine
     handle = provider.start("image", {"template_id": t["id"], "content_hash": "h1"}, "tok-1")
     # Another build of the template (other content) waits its turn: retryable, and nothing adopted.
     with pytest.raises(ProviderError) as exc:

@@ -319,7 +319,7 @@ def test_documented_error(case: Case, emulator: Emulator, make_provider: Provide
     assert case.page in DOCS
     result = case.provoke(emulator, make_provider)
     raised = [e for e in emulator.log if e.action == case.action and e.code == case.code]
-    assert raised, f"the emulator never answered {case.code} to {case.action}"
+    assert raised, f"the emulator never answered {case.code} to {case.action}: {result!r}; log {emulator.log}"
     assert {e.status for e in raised} == {case.status}, f"{case.code} must come with HTTP {case.status}"
     if case.handling == "handled":
         assert not isinstance(result, ProviderError), result

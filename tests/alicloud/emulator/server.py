@@ -188,9 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._drop(action, fault, where)
         if fault == "5xx-after":
             return self._error(action, self._server_error(), request_id, fault, where)
-        self._send(200, {"RequestId": request_id, **result}, {})
-        with st.lock:
+        with st.lock:  # logged before the answer leaves: a client that got it sees it in the log
             st.log.append(Logged(action, 200, fault=fault, host=where[0], region=where[1]))
+        self._send(200, {"RequestId": request_id, **result}, {})
 
     def _metadata(self, path: str) -> None:
         """[ecs-ram-role] the instance metadata service: an IMDSv2 token, the role name, and
@@ -278,9 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, action: str, e: ApiError, request_id: str, fault: str, where: tuple[str, str] = ("", "")) -> None:
         body = {"RequestId": request_id, "HostId": HOST_ID, "Code": e.code, "Message": e.message,
                 "Recommend": f"https://api.aliyun.com/troubleshoot?q={e.code}&product=Ecs&requestId={request_id}"}
-        self._send(e.status, body, e.headers)
         with self.server.state.lock:
             self.server.state.log.append(Logged(action, e.status, e.code, fault, host=where[0], region=where[1]))
+        self._send(e.status, body, e.headers)
 
     def _drop(self, action: str, fault: str, where: tuple[str, str] = ("", "")) -> None:
         with self.server.state.lock:
