@@ -89,6 +89,7 @@ class AlicloudProvider:
         listing_grace: float = 600.0,
         snapshot_prices: Mapping[str, Any] | None = None,
         listing_max_age: float = 30.0,
+        share_window: float = 0.05,
     ):
         """``credentials`` is an ``alibabacloud_credentials`` client (tests, or a caller that holds
         credentials); without it they come from ``ecs_role_name``, ``profile``, the environment or the
@@ -96,7 +97,9 @@ class AlicloudProvider:
         assumes a role with them. ``endpoint`` is ``host[:port]`` or a pattern with ``{region}`` (a
         scheme is stripped and taken as the protocol). ``listing_grace``: how long a new build or copy
         may stay unlisted before it counts as gone. ``listing_max_age``: how long a refresh reuses a region's
-        listing (see listings.py; anything this provider changes is listed again at once)."""
+        listing (see listings.py; anything this provider changes is listed again at once).
+        ``share_window``: how long a share waits for the image's other shares, to send them in one
+        call (sharing.py)."""
         if endpoint and "://" in endpoint:
             protocol, _, endpoint = endpoint.partition("://")
             endpoint = endpoint.rstrip("/")
@@ -124,7 +127,7 @@ class AlicloudProvider:
         self._pricing = AlicloudPricing(lambda r, op, req: self._reader.call(lambda: self._api.call(r, op, req)),
                                         region, snapshot_prices)
         self._listings = Listings(self._api, region, listing_max_age)
-        self._sharer = ShareBatcher(self._images.modify_shares, window=min(0.05, poll_interval))
+        self._sharer = ShareBatcher(self._images.modify_shares, window=share_window)
         self._listings.read_shares_with(self._images.shared_accounts)
         self._poll_every = poll_interval
         self._copy_poll_every = copy_poll_interval if copy_poll_interval is not None else poll_interval

@@ -9,7 +9,7 @@ from alibabacloud_ecs20140526 import models as ecs
 
 from imgb.providers.alicloud import AlicloudProvider
 from imgb.providers.base import Cancelled, ProviderError, no_progress
-from tests.alicloud.conftest import BASE_IMAGE, HOME, Recorder
+from tests.alicloud.conftest import BASE_IMAGE, HOME, ProviderFactory, Recorder
 from tests.alicloud.emulator import Emulator
 
 
@@ -268,3 +268,39 @@ def test_resolve_base_image(provider: AlicloudProvider) -> None:
     assert exc.value.code == "InvalidImage.NotFound"
     with pytest.raises(ProviderError):
         provider.resolve_base_image(None, "no-family")
+
+
+def test_shares_started_together_go_out_in_one_call(make_provider: ProviderFactory, emulator: Emulator) -> None:
+    import threading
+
+    provider = make_provider(share_window=0.5)  # the threads below start within that, even on a busy machine
+    from tests.alicloud.emulator import ACCOUNT_ID
+
+    img = emulator.world.add_image(HOME, name="shared", created=1.0)
+    accounts = [f"30000000000000{i:02d}" for i in range(4)] + [ACCOUNT_ID]  # the last one is refused
+    results: dict[str, Any] = {}
+
+    def share(account: str) -> None:
+        try:
+            results[account] = provider.start("share", {"image_id": img.id, "region": HOME, "account": account}, account)
+        except ProviderError as err:
+            results[account] = err
+
+    threads = [threading.Thread(target=share, args=(a,)) for a in accounts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    calls = [e for e in emulator.log if e.action == "ModifyImageSharePermission"]
+    # One call for the five, refused for the owner's own account; then each on its own.
+    assert calls[0].code == "InvalidAccount.Forbbiden" and len(calls) == 1 + len(accounts)
+    assert isinstance(results[ACCOUNT_ID], ProviderError) and results[ACCOUNT_ID].code == "InvalidAccount.Forbbiden"
+    assert set(img.shared_with) == set(accounts[:4])
+    emulator.reset_log()
+    threads = [threading.Thread(target=provider.delete, args=("share", f"{img.id}/{a}", {"region": HOME}))
+               for a in accounts[:4]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [e.action for e in emulator.log] == ["ModifyImageSharePermission"] and not img.shared_with
