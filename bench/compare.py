@@ -418,7 +418,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--sizes", default="1000,2000,5000", help="N for the indep and fanin shapes (fanin: multiples of 10)")
     ap.add_argument("--chain-sizes", default="200", help="N for the chain shape")
-    ap.add_argument("--shapes", default=",".join((*generate.SHAPES, "quickstart")), help="indep, fanin, chain, quickstart")
+    ap.add_argument("--shapes", default=",".join((*generate.SHAPES, "quickstart")), help="indep, fanin, chain, quickstart, api (the alicloud request budget, not run by default)")
     ap.add_argument("--small-reps", type=int, default=11, help="runs of each quickstart command (they take 0.05-0.5 s)")
     ap.add_argument("--reps", type=int, default=3, help="runs of each command (median reported)")
     ap.add_argument("--quick", action="store_true", help="N=100 (chain 50), one rep: a smoke run")
@@ -439,8 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     for s in shapes:
-        if s not in (*generate.SHAPES, "quickstart"):
-            raise SystemExit(f"unknown shape {s!r}; use {', '.join(generate.SHAPES)} or quickstart")
+        if s not in (*generate.SHAPES, "quickstart", "api"):
+            raise SystemExit(f"unknown shape {s!r}; use {', '.join(generate.SHAPES)}, quickstart or api")
     terraform = None if args.no_terraform else (args.terraform or shutil.which("terraform"))
     say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     if not args.no_terraform and terraform is None:
@@ -452,8 +452,15 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="imgb-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     cases: list[Case] = []
+    budget: str | None = None
     try:
         for shape in shapes:
+            if shape == "api":  # the alicloud provider's request counts (bench/api_budget.py), not timings
+                from bench import api_budget
+
+                size = (20, 3, 2) if args.quick else (200, 10, 5)  # templates, regions, accounts
+                budget = api_budget.table(api_budget.measure(*size, work, say))
+                continue
             if shape == "quickstart":
                 case = Case(shape, 6)
                 measure_small(case, work, args, terraform, say)
@@ -470,7 +477,10 @@ def main(argv: list[str] | None = None) -> int:
 
     header = f"Machine: {machine()}. imgb at {REPO}; {terraform_version(terraform) if terraform else 'Terraform not run'}."
     print(header + f" Medians of {args.reps} run(s); N = resources in state after the first apply.\n")
-    print(table(cases))
+    if cases:
+        print(table(cases))
+    if budget:
+        print("\nAlibaba Cloud API budget (requests counted by the emulator):\n\n" + budget)
     extra = "\n".join(x for x in (notes(cases), apply_scaling(cases)) if x)
     if extra:
         print("\n" + extra)
