@@ -40,8 +40,9 @@ def parse(args: Sequence[str]) -> tuple[str, dict[str, list[str]]] | None:
                 return None  # a positional argument, or a command this does not take
             command = arg
             continue
+        value: str | None = None
         if arg == "-C":
-            name, value = "chdir", None
+            name = "chdir"
         elif arg.startswith("--") and len(arg) > 2:
             name, eq, text = arg[2:].partition("=")
             value = text if eq else None
@@ -59,7 +60,7 @@ def parse(args: Sequence[str]) -> tuple[str, dict[str, list[str]]] | None:
             if value is not None:
                 return None
             value = ""
-        if name in options and name not in _REPEATABLE:
+        if name in options and name not in _REPEATABLE or value is None:
             return None
         options.setdefault(name, []).append(value)
     if command is None:
