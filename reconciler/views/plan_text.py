@@ -193,7 +193,9 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
         lines.extend(render_change(c))
         lines.append("")
     lines.append(summary_line(plan))
-    eta = sum(c.eta_s or 0 for c in changes if c.kind in (Kind.IMAGE, Kind.COPY) and c.action is not Action.NOOP)
+    # builds and copies that will run: a rollback (reuse) or a delete takes none of their time
+    running = (Action.CREATE, Action.REPLACE, Action.RESUME)
+    eta = sum(c.eta_s or 0 for c in changes if c.kind in (Kind.IMAGE, Kind.COPY) and c.action in running)
     if eta >= 1:  # "about 0s" says nothing (and would make the output depend on the machine's speed)
         lines.append(f"Expected duration from earlier runs: about {_duration(eta)} of build and copy time.")
     if plan.cost is not None:

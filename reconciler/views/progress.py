@@ -28,6 +28,13 @@ def verb(node: Node, done: bool = False) -> str:
     return pair[1] if done else pair[0]
 
 
+def _old(node: Node) -> str:
+    """`` ic-old``: a deletion names the object it deletes, which a replacement's new object shares
+    an address with (``template.web: Created ... [id=ip-new]``, ``template.web: Deleting ip-old...``)."""
+    prior = node.change.prior_id
+    return f" {prior}" if str(node.step) == "delete" and prior and prior not in node.label else ""
+
+
 class LineHooks(Hooks):
     """One timestamped line per event: readable in CI logs and terminals alike."""
 
@@ -41,14 +48,14 @@ class LineHooks(Hooks):
             self.write(f"{stamp} {text}\n")
 
     def started(self, node: Node) -> None:
-        self._line(f"{node.label}: {verb(node)}...")
+        self._line(f"{node.label}: {verb(node)}{_old(node)}...")
 
     def progress(self, node: Node, message: str, phase: str | None) -> None:
         self._line(f"{node.label}: {phase + ': ' if phase else ''}{message}")
 
     def finished(self, node: Node, result: Mapping[str, Any] | None, seconds: float) -> None:
         rid = f" [id={result['id']}]" if result and "id" in result else ""
-        self._line(f"{node.label}: {verb(node, done=True)} after {seconds:.1f}s{rid}")
+        self._line(f"{node.label}: {verb(node, done=True)}{_old(node)} after {seconds:.1f}s{rid}")
 
     def failed(self, node: Node, error: Any) -> None:
         self._line(f"{node.label}: failed: {error.code}: {error.message}")
@@ -67,6 +74,29 @@ class LineHooks(Hooks):
                 "\nInterrupt received: starting nothing new and waiting for running actions to finish. "
                 "Press Ctrl-C again to cancel running builds.\n"
             )
+
+
+def running_table(title: str, rows: list[tuple[str, float, str, str]], width: int) -> str:
+    """The live view of running actions: (address, seconds, phase, last message) per row. The
+    address is never cut (a narrow terminal folds it onto the next line); the last message gets
+    what room is left, and is dropped when there is little."""
+    lines = [title]
+    if not rows:
+        return title
+    label_w = max(len("action"), *(len(r[0]) for r in rows))
+    phase_w = max(len("phase"), *(len(r[2]) for r in rows))
+
+    def line(label: str, seconds: str, phase: str, message: str) -> str:
+        head = f"{label:<{label_w}}  {seconds:>7}  {phase:<{phase_w}}"
+        room = width - len(head) - 2
+        if message and room >= 10:
+            head += "  " + (message if len(message) <= room else message[: room - 1] + "…")
+        return head.rstrip()
+
+    lines.append(line("action", "elapsed", "phase", "last message"))
+    for label, seconds, phase, message in rows:
+        lines.append(line(label, f"{seconds:.0f}s", phase, message.splitlines()[-1] if message else ""))
+    return "\n".join(lines)
 
 
 class LiveHooks(LineHooks):
@@ -94,18 +124,14 @@ class LiveHooks(LineHooks):
         self.live.__exit__(None, None, None)
 
     def _render(self) -> Any:
-        from rich.table import Table
+        from rich.text import Text
 
         elapsed = time.monotonic() - self.t0
         left = f", about {max(0.0, self.eta_s - elapsed):.0f}s left" if self.eta_s else ""
-        table = Table(title=f"{self.done}/{self.total} done, {elapsed:.0f}s{left}", title_justify="left", box=None)
-        for col in ("action", "elapsed", "phase", "last message"):
-            table.add_column(col, no_wrap=True, overflow="ellipsis", max_width=60)
         with self._lock:
-            rows = sorted(self.running.items())
-        for label, (since, phase, message) in rows:
-            table.add_row(label, f"{time.monotonic() - since:.0f}s", phase, message.splitlines()[-1] if message else "")
-        return table
+            rows = [(label, time.monotonic() - since, phase, message) for label, (since, phase, message) in sorted(self.running.items())]
+        title = f"{self.done}/{self.total} done, {elapsed:.0f}s{left}"
+        return Text(running_table(title, rows, self.console.width), overflow="fold")
 
     def started(self, node: Node) -> None:
         with self._lock:
