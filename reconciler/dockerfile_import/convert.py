@@ -27,6 +27,7 @@ WORKDIR, COPY, USER, LABEL, CMD, ENTRYPOINT):
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import platform as host_platform
@@ -355,11 +356,17 @@ class _Converter:
             if ins.keyword in _NOT_IN_IMAGE_BUILDER:
                 self.note(ins.keyword, _NOT_IN_IMAGE_BUILDER[ins.keyword], dropped=True)
                 return
-            raise self.fail(f'Unknown instruction "{ins.keyword}"', "BuildKit refuses the file. Fix the instruction's name.")
+            raise self._unknown_instruction(ins)
         try:
             handler(ins)
         except InstructionError as e:
             raise self.fail(f"Invalid {ins.keyword}", f"{str(e)[0].upper()}{str(e)[1:]}. BuildKit refuses it; fix the instruction.") from None
+
+    def _unknown_instruction(self, ins: Instruction) -> ConvertError:
+        known = sorted({k[len("_ins_"):].upper() for k in dir(self) if k.startswith("_ins_")} | set(_NOT_IN_IMAGE_BUILDER) | {"FROM"})
+        near = difflib.get_close_matches(ins.keyword, known, n=1)
+        hint = f'Did you mean "{near[0]}"? ' if near else ""
+        return self.fail(f'Unknown instruction "{ins.keyword}"', f"BuildKit refuses the file. {hint}Fix the instruction's name.")
 
     def _check_unbuilt(self, stage: _Stage) -> None:
         """A stage the target does not need is not built, but BuildKit parses it: what its
@@ -367,7 +374,7 @@ class _Converter:
         for ins in stage.instructions:
             self.ins = ins
             if getattr(self, f"_ins_{ins.keyword.lower()}", None) is None and ins.keyword not in _NOT_IN_IMAGE_BUILDER:
-                raise self.fail(f'Unknown instruction "{ins.keyword}"', "BuildKit refuses the file. Fix the instruction's name.")
+                raise self._unknown_instruction(ins)
             _check_parse(ins)
             if ins.json_error:
                 raise self.fail(f"Invalid {ins.keyword}", f"BuildKit refuses it: {ins.json_error}.")

@@ -171,3 +171,10 @@ def test_onbuild_triggers_of_a_stage_run_in_the_stage_built_from_it(tmp_path: Pa
     # Only the next stage runs them; the target's own ONBUILD stays for images built FROM the result.
     assert run(imported(text, target="base"), tmp_path) == "base\n"
     assert refused("FROM busybox AS base\nONBUILD FROM alpine\nFROM base\n") == "Invalid ONBUILD"
+
+
+def test_a_misspelt_instruction_gets_a_suggestion() -> None:
+    result = import_dockerfile("FROM busybox\nRUNN echo hi\n", "Dockerfile", name="sem", options=Options(platform="linux/amd64"))
+    assert result.hcl is None
+    error = next(d for d in result.diagnostics.items if d.severity == "error")
+    assert error.summary == 'Unknown instruction "RUNN"' and 'Did you mean "RUN"?' in error.detail
