@@ -30,7 +30,7 @@ command's own output.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import ctypes
 import errno
 import fcntl
@@ -45,7 +45,6 @@ import stat
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -723,7 +722,7 @@ def _load_seccomp(program: str | None) -> None:
     step before exec, since it also binds this process."""
     if not program:
         raise SetupError("no seccomp filter was given; refusing to run a command without one")
-    code = base64.b64decode(program)
+    code = binascii.a2b_base64(program)
     n = len(code) // 8
     insns = (_SockFilter * n).from_buffer_copy(code)
     prog = _SockFprog(n, ctypes.cast(insns, ctypes.POINTER(_SockFilter)))
@@ -970,6 +969,8 @@ def run(
     so a command that prints without end costs no memory. ``watchdog()``, called about every
     0.2 s, returns a reason to kill the command (None to go on).
     """
+    import tempfile  # host side only: the helper's start-up stays short
+
     from imgb.providers.local import seccomp
 
     t0 = time.monotonic()
@@ -1093,6 +1094,8 @@ def _run(root: str, argv: list[str], env: dict[str, str] | None, user: str, work
 
 def probe() -> str | None:
     """None when sandboxes can be created here, else why not and how to fix it."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="imgb-probe-") as d:
         res = run(d, ["true"], probe=True, timeout=30)
     if res.setup_error:

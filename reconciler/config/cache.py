@@ -18,20 +18,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from imgb import __version__, diagnostics
+from imgb.cachedir import cache_dir
 from imgb.diagnostics import Diagnostic
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.gc_pause import gc_paused
 
 _CACHE_FORMAT = "1"
-
-
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    if env.get("IMGB_CACHE_DIR"):
-        return Path(env["IMGB_CACHE_DIR"])
-    if env.get("XDG_CACHE_HOME"):
-        return Path(env["XDG_CACHE_HOME"]) / "imgb"
-    return Path.home() / ".cache" / "imgb"
 
 
 def _key(data: bytes, filename: str) -> str:
