@@ -83,6 +83,14 @@ _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_NAME = re.compile(r"(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)")
 _ARCHIVE_NAME = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|tar\.lz|tar\.lzma)$", re.I)
 _GIT_URL = re.compile(r"(^git@|\.git(#.*)?$|^git://|^https?://[^/]*github\.com/[^/]+/[^/]+(\.git)?#)")
+# distribution/reference's grammar: [domain[:port]/]path[:tag][@digest], path components lower case.
+_IMAGE_REFERENCE = re.compile(
+    r"(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
+    r"(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
 _ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 _NOT_IN_IMAGE_BUILDER = {
     "EXPOSE": "Image Builder images are VM images: open the ports with security groups instead.",
@@ -296,6 +304,12 @@ class _Converter:
         for earlier in self.stages:
             if earlier.name and earlier.name == image.lower():
                 stage.base = earlier
+        if stage.base is None and (len(image) > 255 or not _IMAGE_REFERENCE.fullmatch(image)):
+            unset = sorted({m for m in re.findall(r"\$\{?(\w+)", f.image) if not self.meta.get(m)})
+            hint = (f" Pass --build-arg for {', '.join(unset)} (docker build needs it too), or give the ARG a default."
+                    if unset else " Fix the image name.")
+            raise self.fail("Invalid base image", f'FROM {f.image} gives "{image}", which is not an image reference: '
+                            f"docker build refuses it.{hint}")
         if f.name and any(s.name == f.name for s in self.stages):
             self.note("Duplicate stage name", f'Another stage is already named "{f.name}"; the later one is the one '
                       "later instructions name (BuildKit calls this undefined). Rename one.")

@@ -115,6 +115,10 @@ def test_dockerignore_exceptions_need_the_directory_in_the_pattern(tmp_path: Pat
         ("FROM busybox\nARG A\nENV B=${A:?unset}\n", "Invalid variable use in ENV"),
         ("FROM busybox\nENV B=${A:-two words}\n", "Invalid ENV"),  # ENV words split at blanks before expansion
         ("FROM busybox AS 1st\nRUN true\n", "Invalid FROM"),
+        # An image reference docker build cannot parse: an ARG without a value, upper case.
+        ("ARG V\nFROM alpine:${V}\nRUN true\n", "Invalid base image"),
+        ("ARG V=${V}\nFROM alpine:$V\nRUN true\n", "Invalid base image"),
+        ("FROM Ubuntu\nRUN true\n", "Invalid base image"),
         ("FROM busybox\nCOPY a b /file\n", "COPY of several sources into a file"),
         ("FROM busybox\nFOO bar\n", 'Unknown instruction "FOO"'),
         ("# escape=x\nFROM busybox\n", "BuildKit refuses this Dockerfile"),
