@@ -7,7 +7,6 @@ stop (for example a saved plan that is stale); only views turn them into text.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -119,5 +118,7 @@ class DiagnosticError(Exception):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """' Did you mean "x"?' for the closest candidate, or '' when none is close."""
+    import difflib  # only when something is misspelt: every command imports this module
+
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.7)
     return f' Did you mean "{matches[0]}"?' if matches else ""

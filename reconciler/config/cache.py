@@ -13,7 +13,6 @@ import hashlib
 import importlib.machinery
 import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -131,6 +130,8 @@ def _store(path: Path, result: tuple[ast.Body | None, list[Diagnostic]]) -> None
         for d in reversed(missing):  # owner-only whatever the umask: entries are loaded with pickle
             d.mkdir(mode=0o700, exist_ok=True)
             os.chmod(d, 0o700)
+        import tempfile  # only on a miss
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as f:
