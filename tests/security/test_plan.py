@@ -212,3 +212,43 @@ def test_policies_are_read_from_the_configuration_directory_only(cfg: Path, vict
         if command != ["validate"]:
             assert code != 0 and ("outside the configuration directory" in text or "leads out of" in text), text
     assert victim.untouched()
+
+
+def test_a_pg_conn_str_in_the_configuration_cannot_redirect_the_operators_connection(
+        cfg: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The operator's IMGB_PG_CONN_STR (or libpq's PGPASSWORD...) holds credentials; a pull request's
+    # conn_str pointing at its own server must not get a connection (a server may ask libpq for
+    # the password in clear). A listener stands in for that server: nothing may reach it.
+    import socket
+
+    attacker = socket.socket()
+    attacker.bind(("127.0.0.1", 0))
+    attacker.listen(8)
+    attacker.settimeout(0.5)
+    try:
+        monkeypatch.setenv("IMGB_PG_CONN_STR", "host=127.0.0.1 port=1 user=ci password=operator-pw-9d2e")
+        monkeypatch.setenv("PGPASSWORD", "operator-pw-9d2e")
+        port = attacker.getsockname()[1]
+        (cfg / "backend.imgb.hcl").write_text(
+            f'imgb {{\n  backend "pg" {{\n    conn_str = "host=127.0.0.1 port={port} user=ci connect_timeout=2"\n  }}\n}}\n')
+        for command in ("plan", "validate"):
+            code, text = imgb(cfg, capsys, command)
+            if command == "plan":
+                assert code != 0 and "conn_str" in text and "IMGB_PG_CONN_STR" in text, text
+            assert "operator-pw-9d2e" not in text, text
+        with pytest.raises(TimeoutError):
+            attacker.accept()
+    finally:
+        attacker.close()
+
+
+def test_a_pg_schema_the_operator_did_not_allow_is_refused(cfg: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # In a database shared by several projects, schema_name = "other_project" would read the other
+    # project's state and plan to destroy its images. The operator pins the schema.
+    monkeypatch.setenv("IMGB_PG_CONN_STR", "host=127.0.0.1 port=1 user=ci connect_timeout=2")
+    monkeypatch.setenv("IMGB_PG_SCHEMA", "web_team")
+    (cfg / "backend.imgb.hcl").write_text('imgb {\n  backend "pg" {\n    schema_name = "payments_team"\n  }\n}\n')
+    code, text = imgb(cfg, capsys, "plan")
+    assert code != 0 and "IMGB_PG_SCHEMA=web_team" in text and "payments_team" in text, text
+    assert "cannot connect" not in text, text  # refused before connecting
