@@ -20,10 +20,10 @@ are never followed.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
-import shutil
 import stat
 
 SYS_OPENAT2 = 437  # the same number on every architecture
@@ -212,9 +212,62 @@ def remove_at(dirfd: int, name: str) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(name, dir_fd=dirfd)
+        _remove_dir_at(dirfd, name)
     else:
         os.unlink(name, dir_fd=dirfd)
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _remove_dir_at(dirfd: int, name: str) -> None:
+    """Remove directory ``name`` of ``dirfd`` with everything in it, by fd and without recursion:
+    RUN can nest directories deeper than Python's stack (shutil.rmtree fails there, and a build's
+    leftovers would then break every later build). One directory fd is open at a time; climbing
+    back goes through "..", which is safe here: nothing else changes the tree while it is removed."""
+    names = [name]
+    cur = os.open(name, _DIR_FLAGS, dir_fd=dirfd)
+    try:
+        while names:
+            sub = None
+            with os.scandir(cur) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        sub = e.name
+                        break
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(e.name, dir_fd=cur)
+            if sub is not None:
+                nxt = os.open(sub, _DIR_FLAGS, dir_fd=cur)
+                os.close(cur)
+                cur = nxt
+                names.append(sub)
+                continue
+            done = names.pop()
+            if not names:
+                break
+            parent = os.open("..", _DIR_FLAGS, dir_fd=cur)
+            os.close(cur)
+            cur = parent
+            os.rmdir(done, dir_fd=cur)
+    finally:
+        os.close(cur)
+    os.rmdir(name, dir_fd=dirfd)
+
+
+def remove_tree(path: str | os.PathLike[str]) -> None:
+    """Remove ``path`` and everything under it if it can (a work directory: errors are ignored)."""
+    p = os.fspath(path)
+    try:
+        parent = os.open(os.path.dirname(p) or ".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        remove_at(parent, os.path.basename(p))
+    except OSError:
+        pass
+    finally:
+        os.close(parent)
 
 
 def lstat_at(dirfd: int, name: str) -> os.stat_result | None:

@@ -15,7 +15,6 @@ import errno
 import fcntl
 import os
 import re
-import shutil
 import stat
 import tarfile
 import tempfile
@@ -141,7 +140,7 @@ class Builder:
         self.committing = True
 
     def close(self) -> None:
-        shutil.rmtree(self.work, ignore_errors=True)
+        fsops.remove_tree(self.work)
         os.close(self._lock_fd)
 
     # -- the whole build ---------------------------------------------------------------------
@@ -171,7 +170,7 @@ class Builder:
             entrypoint=cfg.get("Entrypoint"),
         )
         self.history = list(base_cfg.get("history") or [])
-        self.snap = layers.snapshot(self.rootfs)
+        self.snap = self._snapshot(f"base image {self.spec.base_image_id}")
         self.log(f"build: base image {self.spec.base_image_id}, {len(self.layers)} layer(s)")
         self._run_content(self.spec.build_content, state, "build")
         config = {
@@ -535,6 +534,13 @@ class Builder:
                 finally:
                     os.close(fd)
 
+    def _snapshot(self, what: str) -> layers.Snapshot:
+        try:
+            return layers.snapshot(self.rootfs)
+        except layers.TreeTooDeep as e:
+            raise BuildFailed("InvalidTree", f"{what} left directories nested more than {layers.MAX_DEPTH} deep "
+                              f"({e}); images may not nest deeper. Flatten the tree.") from e
+
     def _check_disk(self, where: str, need: int = 0) -> None:
         reason = disk_low(self.store.tmp, need)
         if reason:
@@ -563,7 +569,7 @@ class Builder:
     def _layer(self, created_by: str) -> None:
         if not self.committing:
             return
-        after = layers.snapshot(self.rootfs)
+        after = self._snapshot(created_by[:80])
         changed, deleted = layers.diff(self.snap, after)
         self.snap = after
         if not changed and not deleted:
@@ -614,7 +620,7 @@ def sweep_stale_work(tmp: Path) -> None:
         try:
             with contextlib.suppress(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                shutil.rmtree(d, ignore_errors=True)
+                fsops.remove_tree(d)
         finally:
             os.close(fd)
 

@@ -47,38 +47,61 @@ Snapshot = dict[str, Entry]
 """Relative path ("etc/passwd") -> its stat, for every entry under a root."""
 
 
-def snapshot(root: str) -> Snapshot:
-    """Stat-walk ``root`` without following symlinks (directories opened by fd, O_NOFOLLOW)."""
-    out: Snapshot = {}
+MAX_DEPTH = 512
+"""Directories nested deeper than this in a tree are refused (each level costs the walk a file
+descriptor); real images stay far below it."""
 
-    def walk(dirfd: int, rel: str) -> None:
-        with os.scandir(dirfd) as it:
-            entries = list(it)
-        for e in entries:
+
+class TreeTooDeep(Exception):
+    """A tree with directories nested deeper than MAX_DEPTH (its path, cut short)."""
+
+
+def snapshot(root: str) -> Snapshot:
+    """Stat-walk ``root`` without following symlinks (directories opened by fd, O_NOFOLLOW), without
+    recursion: RUN may leave any depth, and the walk must fail cleanly (TreeTooDeep), not overflow."""
+    out: Snapshot = {}
+    try:
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return out
+    # One frame per open directory: its fd, its path, its entries and the next one to visit.
+    stack: list[tuple[int, str, list[os.DirEntry[str]], int]] = []
+    try:
+        stack.append((top, "", _entries(top), 0))
+        while stack:
+            dirfd, rel, entries, i = stack[-1]
+            if i == len(entries):
+                stack.pop()
+                os.close(dirfd)
+                continue
+            stack[-1] = (dirfd, rel, entries, i + 1)
+            e = entries[i]
             st = e.stat(follow_symlinks=False)
             if stat.S_ISSOCK(st.st_mode):
                 continue
             path = f"{rel}{e.name}"
             out[path] = Entry(st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
             if stat.S_ISDIR(st.st_mode) and not (rel == "" and e.name in _RUNTIME_DIRS):
+                if len(stack) >= MAX_DEPTH:
+                    raise TreeTooDeep(path[:200] + "/...")
                 try:
                     fd = os.open(e.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dirfd)
                 except (FileNotFoundError, NotADirectoryError):
                     continue
                 try:
-                    walk(fd, path + "/")
-                finally:
+                    stack.append((fd, path + "/", _entries(fd), 0))
+                except BaseException:
                     os.close(fd)
-
-    try:
-        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except (FileNotFoundError, NotADirectoryError):
-        return out
-    try:
-        walk(top, "")
+                    raise
     finally:
-        os.close(top)
+        for dirfd, *_ in stack:
+            os.close(dirfd)
     return out
+
+
+def _entries(dirfd: int) -> list[os.DirEntry[str]]:
+    with os.scandir(dirfd) as it:
+        return list(it)
 
 
 def diff(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:

@@ -398,3 +398,37 @@ class _Zeros(io.RawIOBase):
         b[:k] = bytes(k)
         self.left -= k
         return k
+
+
+@needs_sandbox
+def test_a_tree_deeper_than_python_can_walk_fails_cleanly_and_leaves_the_store_usable(
+        provider: LocalProvider, build: Build) -> None:
+    # RUN nests 2,500 directories: the host-side walk overflowed Python's stack (InternalError),
+    # and removing the work directory failed the same way, so the leftovers broke every later
+    # build of the store (each worker died sweeping them).
+    with pytest.raises(ProviderError) as info:
+        build('RUN i=0; while [ $i -lt 2500 ]; do mkdir d; cd d; i=$((i+1)); done; echo deep > f\n')
+    assert info.value.code == "InvalidTree" and not info.value.retryable, info.value
+    deadline = time.monotonic() + 30
+    while list(provider.store.tmp.glob("build-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(provider.store.tmp.glob("build-*")) == []
+    assert build("RUN echo still-builds > /ok\n")["status"] == "Available"
+
+
+def test_a_deep_tree_left_by_a_killed_build_is_swept(tmp_path: Path) -> None:
+    from imgb.providers.local.builder import sweep_stale_work
+
+    work = tmp_path / "tmp" / "build-killed"
+    (work / "rootfs").mkdir(parents=True)
+    (work / "lock").touch()
+    fd = os.open(work / "rootfs", os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(3000):  # deeper than PATH_MAX allows by name, and than Python's stack
+        os.mkdir("d", dir_fd=fd)
+        nxt = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = nxt
+    (Path(f"/proc/self/fd/{fd}") / "f").write_text("x")
+    os.close(fd)
+    sweep_stale_work(tmp_path / "tmp")
+    assert not work.exists()
