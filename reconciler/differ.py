@@ -397,7 +397,7 @@ class _Differ:
             if r.key in self.changes:
                 continue
             if r.status == DEPOSED:
-                to_delete.append((r, "superseded by its replacement; an interrupted apply left it behind"))
+                to_delete.append((r, "superseded by its replacement; the apply that replaced it stopped before deleting it"))
                 continue
             if r.kind in (Kind.COMPONENT, Kind.TEMPLATE):
                 if r.address not in desired:

@@ -16,7 +16,7 @@ from imgb import __version__
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostics
 from imgb.providers.base import Provider, ProviderError
-from imgb.reconciler import hashing
+from imgb.reconciler import hashing, targeting
 from imgb.reconciler.config.model import Config
 from imgb.reconciler.differ import DiffOptions, diff
 from imgb.reconciler.graph import build_graph
@@ -165,6 +165,10 @@ def make_plan(
     if config is not None:
         diags.extend(after_graph(refactoring, config, graph.nodes.values()))
 
+    in_state = {r.address for r in refactoring.state.resources}
+    diags.extend(targeting.check_options(options.targets, options.replace, graph.nodes, in_state))
+    if diags.has_errors():
+        return None, diags
     opts = DiffOptions(
         destroy=options.destroy,
         refresh_only=options.refresh_only,
@@ -175,6 +179,9 @@ def make_plan(
     )
     result = diff(graph, refactoring.state, opts)  # the state as moved, removed and import blocks leave it
     diags.extend(result.diagnostics)
+    if diags.has_errors():
+        return None, diags
+    diags.extend(targeting.check_plan(options.targets, options.replace, {c.address for c in result.changes}, in_state))
     if diags.has_errors():
         return None, diags
     changes = annotate(list(result.changes), refactoring, {k: p.type for k, p in (config.providers.items() if config else [])})

@@ -186,7 +186,7 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
             lines.append(cost_text.summary(plan.cost, 0))
             if detailed:
                 lines.extend(cost_text.detailed(plan.cost))
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _warnings(plan)) + "\n"
     lines.append("imgb will perform the following actions:")
     lines.append("")
     for c in changes:
@@ -202,12 +202,17 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
         lines.append(cost_text.summary(plan.cost, plan.counts()["builds"]))
         if detailed:
             lines.extend(cost_text.detailed(plan.cost))
+    return "\n".join(lines + _warnings(plan)) + "\n"
+
+
+def _warnings(plan: Plan) -> list[str]:
+    lines: list[str] = []
     for w in plan.warnings:
         lines.append("")
         lines.append(f"Warning: {w['summary']}")
         if w.get("detail"):
             lines.append(f"  {w['detail']}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _duration(s: float) -> str:

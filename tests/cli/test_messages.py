@@ -91,3 +91,15 @@ def test_a_narrow_terminal_never_cuts_an_address(labels: list[str], width: int, 
         # what exceeds the width is only the part no terminal could hold: the address and its columns
         if len(line) > width:
             assert line.rstrip().endswith("Building"), line
+
+
+def test_after_a_failed_build_the_plan_gives_the_true_reason(readme_example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = readme_example
+    assert imgb(capsys, d, "apply", "-auto-approve")[0] == 0
+    main_hcl = d / "main.imgb.hcl"
+    main_hcl.write_text(main_hcl.read_text().replace('RUN echo "version', 'RUN false && echo "version'))
+    code, out, _ = imgb(capsys, d, "apply", "-auto-approve")
+    assert code == 1 and "image.web: failed" in out, out
+    code, out, _ = imgb(capsys, d, "plan")
+    assert "(deposed" in out and "the apply that replaced it stopped before deleting it" in out, out
+    assert "interrupted" not in out, out
