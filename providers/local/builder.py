@@ -594,9 +594,16 @@ def disk_low(path: Path, need: int = 0) -> str | None:
     bytes more), or None."""
     try:
         reserve = sandbox.operator_limit("IMGB_BUILD_MIN_FREE")
+        inodes = sandbox.operator_limit("IMGB_BUILD_MIN_FREE_INODES")
     except sandbox.SetupError as e:
         return str(e)
     st = os.statvfs(path)
+    # Files cost inodes too: a step making millions of empty files fills the file system with
+    # bytes to spare. (A file system without an inode count, such as btrfs, reports 0.)
+    if st.f_files and st.f_favail < inodes:
+        return (f"the file system holding the store has {st.f_favail} free inodes, less than "
+                f"IMGB_BUILD_MIN_FREE_INODES ({inodes}): the build stopped instead of using them all (a step "
+                "that makes too many files?). Free some, or lower IMGB_BUILD_MIN_FREE_INODES, then apply again.")
     free = st.f_bavail * st.f_frsize
     if free - need >= reserve:
         return None

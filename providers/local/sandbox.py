@@ -110,6 +110,8 @@ LIMITS = {
     "IMGB_BUILD_PIDS": ("4096", "processes a RUN step may run at once (RLIMIT_NPROC)"),
     "IMGB_BUILD_FILE_SIZE": ("16g", "the largest file a RUN step may write (RLIMIT_FSIZE)"),
     "IMGB_BUILD_MIN_FREE": ("1g", "free space a build leaves on the store's disk (a step that goes below it stops)"),
+    "IMGB_BUILD_MIN_FREE_INODES": ("64k", "free inodes a build leaves on the store's file system (a step that goes "
+                                   "below it stops)"),
 }
 
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -432,3 +432,17 @@ def test_a_deep_tree_left_by_a_killed_build_is_swept(tmp_path: Path) -> None:
     os.close(fd)
     sweep_stale_work(tmp_path / "tmp")
     assert not work.exists()
+
+
+@needs_sandbox
+def test_a_step_cannot_use_up_the_file_systems_inodes(provider: LocalProvider, build: Build,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Empty files cost no bytes: the byte reserve never sees a step that makes millions of them.
+    # Here the inode reserve leaves the build 30,000 and the step makes 100,000.
+    st = os.statvfs(provider.store.root)
+    assert st.f_files, "this test needs a file system that counts inodes (ext4, xfs, tmpfs)"
+    monkeypatch.setenv("IMGB_BUILD_MIN_FREE_INODES", str(st.f_favail - 30000))
+    with pytest.raises(ProviderError) as info:
+        build("RUN mkdir /m && cd /m && seq 100000 | xargs touch && sleep 30\n")
+    assert info.value.code == "DiskFull" and not info.value.retryable, info.value
+    assert "inodes" in str(info.value), info.value
