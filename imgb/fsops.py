@@ -312,6 +312,25 @@ def read_inside(directory: str | os.PathLike[str], rel: str) -> bytes:
         os.close(fd)
 
 
+def write_inside(directory: str | os.PathLike[str], rel: str, data: bytes) -> None:
+    """Replace the contents of regular file ``rel`` of ``directory``, opened below it as
+    ``read_inside`` opens it (never through a link out of the directory)."""
+    top = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = open_inside(top, rel, os.O_WRONLY | os.O_NONBLOCK)
+    finally:
+        os.close(top)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutsideDirectory(errno.EINVAL, "it is not a regular file", rel)
+        os.ftruncate(fd, 0)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 ALLOW_PATHS_ENV = "IMGB_ALLOW_PATHS"
 ALLOW_NETWORK_ENV = "IMGB_ALLOW_NETWORK"
 

@@ -303,7 +303,8 @@ def fmt(
     diff: Annotated[bool, typer.Option("--diff", help="Show what would change.")] = False,
 ) -> None:
     """Rewrite *.imgb.hcl files in the canonical format."""
-    from imgb.diagnostics import Diagnostics
+    from imgb.diagnostics import Diagnostics, SourcePos
+    from imgb.fsops import read_inside, write_inside
     from imgb.reconciler.fmt import format_diff, format_source
 
     directory = _DIR["path"]
@@ -311,7 +312,13 @@ def fmt(
     all_diags = Diagnostics()
     changed = []
     for f in files:
-        text = f.read_text()
+        # Read and written below the directory, as plan reads them: a committed link to a host
+        # file is neither shown (-diff) nor rewritten.
+        try:
+            text = read_inside(directory, f.name).decode()
+        except OSError as exc:
+            all_diags.error("Failed to read file", f'"{f.name}" cannot be read: {exc.strerror}.', SourcePos(f.name, 1))
+            continue
         new, diags = format_source(text, f.name)
         all_diags.extend(diags)
         if new is None or new == text:
@@ -320,7 +327,7 @@ def fmt(
         if diff:
             _out(format_diff(text, new, f.name))
         if not check:
-            f.write_text(new)
+            write_inside(directory, f.name, new.encode())
     _show_diags(all_diags)
     for name in changed:
         _out(name + "\n")

@@ -252,3 +252,16 @@ def test_a_pg_schema_the_operator_did_not_allow_is_refused(cfg: Path, capsys: py
     code, text = imgb(cfg, capsys, "plan")
     assert code != 0 and "IMGB_PG_SCHEMA=web_team" in text and "payments_team" in text, text
     assert "cannot connect" not in text, text  # refused before connecting
+
+
+@pytest.mark.parametrize("args", [["fmt", "-check", "-diff"], ["fmt"]])
+def test_fmt_neither_shows_nor_rewrites_a_file_linked_out_of_the_directory(
+        cfg: Path, victim: Victim, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    # The generated CI runs `imgb fmt -check -diff` on every pull request: a committed
+    # leak.imgb.hcl -> secret printed the secret as a diff, and `imgb fmt` rewrote it.
+    victim.secret.write_text('aws_secret   =    "host secret 7d1c0ffee"\n')
+    victim.before = tree_state(victim.path)
+    (cfg / "leak.imgb.hcl").symlink_to(victim.secret)
+    code, text = imgb(cfg, capsys, *args)
+    assert code != 0 and "7d1c0ffee" not in text and "leak.imgb.hcl" in text, text
+    assert victim.untouched()
