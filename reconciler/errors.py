@@ -1,6 +1,19 @@
-"""Exceptions from the lower layers that are user problems, turned into messages for people."""
+"""Exceptions that are user problems, turned into messages for people; the debug log for the others."""
 
 from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import traceback
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class OperationError(Exception):
+    """An operation refused what it was asked (no such resource, a clash): a user problem, said in
+    one sentence."""
 
 
 def explain_exception(e: BaseException) -> str | None:
@@ -9,6 +22,8 @@ def explain_exception(e: BaseException) -> str | None:
     from imgb.providers.base import ProviderError
     from imgb.state.backend import BackendError, LockError, SerialConflict
 
+    if isinstance(e, OperationError):
+        return f"Error: {e}\n"
     if isinstance(e, LockError):
         h = e.holder
         who = (
@@ -43,3 +58,30 @@ def explain_exception(e: BaseException) -> str | None:
     if isinstance(e, PushRefused):
         return f"Error: {e}\n"
     return None
+
+
+def write_debug_log(e: BaseException, secrets: Iterable[str]) -> Path | None:
+    """Append ``e``'s traceback to the debug log ($IMGB_DEBUG_LOG, else ./imgb-debug.log), readable
+    by its owner only and with secrets masked; returns the log's path, or None if it cannot be written."""
+    log = Path(os.environ.get("IMGB_DEBUG_LOG", Path.cwd() / "imgb-debug.log"))
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o600)  # an older log may have been created readable by others
+        with os.fdopen(fd, "a") as f:
+            f.write(f"--- {datetime.now(UTC).isoformat()} imgb {' '.join(sys.argv[1:2])}\n")
+            f.write(scrub("".join(traceback.format_exception(e)), secrets))
+    except OSError:
+        return None
+    return log
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Tracebacks can quote values: mask every secret-looking environment value, and ``secrets``
+    (every --var value and sensitive value of the configurations the command loaded)."""
+    words = ("SECRET", "TOKEN", "PASSWORD", "CONN_STR", "ACCESS_KEY", "DSN")
+    values = [v for k, v in os.environ.items() if k.startswith("IMGB_VAR_") or any(w in k.upper() for w in words)]
+    values += list(secrets)
+    for value in sorted({v for v in values if len(v) >= 4}, key=len, reverse=True):
+        text = text.replace(value, "(sensitive)")
+    return text

@@ -24,6 +24,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from enum import Enum, auto
+from pathlib import Path
 
 from imgb.diagnostics import Diagnostics, SourcePos
 
@@ -476,3 +477,29 @@ def format_diff(old: str, new: str, filename: str) -> str:
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def format_directory(directory: Path, *, write: bool) -> tuple[list[tuple[str, str, str]], Diagnostics]:
+    """Format every ``*.imgb.hcl`` and ``*.imgbvars.hcl`` file of ``directory``. Returns (name,
+    old text, new text) of each file not in the canonical format (rewritten when ``write``), and
+    the diagnostics of files that could not be formatted."""
+    diags = Diagnostics()
+    changed: list[tuple[str, str, str]] = []
+    from imgb.fsops import read_inside, write_inside
+
+    for f in sorted(directory.glob("*.imgb.hcl")) + sorted(directory.glob("*.imgbvars.hcl")):
+        # Read and written below the directory, as plan reads them: a committed link to a host
+        # file is neither shown (-diff) nor rewritten.
+        try:
+            text = read_inside(directory, f.name).decode()
+        except OSError as exc:
+            diags.error("Failed to read file", f'"{f.name}" cannot be read: {exc.strerror}.', SourcePos(f.name, 1))
+            continue
+        new, file_diags = format_source(text, f.name)
+        diags.extend(file_diags)
+        if new is None or new == text:
+            continue
+        changed.append((f.name, text, new))
+        if write:
+            write_inside(directory, f.name, new.encode())
+    return changed, diags

@@ -10,11 +10,10 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imgb.addresses import Kind
 from imgb.diagnostics import DiagnosticError, Diagnostics, error
-from imgb.fsops import read_inside
 from imgb.providers.base import Provider
 from imgb.reconciler.config.model import Config
 from imgb.reconciler.graph import build_graph
@@ -22,7 +21,9 @@ from imgb.reconciler.masking import make_masker
 from imgb.reconciler.plan import Plan
 from imgb.state.model import State
 
-ENV_FILE = Path(".imgb") / "environment"
+if TYPE_CHECKING:
+    from imgb.state.backend import Backend
+    from imgb.state.manager import StateManager
 
 
 @dataclass
@@ -64,31 +65,11 @@ class Project:
     # -- state ---------------------------------------------------------------------------------
     @property
     def workspace(self) -> str:
-        env = os.environ.get("IMGB_WORKSPACE")
-        if env:
-            return env
-        f = self.directory / ENV_FILE
-        if not f.exists() and not f.is_symlink():
-            return "default"
-        try:
-            return read_inside(self.directory, str(ENV_FILE)).decode(errors="replace").strip()
-        except OSError as e:
-            raise DiagnosticError(error("Cannot read the selected workspace",
-                                        f"{ENV_FILE}: {e.strerror}. Remove it, or select the workspace again "
-                                        "with `imgb workspace select NAME`.", None)) from None
+        from imgb.state.workspace import selected_workspace
 
-    def select_workspace(self, name: str) -> None:
-        # Explicit modes, whatever the umask: whoever can write this file picks the state you apply to.
-        f = self.directory / ENV_FILE
-        if not f.parent.is_dir():
-            f.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(f.parent, 0o755)
-        fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)  # never through a link
-        with os.fdopen(fd, "w") as out:
-            os.fchmod(fd, 0o644)
-            out.write(name + "\n")
+        return selected_workspace(self.directory)
 
-    def backend(self) -> Any:
+    def backend(self) -> Backend:
         from imgb.reconciler.config.model import BackendConfig
         from imgb.state.open import open_backend
 
@@ -100,7 +81,7 @@ class Project:
         cfg = self._config.backend if self._config is not None else _backend_only(self.directory)
         return open_backend(self.directory, cfg or BackendConfig())
 
-    def state_manager(self) -> Any:
+    def state_manager(self) -> StateManager:
         from imgb.state.manager import StateManager
 
         return StateManager(self.backend(), self.workspace)
@@ -149,6 +130,12 @@ class Project:
     def masker(self) -> Callable[[Any], Any]:
         return make_masker(self.config.sensitive_values)
 
+    def secrets(self) -> list[str]:
+        """What must never be shown: the values given with --var, and the sensitive values of the
+        configuration if it was loaded."""
+        given = [arg.partition("=")[2] for arg in self.vars.var_args]
+        return given + (list(self._config.sensitive_values) if self._config is not None else [])
+
 
 def _backend_only(directory: Path) -> Any:
     """The backend block without evaluating the whole configuration (state commands must work
@@ -188,30 +175,6 @@ def write_private(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
-
-
-def stale_reasons(plan: Plan, state: State, state_exists: bool, config_digest: str, bases: Mapping[str, str]) -> list[str]:
-    reasons: list[str] = []
-    if plan.prior_state_existed != state_exists:
-        reasons.append(
-            "the plan was made against an empty state, and the state has been written since"
-            if not plan.prior_state_existed
-            else "the state the plan was made against no longer exists"
-        )
-    elif state_exists and (plan.prior_serial != state.serial or plan.prior_lineage != state.lineage):
-        reasons.append(
-            f"the state changed after the plan was made (serial {plan.prior_serial} → {state.serial})"
-            if plan.prior_lineage == state.lineage
-            else "the state belongs to another lineage"
-        )
-    if plan.config_digest and plan.config_digest != config_digest:
-        reasons.append("the configuration, a file it reads, or a variable value changed after the plan was made")
-    for p in plan.pinned_bases:
-        now = bases.get(p.template)
-        if now is not None and now != p.image_id:
-            what = f"base image family {p.family}" if p.family else f"base image {p.image}"
-            reasons.append(f"{what} moved from {p.image_id} to {now}")
-    return reasons
 
 
 def dump_json(value: Any) -> str:

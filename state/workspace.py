@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from imgb.diagnostics import did_you_mean
+from imgb.diagnostics import DiagnosticError, did_you_mean, error
+from imgb.fsops import read_inside
 from imgb.state.backend import DEFAULT_WORKSPACE, Backend, LockError, LockInfo, SerialConflict
 from imgb.state.manager import PushRefused, StateManager, encode_state
 from imgb.state.model import State
@@ -81,10 +82,16 @@ def selected_workspace(config_dir: Path) -> str:
     env = os.environ.get(WORKSPACE_ENV)
     if env:
         return check_workspace_name(env.strip())
-    try:
-        text = (config_dir / ENVIRONMENT_FILE).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    f = config_dir / ENVIRONMENT_FILE
+    if not f.exists() and not f.is_symlink():
         return DEFAULT_WORKSPACE
+    try:  # read below the configuration directory: a committed link out of it is refused unread
+        text = read_inside(config_dir, str(ENVIRONMENT_FILE)).decode(errors="replace").strip()
+    except OSError as e:
+        raise DiagnosticError(error(
+            "Cannot read the selected workspace",
+            f"{ENVIRONMENT_FILE}: {e.strerror}. Remove it, or select the workspace again with "
+            "`imgb workspace select NAME`.", None)) from None
     return check_workspace_name(text) if text else DEFAULT_WORKSPACE
 
 
@@ -97,10 +104,16 @@ def select_workspace(config_dir: Path, backend: Backend, name: str) -> None:
             f'there is no workspace "{name}".{did_you_mean(name, existing)} Create it with '
             f"`imgb workspace new {name}`."
         )
+    # Explicit modes, whatever the umask: whoever can write this file picks the state you apply to.
     path = config_dir / ENVIRONMENT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o755)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(name + "\n", encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)  # never through a link
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(fd, 0o644)
+        out.write(name + "\n")
     os.replace(tmp, path)
 
 

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -197,42 +198,50 @@ class FakeProvider:
 
 
 class MemorySession:
-    """A state session kept in memory: the engine's view of ``state.manager.StateSession``."""
+    """A state session kept in memory: the engine's view of ``state.manager.StateSession``. The
+    engine records from worker threads: each change is made under a lock, as the real session's."""
 
     def __init__(self, state: Any = None):
         from imgb.state.model import State
 
         self.state = state or State()
         self.writes = 0
+        self._lock = threading.RLock()
 
     def get(self, address: str, image_hash: str | None = None) -> Any:
         return self.state.get(address, image_hash)
 
     def put(self, resource: Any, *, wait: bool = True) -> None:
-        self.end_operation(resource.address, resource.image_hash)
-        self.state.put(resource)
-        self.writes += 1
+        with self._lock:
+            self.end_operation(resource.address, resource.image_hash)
+            self.state.put(resource)
+            self.writes += 1
 
     def remove(self, address: str, image_hash: str | None) -> None:
-        self.state.remove(address, image_hash)
-        self.writes += 1
+        with self._lock:
+            self.state.remove(address, image_hash)
+            self.writes += 1
 
     def begin_operation(self, op: Any) -> None:
-        self.state.operations = [o for o in self.state.operations if (o.address, o.image_hash) != (op.address, op.image_hash)]
-        self.state.operations.append(op)
-        self.writes += 1
+        with self._lock:
+            self.state.operations = [o for o in self.state.operations if (o.address, o.image_hash) != (op.address, op.image_hash)]
+            self.state.operations.append(op)
+            self.writes += 1
 
     def end_operation(self, address: str, image_hash: str | None) -> None:
-        self.state.operations = [o for o in self.state.operations if (o.address, o.image_hash) != (address, image_hash)]
-        self.writes += 1
+        with self._lock:
+            self.state.operations = [o for o in self.state.operations if (o.address, o.image_hash) != (address, image_hash)]
+            self.writes += 1
 
     def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None:
-        self.state.current[template] = image_hash
-        self.writes += 1
+        with self._lock:
+            self.state.current[template] = image_hash
+            self.writes += 1
 
     def sync(self, grace: float = 0.0) -> None:
         return None  # every write above is immediate
 
     def drop_current(self, template: str) -> None:
-        self.state.current.pop(template, None)
-        self.writes += 1
+        with self._lock:
+            self.state.current.pop(template, None)
+            self.writes += 1

@@ -1,0 +1,117 @@
+"""``imgb apply`` (and ``destroy``, ``refresh``): finish what an interrupted apply left, make or
+read the plan, have it confirmed, carry it out, record the outputs."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imgb.diagnostics import DiagnosticError, error
+from imgb.reconciler.apply import ApplyResult, Engine, adopt_operations
+from imgb.reconciler.operations import saved
+from imgb.reconciler.operations.plan import make_plan
+from imgb.reconciler.operations.views import ApplyView
+from imgb.reconciler.outputs import evaluate_outputs
+from imgb.reconciler.plan import Plan
+from imgb.reconciler.planner import PlanOptions
+from imgb.reconciler.project import Project, read_plan_file
+from imgb.reconciler.refactor import apply_refactoring
+from imgb.state.manager import StateManager, StateSession
+
+
+@dataclass
+class ApplyRequest:
+    plan_file: Path | None = None
+    """A plan saved with ``imgb plan --out``: apply exactly it. Otherwise plan with ``options``."""
+    options: PlanOptions = field(default_factory=PlanOptions)
+    lock_timeout: float = 0.0
+
+
+@dataclass
+class ApplyOutcome:
+    plan: Plan
+    result: ApplyResult | None = None
+    """None when there was nothing to do or the plan was not confirmed."""
+    cancelled: bool = False
+
+
+def apply(project: Project, request: ApplyRequest, view: ApplyView) -> ApplyOutcome:
+    manager = project.state_manager()
+    plan_file = read_plan_file(request.plan_file) if request.plan_file is not None else None
+    try:
+        with manager.session("apply", lock_timeout=request.lock_timeout) as session:
+            if plan_file is not None:
+                saved.check(project, plan_file, session.state, manager.exists(), view, request.options.parallelism)
+                the_plan = plan_file
+            else:
+                _finish_interrupted(project, session, view)
+                the_plan = make_plan(project, session.state, manager.exists(), request.options, view)
+                view.show_plan(the_plan)
+                if not the_plan.actionable() and not (the_plan.drift and request.options.refresh_only):
+                    # Outputs added or changed alone are recorded (as Terraform does), and a value
+                    # recorded before it was masked is replaced.
+                    if record_outputs(project, session):
+                        session.checkpoint()
+                    return ApplyOutcome(the_plan)
+                if not view.confirm(the_plan):
+                    return ApplyOutcome(the_plan, cancelled=True)
+            return ApplyOutcome(the_plan, execute(project, manager, session, the_plan, request.options.parallelism, view))
+    finally:
+        project.close()
+
+
+def _finish_interrupted(project: Project, session: StateSession, view: ApplyView) -> None:
+    """Adopt the operations an interrupted apply left in flight, before planning."""
+    if not session.state.operations:
+        return
+    project.load()
+    providers = project.providers()
+    with view.adopting() as hooks:
+        adopt_operations(session, providers, hooks, context_dir=str(project.directory.resolve()))
+    stuck = [o.address for o in session.state.operations if o.provider in providers]
+    if stuck:
+        # Planning now could start them again under new tokens: a second object.
+        raise DiagnosticError(
+            error(
+                "Operations left in progress could not be finished",
+                f"A transient error (above) kept imgb from finishing {', '.join(stuck)}, which an "
+                "interrupted apply started. They stay recorded in state so that nothing is "
+                "started twice; nothing else was done. Run imgb apply again.",
+            )
+        )
+
+
+def execute(
+    project: Project, manager: StateManager, session: StateSession, the_plan: Plan, parallelism: int, view: ApplyView
+) -> ApplyResult:
+    bases = {p.template: p.image_id for p in the_plan.pinned_bases}
+    desired = project.desired_attrs(bases) if the_plan.mode == "normal" else {}
+    if not gc.isenabled():
+        gc.freeze()  # the plan's objects live until exit: the collections of a long apply skip them
+        gc.enable()
+    apply_refactoring(session, the_plan)  # moved and import blocks, before the actions that follow them
+    with view.applying(the_plan) as hooks:
+        engine = Engine(
+            the_plan,
+            session,
+            project.providers(),
+            desired=desired,
+            parallelism=parallelism,
+            hooks=hooks,
+            context_dir=str(project.directory.resolve()),
+            mask=project.masker(),
+        )
+        result = engine.run(install_signal_handlers=True)
+    record_outputs(project, session)
+    session.checkpoint()
+    return result
+
+
+def record_outputs(project: Project, session: StateSession) -> bool:
+    """Record the outputs in state when they changed; True if they did."""
+    outputs = evaluate_outputs(project.config, session.state)
+    if outputs == session.state.outputs:
+        return False
+    session.set_outputs(outputs)
+    return True
