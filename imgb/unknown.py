@@ -46,6 +46,12 @@ def substitute(text: str, value_of: Callable[[str], str]) -> str:
     return _MARKER_RE.sub(lambda m: value_of(m.group(1)), text)
 
 
+def substitute_only(text: str, prefix: str, value_of: Callable[[str], str]) -> str:
+    """Replace each marker whose reference starts with ``prefix`` with ``value_of(the rest)``;
+    other markers stay."""
+    return _MARKER_RE.sub(lambda m: value_of(m.group(1)[len(prefix) :]) if m.group(1).startswith(prefix) else m.group(0), text)
+
+
 def display(text: str) -> str:
     """How a marked text reads in plans: the reference as the user wrote it."""
     return _MARKER_RE.sub(lambda m: "${" + m.group(1) + "}", text)

@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -219,7 +219,8 @@ class Engine:
         session: Session,
         providers: Mapping[str, Provider],
         *,
-        desired: Mapping[tuple[str, str | None], Mapping[str, Any]] | None = None,
+        secrets: Sequence[str] = (),
+        sensitive_values: Sequence[str] = (),
         parallelism: int = 10,
         hooks: Hooks | None = None,
         retry: RetryPolicy | None = None,
@@ -229,7 +230,10 @@ class Engine:
         self.plan = plan
         self.session = session
         self.providers = providers
-        self.desired = desired or {}
+        self.secrets = list(secrets)
+        """The values of the plan's placeholders (``Plan.secrets``, in order): providers get them whole."""
+        self.sensitive_values = [s for s in sensitive_values if s]
+        """Every sensitive value of the configuration: what a build's log must not show."""
         self._announced: set[Node] = set()
         self.parallelism = max(1, parallelism)
         self.hooks = hooks or Hooks()
@@ -439,14 +443,13 @@ class Engine:
     def _create(self, n: Node) -> dict[str, Any]:
         c = n.change
         provider = self._provider(c)
-        raw = dict(self.desired.get(c.key) or c.after or {})
-        if c.kind is Kind.COMPONENT and raw.get("version") is None:
-            # The configuration leaves the version to imgb: the plan numbered it.
-            raw["version"] = (c.after or {}).get("version")
-        attrs = {k: self._resolve(v, c.image_hash) for k, v in raw.items()}
+        # The reviewed plan's values, as recorded: ids known only now filled in, secrets put back.
+        attrs = {k: self._resolve(v, c.image_hash) for k, v in self.plan.executable(c, self.secrets).items()}
         attrs.pop("hash_inputs", None)
         if c.kind is Kind.IMAGE:
             attrs["context_dir"] = self.context_dir
+            if self.sensitive_values:
+                attrs["sensitive_values"] = self.sensitive_values
         if c.kind in (Kind.IMAGE, Kind.COPY):
             attrs["tags"] = {**attrs.get("tags", {}), "imgb:managed": "true", "imgb:hash": c.image_hash or "", "imgb:address": c.address}
         existing = next(

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imgb.addresses import Address, Kind
 from imgb.reconciler.guardrails.figures import PlanCost, SourceRef
+from imgb.reconciler.masking import fill_placeholders
 
-PLAN_FORMAT_VERSION = "1.0"
+SAVED_FORMAT_VERSION = "1.1"
+"""Saved plan files (``imgb plan --out``): 1.1 records what apply needs to execute them alone."""
 
 
 class Action(StrEnum):
@@ -74,6 +76,9 @@ class Change(_Model):
     """The id of the existing object (deletes, replacements, no-ops)."""
     depends_on: list[str] = Field(default_factory=list)
     """Addresses of resources this one needs (desired side)."""
+    sensitive_after: dict[str, Any] | None = None
+    """``after`` with each sensitive value as a numbered placeholder (``masking.Placeholders``), for
+    apply to fill in with the values given again; None when ``after`` holds none."""
     create_before_destroy: bool = True
     eta_s: float | None = None
     """Expected duration, from the last time this address was built or copied."""
@@ -120,6 +125,14 @@ class Move(_Model):
     to_address: str
 
 
+class Secret(_Model):
+    """A sensitive value a saved plan needs, without the value."""
+
+    verifier: str
+    hint: int
+    """Its position among the configuration's sensitive values (sorted): where apply looks first."""
+
+
 class PinnedBase(_Model):
     template: str
     image: str | None = None
@@ -128,17 +141,24 @@ class PinnedBase(_Model):
 
 
 class Plan(_Model):
-    format_version: str = PLAN_FORMAT_VERSION
+    format_version: str = SAVED_FORMAT_VERSION
     imgb_version: str = ""
     mode: str = "normal"
     """normal, destroy or refresh-only."""
     prior_serial: int | None = None
     prior_lineage: str | None = None
     prior_state_existed: bool = False
-    config_digest: str = ""
-    """A digest over every configuration file, every file it reads and the variable values."""
+    files: dict[str, str] = Field(default_factory=dict)
+    """The configuration files the plan was made from -> their sha256."""
+    read_files: dict[str, str] = Field(default_factory=dict)
+    """The files the configuration reads (file(), templatefile(), COPY sources) -> their sha256."""
     variables: dict[str, Any] = Field(default_factory=dict)
-    """Non-sensitive variable values (sensitive ones are masked)."""
+    """The values of the non-sensitive variables the plan was made with: apply uses them."""
+    sensitive_variables: dict[str, str] = Field(default_factory=dict)
+    """Sensitive variables -> a verifier of the value the plan was made with (``masking.verifier``);
+    their values are not written, apply asks for them again."""
+    secrets: list[Secret] = Field(default_factory=list)
+    """The sensitive values the changes hold as placeholders (``Change.sensitive_after``), by number."""
     pinned_bases: list[PinnedBase] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     moves: list[Move] = Field(default_factory=list)
@@ -156,6 +176,14 @@ class Plan(_Model):
     """What applying costs (issue 21): builds, storage before and after; None when not estimated."""
     sources: dict[str, SourceRef] = Field(default_factory=dict)
     """Change address -> the configuration block that asks for it (policy diagnostics point there)."""
+
+    def executable(self, change: Change, secrets: list[str]) -> dict[str, Any]:
+        """What apply gives the provider for ``change``: the recorded values, with the sensitive
+        ones (``secrets``, in the order of ``self.secrets``) filled in."""
+        if change.sensitive_after is None:
+            return dict(change.after or {})
+        filled: dict[str, Any] = fill_placeholders(change.sensitive_after, secrets)
+        return filled
 
     def actionable(self) -> list[Change]:
         return [c for c in self.changes if c.is_change()]
@@ -195,7 +223,7 @@ class Plan(_Model):
         body = self.model_dump(mode="json")
         payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.sha256(payload.encode()).hexdigest()
-        return (json.dumps({"imgb_plan": PLAN_FORMAT_VERSION, "sha256": digest, "plan": body}, sort_keys=True) + "\n").encode()
+        return (json.dumps({"imgb_plan": SAVED_FORMAT_VERSION, "sha256": digest, "plan": body}, sort_keys=True) + "\n").encode()
 
     @classmethod
     def from_file_bytes(cls, data: bytes) -> Plan:
@@ -209,8 +237,8 @@ class Plan(_Model):
             raise ValueError("the file is not a saved imgb plan (it nests too deeply)") from None
         if not isinstance(doc, dict) or "imgb_plan" not in doc or "plan" not in doc:
             raise ValueError("the file is not a saved imgb plan")
-        if doc["imgb_plan"] != PLAN_FORMAT_VERSION:
-            raise ValueError(f"the plan file has format {doc['imgb_plan']!r}; this imgb reads {PLAN_FORMAT_VERSION!r}")
+        if doc["imgb_plan"] != SAVED_FORMAT_VERSION:
+            raise ValueError(f"the plan file has format {doc['imgb_plan']!r}; this imgb reads {SAVED_FORMAT_VERSION!r}")
         payload = json.dumps(doc["plan"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         if hashlib.sha256(payload.encode()).hexdigest() != doc.get("sha256"):
             raise ValueError("the plan file was modified after it was written (its checksum does not match)")
@@ -218,6 +246,6 @@ class Plan(_Model):
             plan = cls.model_validate(doc["plan"])
         except Exception as e:  # pydantic's ValidationError: the structure is not a plan
             raise ValueError(f"the plan file is malformed: {str(e).splitlines()[0]}") from None
-        if plan.format_version != PLAN_FORMAT_VERSION:
-            raise ValueError(f"the plan has format {plan.format_version!r}; this imgb reads {PLAN_FORMAT_VERSION!r}")
+        if plan.format_version != SAVED_FORMAT_VERSION:
+            raise ValueError(f"the plan has format {plan.format_version!r}; this imgb reads {SAVED_FORMAT_VERSION!r}")
         return plan

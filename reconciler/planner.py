@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from imgb import __version__
 from imgb.addresses import Kind
@@ -20,8 +21,8 @@ from imgb.reconciler import hashing, targeting
 from imgb.reconciler.config.model import Config
 from imgb.reconciler.differ import DiffOptions, diff
 from imgb.reconciler.graph import build_graph
-from imgb.reconciler.masking import MASK, make_masker
-from imgb.reconciler.plan import PinnedBase, Plan
+from imgb.reconciler.masking import Placeholders, make_masker, verifier
+from imgb.reconciler.plan import Change, PinnedBase, Plan, Secret
 from imgb.reconciler.refactor import Refactoring, after_graph, annotate, plan_refactoring
 from imgb.state.model import ResourceState, State
 
@@ -36,25 +37,44 @@ class PlanOptions:
     parallelism: int = 10
 
 
-def config_digest(config: Config) -> str:
-    """Changes whenever anything that decides the plan changes: files, read files, variables."""
-    h = hashlib.sha256()
-    directory = Path(config.directory)
-    for name in config.files:
-        h.update(name.encode() + b"\0")
+def configuration_files(directory: Path, names: Iterable[str] | None = None) -> dict[str, str]:
+    """The configuration files (``names``, or every ``*.imgb.hcl`` of ``directory``) -> sha256."""
+    if names is None:
+        names = sorted(p.name for p in directory.glob("*.imgb.hcl") if p.is_file())
+    out: dict[str, str] = {}
+    for name in names:
         try:
-            h.update((directory / name).read_bytes())
+            out[name] = hashlib.sha256((directory / name).read_bytes()).hexdigest()
         except OSError:
-            pass
-    for path, sha in sorted(config.file_digests.items()):
-        h.update(f"{path}={sha}\n".encode())
+            out[name] = ""
+    return out
+
+
+def read_files(config: Config) -> dict[str, str]:
+    """The files ``config`` reads -> sha256: through file(), templatefile() and filesha256, and
+    the sources of every COPY."""
     contents = [(t.build, False) for t in config.templates.values()] + [(t.test, False) for t in config.templates.values()]
     contents += [(c.content, True) for c in config.components.values()]
-    for path, sha in hashing.copied_files(directory, contents).items():  # the files COPY reads
-        h.update(f"copy {path}={sha}\n".encode())
-    for name, var in sorted(config.variables.items()):
-        h.update(f"var.{name}=".encode() + json.dumps(var.value, sort_keys=True, default=str).encode() + b"\n")
-    return h.hexdigest()
+    return dict(sorted({**config.file_digests, **hashing.copied_files(Path(config.directory), contents)}.items()))
+
+
+def canonical(value: Any) -> str:
+    """A variable's value as the text its verifier covers."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _hide_secrets(changes: list[Change], secrets: tuple[str, ...]) -> list[Secret]:
+    """Mask every sensitive value the changes hold (plans are shown and saved); keep a copy of the
+    values with each secret as a numbered placeholder for apply. Returns what fills them."""
+    if not secrets:
+        return []
+    mask, placeholders = make_masker(secrets), Placeholders(secrets)
+    for c in changes:
+        c.before = mask(c.before)
+        masked = mask(c.after)
+        if masked != c.after:
+            c.sensitive_after, c.after = placeholders(c.after), masked
+    return [Secret(verifier=verifier(s), hint=secrets.index(s)) for s in placeholders.used]
 
 
 def refresh(state: State, providers: Mapping[str, Provider], parallelism: int = 10) -> tuple[dict[tuple[str, str | None], str], Diagnostics]:
@@ -192,16 +212,18 @@ def make_plan(
             + ", ".join(sorted({c.address for c in refactoring.forgotten}))
             + ". To manage them again, import them (an import block, or imgb import).",
         )
+    variables = config.variables if config else {}
     plan = Plan(
         imgb_version=__version__,
         mode="destroy" if options.destroy else "refresh-only" if options.refresh_only else "normal",
         prior_serial=state.serial if state_existed else None,
         prior_lineage=state.lineage if state_existed else None,
         prior_state_existed=state_existed,
-        config_digest=config_digest(config) if config else "",
-        variables={
-            n: (MASK if v.sensitive else v.value) for n, v in sorted((config.variables if config else {}).items())
-        },
+        files=configuration_files(Path(config.directory), config.files) if config else {},
+        read_files=read_files(config) if config else {},
+        variables={n: v.value for n, v in sorted(variables.items()) if not v.sensitive},
+        sensitive_variables={n: verifier(canonical(v.value)) for n, v in sorted(variables.items()) if v.sensitive},
+        secrets=_hide_secrets(changes, config.sensitive_values if config else ()),
         pinned_bases=pinned,
         changes=sorted(changes, key=lambda c: (c.addr.sort_key(), c.retained, c.image_hash or "")),
         moves=refactoring.moves,

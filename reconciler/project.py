@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imgb.addresses import Kind
 from imgb.diagnostics import DiagnosticError, Diagnostics, error
 from imgb.providers.base import Provider
 from imgb.reconciler.config.model import Config
-from imgb.reconciler.graph import build_graph
 from imgb.reconciler.masking import make_masker
 from imgb.reconciler.plan import Plan
 from imgb.state.model import State
@@ -30,6 +28,8 @@ if TYPE_CHECKING:
 class VarInputs:
     var_args: Sequence[str] = ()
     var_files: Sequence[str] = ()
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    """The variable values of the saved plan being applied."""
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Project:
         if self._loaded is not None:  # one command loads the configuration once (backend, then plan)
             return self._loaded
         config, diags = validate_directory(
-            self.directory, var_args=self.vars.var_args, var_files=self.vars.var_files, env=os.environ
+            self.directory, var_args=self.vars.var_args, var_files=self.vars.var_files, env=os.environ, fixed=self.vars.fixed
         )
         if config is None or diags.has_errors():
             raise DiagnosticError(diags)
@@ -112,20 +112,6 @@ class Project:
                 p.close()
             except Exception:
                 pass
-
-    # -- apply helpers -------------------------------------------------------------------------
-    def desired_attrs(self, base_images: Mapping[str, str]) -> dict[tuple[str, str | None], dict[str, Any]]:
-        """Unmasked desired attributes by (address, image hash), rebuilt from the configuration
-        at apply time: plans and state hold sensitive values masked, providers get them whole."""
-        graph, _ = build_graph(self.config, base_images)
-        secrets = [s for s in self.config.sensitive_values if s]
-        out = {}
-        for a, n in graph.nodes.items():
-            attrs = dict(n.attrs)
-            if n.kind is Kind.IMAGE and secrets:
-                attrs["sensitive_values"] = secrets  # what the build's log must not show
-            out[(a, n.image_hash)] = attrs
-        return out
 
     def masker(self) -> Callable[[Any], Any]:
         return make_masker(self.config.sensitive_values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from imgb.diagnostics import Diagnostics
 from imgb.reconciler.checks.check import check_content
@@ -20,8 +21,9 @@ def validate_directory(
     var_args: Sequence[str] = (),
     var_files: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> tuple[Config | None, Diagnostics]:
-    config, diags = load_config(directory, var_args=var_args, var_files=var_files, env=env)
+    config, diags = load_config(directory, var_args=var_args, var_files=var_files, env=env, fixed=fixed)
     if config is not None and not diags.has_errors():
         with gc_paused():
             diags.extend(check_content(config))

@@ -91,11 +91,13 @@ def load_config(
     var_args: Sequence[str] = (),
     var_files: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> tuple[Config | None, Diagnostics]:
-    """Read, check and evaluate the configuration in ``directory``. Never raises for bad input."""
+    """Read, check and evaluate the configuration in ``directory``. Never raises for bad input.
+    ``fixed``: variable values a saved plan was made with (``variables.assign_values``)."""
     loader = _Loader(Path(directory), dict(os.environ if env is None else env))
     with gc_paused():
-        config = loader.run(var_args, var_files)
+        config = loader.run(var_args, var_files, fixed)
     return (None if loader.diags.has_errors() else config), _masked(loader.diags, loader.sensitive())
 
 
@@ -165,7 +167,7 @@ class _Loader:
         return out
 
     # --- reading ---------------------------------------------------------------------------------
-    def run(self, var_args: Sequence[str], var_files: Sequence[str]) -> Config | None:
+    def run(self, var_args: Sequence[str], var_files: Sequence[str], fixed: Mapping[str, Any] | None = None) -> Config | None:
         if not self.directory.is_dir():
             self.diags.error(
                 "Configuration directory not found",
@@ -200,7 +202,7 @@ class _Loader:
 
         for name, block in sorted(self.blocks["variable"].items()):
             self.variables[name] = declare(block, self.diags, self.directory)
-        assign_values(self.variables, self.directory, var_args, var_files, self.env, self.diags)
+        assign_values(self.variables, self.directory, var_args, var_files, self.env, self.diags, fixed)
         for name in sorted(self.variables):
             check_validations(self.variables[name], self.ev, self.diags)
 

@@ -100,8 +100,11 @@ def assign_values(
     var_files: Sequence[str],
     env: Mapping[str, str],
     diags: Diagnostics,
+    fixed: Mapping[str, Any] | None = None,
 ) -> None:
-    """Set each declaration's ``value`` from the sources, highest precedence last."""
+    """Set each declaration's ``value`` from the sources, highest precedence last. ``fixed``: the
+    values of a saved plan, which apply uses whatever the environment and *.auto.imgbvars.hcl
+    say; --var and --var-file may only repeat them (as Terraform)."""
     ev = literal_evaluator(directory)
     for d in declared.values():
         if d.has_default:
@@ -150,7 +153,8 @@ def assign_values(
     for given in var_files:
         p = Path(given)
         files.append((given, p if p.is_absolute() else directory / p))
-    for shown, path in files:
+    given_on_command_line: set[str] = set()
+    for index, (shown, path) in enumerate(files):
         try:
             # Files of the directory are opened below it (a link out of it is refused unread); an
             # absolute --var-file is the operator's own choice.
@@ -187,6 +191,8 @@ def assign_values(
                 diags.add(exc.diagnostic())
                 continue
             assign(declared[attr.name], value, f'from "{shown}"', attr.pos)
+            if index >= len(auto):
+                given_on_command_line.add(attr.name)
 
     for arg in var_args:
         name, sep, raw = arg.partition("=")
@@ -206,6 +212,25 @@ def assign_values(
             )
             continue
         from_text(declared[name], raw, "from --var")
+        given_on_command_line.add(name)
+
+    for name, value in sorted((fixed or {}).items()):
+        if name not in declared:
+            continue
+        kept = declared[name]
+        try:
+            planned = convert(value, kept.type)
+        except ConversionError as exc:
+            diags.error("Invalid value for variable", f"The saved plan's value for var.{name} does not match its type {kept.type_text}: {exc}.")
+            continue
+        if name in given_on_command_line and kept.value is not INVALID and kept.value != planned:
+            diags.error(
+                "Can't change variable when applying a saved plan",
+                f"The variable {name} cannot be set with --var or --var-file when applying a saved plan: the "
+                f"plan holds the values it was made with, {to_display(planned)} for var.{name}, and "
+                f"{to_display(kept.value)} was given ({kept.source}). Apply without it, or make a new plan with the new value.",
+            )
+        kept.value, kept.source = planned, "from the saved plan"
 
     for d in declared.values():
         if not d.source and d.value is INVALID:
@@ -216,6 +241,12 @@ def assign_values(
                 f"{ENV_PREFIX}{d.name}.",
                 d.block.pos,
             )
+
+
+def to_display(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def check_validations(d: Declared, ev: Evaluator, diags: Diagnostics) -> None:

@@ -17,7 +17,7 @@ from imgb.reconciler.plan import Plan
 from imgb.reconciler.planner import PlanOptions
 from imgb.reconciler.project import Project, read_plan_file
 from imgb.reconciler.refactor import apply_refactoring
-from imgb.state.manager import StateManager, StateSession
+from imgb.state.manager import StateSession
 
 
 @dataclass
@@ -37,12 +37,15 @@ class ApplyOutcome:
 
 
 def apply(project: Project, request: ApplyRequest, view: ApplyView) -> ApplyOutcome:
-    manager = project.state_manager()
     plan_file = read_plan_file(request.plan_file) if request.plan_file is not None else None
+    if plan_file is not None:
+        saved.load(project, plan_file)  # before the state: the backend is the configuration's
+    manager = project.state_manager()
     try:
         with manager.session("apply", lock_timeout=request.lock_timeout) as session:
             if plan_file is not None:
-                saved.check(project, plan_file, session.state, manager.exists(), view, request.options.parallelism)
+                # Executed as it is: no second plan, no graph rebuilt from the configuration.
+                secrets = saved.check(project, plan_file, session.state, manager.exists())
                 the_plan = plan_file
             else:
                 _finish_interrupted(project, session, view)
@@ -56,7 +59,9 @@ def apply(project: Project, request: ApplyRequest, view: ApplyView) -> ApplyOutc
                     return ApplyOutcome(the_plan)
                 if not view.confirm(the_plan):
                     return ApplyOutcome(the_plan, cancelled=True)
-            return ApplyOutcome(the_plan, execute(project, manager, session, the_plan, request.options.parallelism, view))
+                secrets = saved.secrets(the_plan, project.config)
+            result = execute(project, session, the_plan, secrets, request.options.parallelism, view)
+            return ApplyOutcome(the_plan, result)
     finally:
         project.close()
 
@@ -83,10 +88,9 @@ def _finish_interrupted(project: Project, session: StateSession, view: ApplyView
 
 
 def execute(
-    project: Project, manager: StateManager, session: StateSession, the_plan: Plan, parallelism: int, view: ApplyView
+    project: Project, session: StateSession, the_plan: Plan, secrets: list[str], parallelism: int, view: ApplyView
 ) -> ApplyResult:
-    bases = {p.template: p.image_id for p in the_plan.pinned_bases}
-    desired = project.desired_attrs(bases) if the_plan.mode == "normal" else {}
+    """Carry out ``the_plan``'s recorded values (``secrets``: what its placeholders stand for)."""
     if not gc.isenabled():
         gc.freeze()  # the plan's objects live until exit: the collections of a long apply skip them
         gc.enable()
@@ -96,7 +100,8 @@ def execute(
             the_plan,
             session,
             project.providers(),
-            desired=desired,
+            secrets=secrets,
+            sensitive_values=project.config.sensitive_values,
             parallelism=parallelism,
             hooks=hooks,
             context_dir=str(project.directory.resolve()),

@@ -1,84 +1,147 @@
-"""Applying a saved plan: refuse it when the world moved since it was made."""
+"""Applying a saved plan, as Terraform does: the plan carries the values of its non-sensitive
+variables, apply asks for the sensitive ones again (by name) and carries out the recorded values.
+It refuses the plan, naming what moved, when the world is no longer the one it was made in: a
+configuration file or a file it reads, a variable, a base image, or the state.
+
+The order matters: the configuration files are compared before the configuration is loaded (a
+changed file may no longer load, or name another backend); then the configuration is loaded with
+the plan's values; then, under the state lock, everything else."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from imgb.diagnostics import DiagnosticError, error
-from imgb.reconciler.operations.plan import make_plan
-from imgb.reconciler.operations.views import PlanView
+from imgb.diagnostics import Diagnostic, DiagnosticError, Diagnostics, error
+from imgb.providers.base import ProviderError
+from imgb.reconciler.config.model import Config
+from imgb.reconciler.masking import verifies
 from imgb.reconciler.plan import Plan
-from imgb.reconciler.planner import PlanOptions, config_digest
+from imgb.reconciler.planner import canonical, configuration_files, read_files
 from imgb.reconciler.project import Project
 from imgb.state.model import State
 
+STALE = "Saved plan is stale"
 
-def check(project: Project, saved: Plan, state: State, state_exists: bool, view: PlanView, parallelism: int) -> None:
-    config, _ = project.load()
-    bases: dict[str, str] = {}
-    providers = project.providers()
-    for p in saved.pinned_bases:
-        tmpl = config.templates.get(p.template)
-        if tmpl is not None and tmpl.provider in providers:
-            try:
-                bases[p.template] = providers[tmpl.provider].resolve_base_image(tmpl.base_image, tmpl.base_image_family)
-            except Exception:
-                pass
-    reasons = stale_reasons(saved, state, state_exists, config_digest(config), bases)
+
+def load(project: Project, saved: Plan) -> Config:
+    """The configuration the plan was made from, with its variable values; refused when a
+    configuration file changed, a --var contradicts the plan or a sensitive value is missing."""
+    moved = _changed_files(saved.files, configuration_files(project.directory), "")
+    if moved:
+        raise DiagnosticError(_stale([f"the configuration changed: {', '.join(moved)}"]))
+    project.vars = replace(project.vars, fixed=saved.variables)
+    try:
+        config, _ = project.load()
+    except DiagnosticError as e:
+        raise DiagnosticError(_name_missing(e.diagnostics, saved)) from None
+    return config
+
+
+def check(project: Project, saved: Plan, state: State, state_exists: bool) -> list[str]:
+    """Refuse the plan when the world moved; return the sensitive values its placeholders stand
+    for (``Plan.secrets``, in order)."""
+    config = project.config
+    reasons = _state_reasons(saved, state, state_exists)
+    reasons += _changed_files(saved.read_files, read_files(config), ", which the configuration reads,")
+    for name, stored in sorted(saved.sensitive_variables.items()):
+        var = config.variables.get(name)
+        if var is not None and not verifies(stored, canonical(var.value)):
+            reasons.append(f"the value given for the sensitive variable {name} is not the one the plan was made with")
+    reasons += _moved_bases(project, saved, config)
     if reasons:
-        raise DiagnosticError(
-            error(
-                "Saved plan is stale",
-                "The given plan file can no longer be applied: " + "; ".join(reasons) + ". Run imgb plan again to make a new plan.",
-            )
-        )
-    # The checksum catches damage, not intent: a plan edited and re-checksummed could delete, or
-    # share with an account, what the configuration never asked for. Configuration, state and base
-    # images are unchanged (checked just above), so planning again must give the same changes.
-    fresh = make_plan(
-        project,
-        state,
-        state_exists,
-        PlanOptions(
-            destroy=saved.mode == "destroy",
-            refresh=saved.refreshed,
-            refresh_only=saved.mode == "refresh-only",
-            targets=list(saved.targets),
-            replace=list(saved.replace),
-            parallelism=parallelism,
-        ),
-        view,
-    )
-    if fresh.model_dump(mode="json") != saved.model_dump(mode="json"):
-        raise DiagnosticError(
-            error(
-                "Saved plan does not match the configuration",
-                "Planning again from the same configuration and state gives different changes: the plan "
-                "file was edited after it was written, or objects changed outside imgb since. Run imgb plan "
-                "again to make a new plan.",
-            )
-        )
+        raise DiagnosticError(_stale(reasons))
+    return secrets(saved, config)
 
 
-def stale_reasons(plan: Plan, state: State, state_exists: bool, digest: str, bases: Mapping[str, str]) -> list[str]:
-    reasons: list[str] = []
+def secrets(the_plan: Plan, config: Config) -> list[str]:
+    """The sensitive values of ``config`` that the plan's placeholders stand for, in order."""
+    values = list(config.sensitive_values)
+    out: list[str] = []
+    for n, secret in enumerate(the_plan.secrets):
+        guesses = values[secret.hint : secret.hint + 1] + values  # where it was, then anywhere
+        found = next((v for v in guesses if verifies(secret.verifier, v)), None)
+        if found is None:
+            raise DiagnosticError(
+                _stale([f"sensitive value {n + 1} of the plan is not among the sensitive values given (a sensitive output or a backend connection string changed)"])
+            )
+        out.append(found)
+    return out
+
+
+def _stale(reasons: list[str]) -> Diagnostic:
+    return error(STALE, "The given plan file can no longer be applied: " + "; ".join(reasons) + ". Run imgb plan again to make a new plan.")
+
+
+def _state_reasons(plan: Plan, state: State, state_exists: bool) -> list[str]:
     if plan.prior_state_existed != state_exists:
-        reasons.append(
+        return [
             "the plan was made against an empty state, and the state has been written since"
             if not plan.prior_state_existed
             else "the state the plan was made against no longer exists"
-        )
-    elif state_exists and (plan.prior_serial != state.serial or plan.prior_lineage != state.lineage):
-        reasons.append(
-            f"the state changed after the plan was made (serial {plan.prior_serial} → {state.serial})"
-            if plan.prior_lineage == state.lineage
-            else "the state belongs to another lineage"
-        )
-    if plan.config_digest and plan.config_digest != digest:
-        reasons.append("the configuration, a file it reads, or a variable value changed after the plan was made")
-    for p in plan.pinned_bases:
-        now = bases.get(p.template)
-        if now is not None and now != p.image_id:
+        ]
+    if state_exists and plan.prior_lineage != state.lineage:
+        return ["the state belongs to another lineage"]
+    if state_exists and plan.prior_serial != state.serial:
+        return [f"the state changed after the plan was made (serial {plan.prior_serial} → {state.serial})"]
+    return []
+
+
+def _changed_files(planned: Mapping[str, str], now: Mapping[str, str], which: str) -> list[str]:
+    out = []
+    for path in sorted(set(planned) | set(now)):
+        if path not in now:
+            out.append(f"{path}{which} was removed")
+        elif path not in planned:
+            out.append(f"{path}{which} was added")
+        elif planned[path] != now[path]:
+            out.append(f"{path}{which} changed")
+    return out
+
+
+def _moved_bases(project: Project, saved: Plan, config: Config) -> list[str]:
+    """A base image family with a newer image, or a name that now means another image."""
+    reasons = []
+    providers = project.providers()
+    for p in saved.pinned_bases:
+        tmpl = config.templates.get(p.template)
+        if tmpl is None or tmpl.provider not in providers:
+            continue
+        try:
+            now = providers[tmpl.provider].resolve_base_image(tmpl.base_image, tmpl.base_image_family)
+        except ProviderError as e:
+            if e.retryable:
+                continue  # cannot tell now; the build fails if the pinned image is gone
+            now = f"nothing ({e.code})"
+        if now != p.image_id:
             what = f"base image family {p.family}" if p.family else f"base image {p.image}"
             reasons.append(f"{what} moved from {p.image_id} to {now}")
     return reasons
+
+
+def _name_missing(diags: Diagnostics, saved: Plan) -> Diagnostics:
+    """Loading failed: say by name which sensitive values must be given again, rather than "no value
+    for required variable" (the plan file holds none of them)."""
+    missing = [
+        name
+        for name in sorted(saved.sensitive_variables)
+        if any(d.summary == "No value for required variable" and f'"{name}"' in d.detail for d in diags)
+    ]
+    if not missing:
+        return diags
+    out = Diagnostics()
+    for d in diags:
+        if not (d.summary == "No value for required variable" and any(f'"{n}"' in d.detail for n in missing)):
+            out.add(d)
+    names = " and ".join(", ".join(missing).rsplit(", ", 1))
+    give = " ".join(f"--var {n}=..." for n in missing)
+    out.add(
+        error(
+            "Sensitive values needed to apply this plan",
+            f"The plan was made with the sensitive variable{'s' if len(missing) > 1 else ''} {names}, whose "
+            f"values plan files never hold. Give {'them' if len(missing) > 1 else 'it'} again, as when the plan "
+            f"was made: {give}, a --var-file, or the environment ({', '.join(f'IMGB_VAR_{n}' for n in missing)}).",
+        )
+    )
+    return out
+

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from imgb.reconciler.apply import Engine, RetryPolicy, adopt_operations
-from imgb.reconciler.graph import build_graph
 from imgb.reconciler.planner import PlanOptions, make_plan
 from imgb.state.local import LocalBackend
 from imgb.state.manager import StateManager
@@ -32,9 +31,7 @@ def main(directory: str, variant: str) -> int:
         adopt_operations(session, {"local": fp})
         plan, diags = make_plan(cfg, session.state, {"local": fp}, PlanOptions(), state_existed=manager.exists())
         assert plan is not None, [x.summary for x in diags]
-        graph, _ = build_graph(cfg, {p.template: p.image_id for p in plan.pinned_bases})
-        desired = {(a, n.image_hash): dict(n.attrs) for a, n in graph.nodes.items()}
-        result = Engine(plan, session, {"local": fp}, desired=desired, retry=RetryPolicy(sleep=lambda s: None)).run()
+        result = Engine(plan, session, {"local": fp}, retry=RetryPolicy(sleep=lambda s: None)).run()
         session.checkpoint()
     return 0 if result.ok else 1
 

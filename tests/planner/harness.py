@@ -10,6 +10,7 @@ from imgb.reconciler import apply as apply_mod
 from imgb.reconciler.apply import ApplyResult, Engine, RetryPolicy
 from imgb.reconciler.config.model import Config
 from imgb.reconciler.masking import make_masker
+from imgb.reconciler.operations.saved import secrets
 from imgb.reconciler.plan import Plan
 from imgb.reconciler.planner import PlanOptions, make_plan
 from imgb.state.model import State
@@ -20,21 +21,16 @@ from tests.planner.scenarios import Scenario, fixed_clock
 def plan_for(config: Config, session: MemorySession, fp: FakeProvider, options: PlanOptions | None = None) -> Plan:
     plan, diags = make_plan(config, session.state, {"local": fp}, options or PlanOptions(), state_existed=bool(session.state.resources))
     assert plan is not None, [d.summary for d in diags]
-    mask = make_masker(config.sensitive_values)
-    for c in plan.changes:
-        c.before, c.after = mask(c.before), mask(c.after)
     return plan
 
 
 def apply_config(config: Config, session: MemorySession, fp: FakeProvider, options: PlanOptions | None = None) -> ApplyResult:
+    """Plan, then carry out the plan's recorded values (the sensitive ones filled in), as imgb apply does."""
     plan = plan_for(config, session, fp, options)
-    desired = {}
-    if plan.mode == "normal":
-        from imgb.reconciler.graph import build_graph
-
-        graph, _ = build_graph(config, {p.template: p.image_id for p in plan.pinned_bases})
-        desired = {(a, n.image_hash): dict(n.attrs) for a, n in graph.nodes.items()}
-    engine = Engine(plan, session, {"local": fp}, desired=desired, retry=RetryPolicy(sleep=lambda s: None), mask=make_masker(config.sensitive_values))
+    engine = Engine(
+        plan, session, {"local": fp}, secrets=secrets(plan, config), sensitive_values=config.sensitive_values,
+        retry=RetryPolicy(sleep=lambda s: None), mask=make_masker(config.sensitive_values),
+    )
     return engine.run()
 
 
