@@ -29,7 +29,8 @@ class SleepProvider:
         return float(self.seconds)
 
     def schema(self) -> ProviderSchema:
-        return ProviderSchema(kinds={k: KindSchema() for k in Kind}, limits=Limits(builds_per_template=1))
+        every = frozenset({"*"})  # immutable: any attribute's change replaces the object, as Image Builder's
+        return ProviderSchema(kinds={k: KindSchema(force_new=every) for k in Kind}, limits=Limits(builds_per_template=1))
 
     def check(self, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
         return []

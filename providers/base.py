@@ -43,12 +43,15 @@ Contract every implementation keeps (``providers.contract`` tests it):
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic
+from imgb.plugins import Setting
 
 
 class ProviderError(Exception):
@@ -94,18 +97,50 @@ class KindSchema:
 
 @dataclass(frozen=True)
 class Limits:
-    """Concurrency limits the engine's scheduler must respect, besides --parallelism."""
+    """What the cloud accepts: concurrency the scheduler keeps to (besides --parallelism), and
+    sizes the offline checks hold a configuration to. None: no limit."""
 
     builds_per_template: int = 1
     copies_per_region: int | None = None
     """At most this many copies into one region at once (Alibaba: 5)."""
     requests_per_second: float | None = None
+    regions_per_template: int | None = None
+    """Distribution regions of one template, its home region aside (Alibaba: 20)."""
+    accounts_per_template: int | None = None
+    """Accounts one template's image is shared with (Alibaba: 20)."""
+    commands_per_content: int | None = None
+    """Commands in one component's content or one template's build or test (Alibaba: 127)."""
 
 
 @dataclass(frozen=True)
 class ProviderSchema:
     kinds: Mapping[Kind, KindSchema]
     limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class ProviderType:
+    """What an ``imgb.providers`` entry point names (``imgb/plugins.py``): the provider's block, its
+    schema, and how to open it. Plain data, cheap to import: ``opener`` ("module:callable", called
+    with the block's region, its other settings and the configuration directory) is imported
+    only when a configuration uses the provider, so a cloud's SDK loads only then."""
+
+    block: Mapping[str, Setting]
+    """The provider block's attributes; ``region`` and ``alias`` are every provider's (declare
+    ``region`` to give it a default or make it required)."""
+    schema: ProviderSchema
+    opener: str
+
+    def open(self, region: str, settings: Mapping[str, Any], directory: Path) -> Provider:
+        """The provider of a block: its region, its other settings (the declared defaults filled
+        in), and the configuration directory."""
+        settings = {**{n: s.default for n, s in self.block.items() if s.default is not None}, **settings}
+        module, _, name = self.opener.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        provider: Provider = obj(region, settings, directory)
+        return provider
 
 
 class Progress(Protocol):

@@ -1,9 +1,10 @@
 """diff(desired graph, state) -> changes. A pure function: no I/O, deterministic.
 
 Rules, in the order a reviewer would ask about them:
-* Components and templates are immutable (Alibaba has no update calls): any change replaces
-  them, the new one created before the old one is deleted. A component whose version imgb
-  manages gets the next patch version.
+* Components and templates are replaced when an attribute their provider declares force-new
+  changes (no provider offers updates in place: Alibaba has no update calls); the new one is
+  created before the old one goes unless the provider's schema says otherwise. A component whose
+  version imgb manages gets the next patch version.
 * An image is identified by its content hash. It is built only when no image with that hash
   exists; a retained image with the hash is made current again (a rollback, no build).
 * Copies and shares belong to an image generation. Changing only distribution targets copies,
@@ -21,35 +22,13 @@ from typing import Any
 from imgb import unknown
 from imgb.addresses import Address, Kind
 from imgb.diagnostics import Diagnostics
+from imgb.providers.base import KindSchema, ProviderSchema
 from imgb.reconciler import hashing
 from imgb.reconciler.config.gc_pause import gc_paused
 from imgb.reconciler.graph import Desired, ResourceGraph
 from imgb.reconciler.masking import SECRETS_DIGEST
 from imgb.reconciler.plan import Action, Change
 from imgb.state.model import DEPOSED, ResourceState, State
-
-# "name" is not compared: it follows from the address, which moved blocks change while the cloud
-# object (which neither provider can rename) keeps its name.
-COMPARED = {
-    Kind.COMPONENT: ("version", "type", "system_type", "description", "content", "tags", SECRETS_DIGEST),
-    Kind.TEMPLATE: (
-        "description",
-        "base_image",
-        "build_content",
-        "test_content",
-        "instance_type",
-        "system_disk_size",
-        "internet_max_bandwidth_out",
-        "vswitch_id",
-        "delete_instance_on_failure",
-        "image_name",
-        "image_family",
-        "image_description",
-        "image_tags",
-        "tags",
-        SECRETS_DIGEST,
-    ),
-}
 
 
 @dataclass
@@ -63,6 +42,15 @@ class DiffOptions:
     where the configuration wants them, and forgets the others."""
     mask: Callable[[Any], Any] = field(default=lambda v: v)
     """Masks sensitive values; state holds them masked, so desired values compare masked."""
+    schemas: Mapping[str, ProviderSchema] = field(default_factory=dict)
+    """Provider key -> its schema: which attributes force a replacement, whether the new object
+    is created before the old one goes. A provider without one: every attribute, created first."""
+
+
+_EVERYTHING = KindSchema(force_new=frozenset({"*"}))
+_NOT_COMPARED = frozenset({"name"})
+"""The name follows from the address, which moved blocks change while the cloud object (which
+neither provider can rename) keeps its name."""
 
 
 @dataclass
@@ -112,6 +100,18 @@ class _Differ:
         self.current_after: dict[str, str | None] = {}
 
     # -- helpers ---------------------------------------------------------------------------
+    def _kind_schema(self, node: Desired) -> KindSchema:
+        schema = self.opts.schemas.get(node.provider)
+        return schema.kinds.get(node.kind, _EVERYTHING) if schema is not None else _EVERYTHING
+
+    def _compared(self, node: Desired) -> list[str]:
+        """The attributes whose change replaces ``node``'s object, as its provider declares them
+        (no provider offers updates in place, so no other attribute is compared). A change of a
+        sensitive value alone shows in the digest of them."""
+        ks = self._kind_schema(node)
+        names = node.attrs if "*" in ks.force_new else ks.force_new
+        return sorted((set(names) - ks.computed - _NOT_COMPARED) | {SECRETS_DIGEST})
+
     def _known_id(self, ref: str, image_hash: str | None) -> str | None:
         """The id behind an ``<address>.id`` reference when this plan does not change it."""
         if not ref.endswith(".id"):
@@ -198,9 +198,7 @@ class _Differ:
         managed = attrs.get("version") is None
         if managed:
             same = prior is not None and not any(
-                _differs(prior.attributes.get(k), self.opts.mask(attrs.get(k)))
-                for k in COMPARED[Kind.COMPONENT]
-                if k != "version"
+                _differs(prior.attributes.get(k), self.opts.mask(attrs.get(k))) for k in self._compared(node) if k != "version"
             )
             attrs["version"] = prior.attributes.get("version") if (prior and same) else bump_patch(
                 prior.attributes.get("version") if prior else None
@@ -209,7 +207,7 @@ class _Differ:
         # A version imgb numbers itself changes because something else did: not a reason of its own.
         diffs = [
             k
-            for k in COMPARED[Kind.COMPONENT]
+            for k in self._compared(node)
             if prior is not None and not (managed and k == "version") and _differs(prior.attributes.get(k), mask(attrs.get(k)))
         ]
         if prior is not None and not managed and {"content", SECRETS_DIGEST} & set(diffs) and "version" not in diffs:
@@ -230,7 +228,7 @@ class _Differ:
         reasons: list[str] = []
         diffs: list[str] = []
         if prior is not None:
-            for k in COMPARED[Kind.TEMPLATE]:
+            for k in self._compared(node):
                 if k in unknown_attrs:
                     diffs.append(k)
                     for ref in unknown.refs_in(node.attrs[k]):
@@ -266,6 +264,7 @@ class _Differ:
             forced = node.address in self.opts.replace
             if diffs or forced:
                 change.action = Action.REPLACE
+                change.create_before_destroy = self._kind_schema(node).create_before_destroy
                 change.replace_paths = sorted(diffs)
                 change.reasons = list(reasons) + [_changed(k) for k in sorted(diffs) if k not in unknown_attrs]
                 if forced:

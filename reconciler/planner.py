@@ -196,6 +196,7 @@ def make_plan(
         replace=list(options.replace),
         drift=drift,
         mask=make_masker(config.sensitive_values if config else ()),
+        schemas={key: p.schema() for key, p in providers.items()},
     )
     result = diff(graph, refactoring.state, opts)  # the state as moved, removed and import blocks leave it
     diags.extend(result.diagnostics)

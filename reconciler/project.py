@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imgb.diagnostics import DiagnosticError, Diagnostics, error
-from imgb.providers.base import Provider
+from imgb.providers.base import Provider, ProviderType
 from imgb.reconciler.config.model import Config
 from imgb.reconciler.masking import make_masker
 from imgb.reconciler.plan import Plan
@@ -71,6 +71,7 @@ class Project:
 
     def backend(self) -> Backend:
         from imgb.reconciler.config.model import BackendConfig
+        from imgb.state.backend import BackendError
         from imgb.state.open import open_backend
 
         if self._config is None:
@@ -78,8 +79,13 @@ class Project:
                 self.load()  # the plan needs it next; loading twice doubles a plan's cost
             except DiagnosticError:
                 pass  # state commands work even when the configuration has errors
-        cfg = self._config.backend if self._config is not None else _backend_only(self.directory)
-        return open_backend(self.directory, cfg or BackendConfig())
+        cfg = (self._config.backend if self._config is not None else _backend_only(self.directory)) or BackendConfig()
+        try:
+            return open_backend(cfg.type, cfg.settings, self.directory)
+        except BackendError as e:  # the configuration's choice: say where it is made
+            if cfg.pos is None:
+                raise
+            raise BackendError(f"{e} (the backend block at {cfg.pos})") from None
 
     def state_manager(self) -> StateManager:
         from imgb.state.manager import StateManager
@@ -90,12 +96,12 @@ class Project:
     def providers(self, state: State | None = None) -> dict[str, Provider]:
         """Providers of the configuration, plus any that state names and the configuration no
         longer has (so their objects can still be deleted)."""
-        from imgb.providers.registry import open_provider
+        from imgb import plugins
 
         if not self._providers:
             for key, pcfg in self.config.providers.items():
                 try:
-                    self._providers[key] = open_provider(pcfg, self.directory)
+                    self._providers[key] = open_provider(plugins.provider_class(pcfg.type), pcfg.region, pcfg.attrs, self.directory)
                 except Exception as e:  # construction problems are user problems (credentials, paths)
                     raise DiagnosticError(
                         error(
@@ -121,6 +127,17 @@ class Project:
         configuration if it was loaded."""
         given = [arg.partition("=")[2] for arg in self.vars.var_args]
         return given + (list(self._config.sensitive_values) if self._config is not None else [])
+
+
+def open_provider(kind: Any, region: str, settings: Mapping[str, Any], directory: Path) -> Provider:
+    """A provider of a type ``imgb/plugins.py`` found: a ``ProviderType``, or a class from
+    IMGB_PROVIDERS_EXTRA (benchmarks), built with its region alone."""
+    if isinstance(kind, ProviderType):
+        return kind.open(region, settings, directory)
+    if kind is None:
+        raise ValueError("no provider of this type is installed")
+    provider: Provider = kind(region=region)
+    return provider
 
 
 def _backend_only(directory: Path) -> Any:

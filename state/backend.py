@@ -19,12 +19,17 @@ Contract (``state.contract`` tests it against every backend):
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
+
+from imgb.plugins import Setting
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,23 @@ class Backend(Protocol):
     def delete_workspace(self, workspace: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendType:
+    """What an ``imgb.backends`` entry point names (``imgb/plugins.py``): the backend block's
+    attributes, and how to open it. ``opener`` ("module:callable", called with the block's settings,
+    defaults applied, and the configuration directory) is imported only when a configuration uses
+    the backend."""
+
+    block: Mapping[str, Setting]
+    opener: str
+
+    def open(self, settings: Mapping[str, Any], directory: Path) -> Backend:
+        module, _, name = self.opener.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        backend: Backend = obj(settings, directory)
+        return backend
+

@@ -28,15 +28,11 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def backend_from_spec(spec: dict[str, str]) -> Backend:
-    if spec["type"] == "local":
-        from imgb.state.local import LocalBackend
+    """The backend a spec names: its ``type`` (any registered backend) and its block's settings."""
+    from imgb.state.open import open_backend
 
-        return LocalBackend(Path(spec["path"]))
-    if spec["type"] == "pg":
-        from imgb.state.postgres import PostgresBackend
-
-        return PostgresBackend(spec["conn_str"], spec.get("schema_name", "imgb"))
-    raise ValueError(f"unknown backend type {spec['type']!r}")
+    settings = {k: v for k, v in spec.items() if k != "type"}
+    return open_backend(spec["type"], settings, Path.cwd())
 
 
 @dataclass

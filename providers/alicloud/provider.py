@@ -28,7 +28,7 @@ from alibabacloud_ecs20140526 import models as ecs
 
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic, error
-from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema, Quote
+from imgb.providers.base import Cancelled, Progress, ProviderError, ProviderSchema, Quote
 
 from .api import EcsApi
 from .credentials import AssumeRole, credential_client
@@ -39,19 +39,13 @@ from .listings import Listings, Shared
 from .polling import Poller
 from .preflight import Preflight, is_known
 from .pricing import AlicloudPricing
+from .schema import SCHEMA
 from .sharing import ShareBatcher
 from .tagging import HASH, from_wire, imgb_tags
 
 RUNNING = ("PREPARING", "REPAIRING", "BUILDING", "TESTING", "DISTRIBUTING", "RELEASING", "CANCELLING")
 EXECUTION_BATCH = 20
 """Executions per DescribeImagePipelineExecutions (InvalidExecutionId.SizeExceeded: the size is not documented)."""
-
-_COMPONENT_ATTRS = frozenset({"name", "version", "type", "system_type", "description", "content", "tags"})
-_TEMPLATE_ATTRS = frozenset({
-    "name", "description", "base_image", "base_image_family", "build_content", "test_content", "instance_type",
-    "system_disk_size", "internet_max_bandwidth_out", "vswitch_id", "delete_instance_on_failure", "image_name",
-    "image_family", "image_description", "image_tags", "tags",
-})
 
 
 def client_token(token: str) -> str:
@@ -146,25 +140,7 @@ class AlicloudProvider:
     # -- protocol: schema, checks, base images -------------------------------------------------
 
     def schema(self) -> ProviderSchema:
-        return ProviderSchema(
-            kinds={
-                Kind.COMPONENT: KindSchema(force_new=_COMPONENT_ATTRS, computed=frozenset({"id"})),
-                Kind.TEMPLATE: KindSchema(force_new=_TEMPLATE_ATTRS, computed=frozenset({"id"})),
-                Kind.IMAGE: KindSchema(
-                    force_new=frozenset({"template_id", "content_hash"}),
-                    computed=frozenset({"id", "region", "status", "size", "execution_id", "name", "snapshot_ids"}),
-                    long_running=True,
-                ),
-                Kind.COPY: KindSchema(
-                    force_new=frozenset({"source_image_id", "source_region", "region", "content_hash"}),
-                    computed=frozenset({"id", "name", "snapshot_ids"}),
-                    long_running=True,
-                ),
-                Kind.SHARE: KindSchema(force_new=frozenset({"image_id", "region", "account"}),
-                                       computed=frozenset({"id"})),
-            },
-            limits=Limits(builds_per_template=1, copies_per_region=5),
-        )
+        return SCHEMA
 
     def check(self, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
         kind = Kind(kind)

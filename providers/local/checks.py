@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from imgb.addresses import Kind
 from imgb.commands.parse import parse_content
 from imgb.commands.paths import is_url
 from imgb.diagnostics import Diagnostic, SourcePos, error
 from imgb.fsops import ALLOW_NETWORK_ENV, network_allowed
-from imgb.providers.local.baseimages import BUILTIN
+from imgb.providers.local.baseimages import BUILTIN, is_base
 from imgb.providers.local.builder import UNSUPPORTED_ACTIONS
-from imgb.providers.local.store import InvalidRegion, check_region
+from imgb.providers.local.store import InvalidRegion, Store, check_region
 from imgb.unknown import has_markers
-
-if TYPE_CHECKING:
-    from imgb.providers.local.provider import LocalProvider
 
 
 def _pos(desired: Mapping[str, Any], field: str, line: int) -> SourcePos | None:
@@ -57,16 +54,15 @@ def _content_diags(text: str, field: str, desired: Mapping[str, Any], address: s
     return out
 
 
-def shadows_base(provider: LocalProvider, name: str) -> bool:
+def shadows_base(store: Store, region: str, name: str) -> bool:
     """Would an image built as ``name`` share its name with a base image of the home region?"""
-    from imgb.providers.local.provider import is_base
-
     if name in BUILTIN:
         return True
-    return any(r.get("name") == name and is_base(r) for r in provider.store.records(provider.region, "images"))
+    return any(r.get("name") == name and is_base(r) for r in store.records(region, "images"))
 
 
-def check_desired(provider: LocalProvider, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
+def check_desired(store: Store, region: str, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
+    """What the local provider (its ``store``, home ``region``) cannot do with ``desired``."""
     kind = Kind(kind)
     out: list[Diagnostic] = []
     if kind is Kind.COMPONENT:
@@ -89,26 +85,26 @@ def check_desired(provider: LocalProvider, kind: Kind, desired: Mapping[str, Any
                 "of their own, with no way to the host's loopback), or set internet_max_bandwidth_out = 0.",
                 None, address))
         name = desired.get("image_name")
-        if isinstance(name, str) and not has_markers(name) and shadows_base(provider, name):
+        if isinstance(name, str) and not has_markers(name) and shadows_base(store, region, name):
             out.append(error(
                 f'Image name "{name}" is the name of a base image',
-                f'"{name}" names an imported (or built-in) base image in local region {provider.region}. An image '
+                f'"{name}" names an imported (or built-in) base image in local region {region}. An image '
                 "built under that name could be mistaken for the base by every template that builds on it, so "
                 "the local provider refuses it. Choose another image_name.", None, address))
         base = desired.get("base_image")
         if isinstance(base, str) and base and not has_markers(base) and base not in BUILTIN:
-            images = provider.store.records(provider.region, "images")
+            images = store.records(region, "images")
             if not any(r["id"] == base or r.get("name") == base for r in images):
                 out.append(error(
-                    f'Base image "{base}" not found in local region {provider.region}',
+                    f'Base image "{base}" not found in local region {region}',
                     f'The local provider has the built-in base images {", ".join(BUILTIN)}, images it built, '
                     "and images imported with `imgb image import NAME SRC`. Use one of those, or import "
                     f'"{base}" first.', None, address))
     elif kind is Kind.COPY:
-        region = desired.get("region")
-        if isinstance(region, str) and not has_markers(region):
+        target = desired.get("region")
+        if isinstance(target, str) and not has_markers(target):
             try:
-                check_region(region)
+                check_region(target)
             except InvalidRegion as e:
                 out.append(error("Invalid local region name", str(e), None, address))
     return out

@@ -27,35 +27,15 @@ from typing import Any
 
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic
-from imgb.providers.base import Cancelled, KindSchema, Limits, Progress, ProviderError, ProviderSchema, Quote
+from imgb.providers.base import Cancelled, Progress, ProviderError, ProviderSchema, Quote
 from imgb.providers.local import baseimages
 from imgb.providers.local.checks import check_desired
 from imgb.providers.local.oci import link_blob
+from imgb.providers.local.schema import COMPONENT_IN, IMAGE_IN, SCHEMA, TEMPLATE_IN, default_root
 from imgb.providers.local.store import InvalidRegion, Store, check_region, image_id, now_iso, token_key
 from imgb.providers.local.worker import lost_error, process_start_time
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
-_COMPONENT_IN = ("name", "version", "type", "system_type", "description", "content", "tags")
-_TEMPLATE_IN = (
-    "name", "description", "base_image", "build_content", "test_content", "instance_type", "system_disk_size",
-    "internet_max_bandwidth_out", "vswitch_id", "delete_instance_on_failure", "image_name", "image_family",
-    "image_description", "image_tags", "tags",
-)
-_IMAGE_IN = ("template_id", "content_hash", "image_name", "image_family", "image_tags", "tags")
-_COPY_IN = ("source_image_id", "source_region", "region", "image_name", "content_hash", "tags")
-_SHARE_IN = ("image_id", "region", "account")
-
-
-def default_root() -> Path:
-    """$IMGB_HOME, else $XDG_DATA_HOME/imgb, else /var/lib/imgb as root or ~/.local/share/imgb."""
-    if os.environ.get("IMGB_HOME"):
-        return Path(os.environ["IMGB_HOME"])
-    if os.environ.get("XDG_DATA_HOME"):
-        return Path(os.environ["XDG_DATA_HOME"]) / "imgb"
-    if os.geteuid() == 0:
-        return Path("/var/lib/imgb")
-    return Path.home() / ".local" / "share" / "imgb"
-
 
 class LocalProvider:
     type = "local"
@@ -80,31 +60,12 @@ class LocalProvider:
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
 
-    @classmethod
-    def from_config(cls, region: str, attrs: Mapping[str, Any], config_dir: str | os.PathLike[str]) -> LocalProvider:
-        """From a ``provider "local"`` block: ``root`` is relative to the configuration directory."""
-        root = attrs.get("root")
-        path = Path(config_dir, root) if root else default_root()
-        return cls(path, region)
-
     # -- schema, checks ------------------------------------------------------------------------
     def schema(self) -> ProviderSchema:
-        def immutable(inputs: tuple[str, ...], computed: tuple[str, ...], long: bool = False) -> KindSchema:
-            return KindSchema(force_new=frozenset(inputs), computed=frozenset(computed), long_running=long)
-
-        return ProviderSchema(
-            kinds={
-                Kind.COMPONENT: immutable(_COMPONENT_IN, ("id",)),
-                Kind.TEMPLATE: immutable(_TEMPLATE_IN, ("id",)),
-                Kind.IMAGE: immutable(_IMAGE_IN, ("id", "region", "status", "size", "execution_id"), True),
-                Kind.COPY: immutable(_COPY_IN, ("id",), True),
-                Kind.SHARE: immutable(_SHARE_IN, ("id",)),
-            },
-            limits=Limits(builds_per_template=1),
-        )
+        return SCHEMA
 
     def check(self, kind: Kind, desired: Mapping[str, Any], address: str) -> list[Diagnostic]:
-        return check_desired(self, kind, desired, address)
+        return check_desired(self.store, self.region, kind, desired, address)
 
     def resolve_base_image(self, image: str | None, family: str | None) -> str:
         images = self.store.records(self.region, "images")
@@ -114,8 +75,8 @@ class LocalProvider:
             named = [r for r in images if r.get("name") == image and r.get("status") == "Available"]
             # An imported (or built-in) base wins over any built image of the same name: in a
             # shared store, a template of another project must not shadow it.
-            named = [r for r in named if is_base(r)] or named
-            if image in baseimages.BUILTIN and not any(is_base(r) for r in named):
+            named = [r for r in named if baseimages.is_base(r)] or named
+            if image in baseimages.BUILTIN and not any(baseimages.is_base(r) for r in named):
                 named = []
             if named:
                 return str(max(named, key=lambda r: (r.get("created", ""), r["id"]))["id"])
@@ -162,7 +123,7 @@ class LocalProvider:
                 try:
                     if kind is Kind.IMAGE:
                         op.update(state="queued", step_timeout=self.step_timeout,
-                                  desired={k: desired.get(k) for k in _IMAGE_IN})
+                                  desired={k: desired.get(k) for k in IMAGE_IN})
                         spawn = True
                     else:
                         op.update(state="done", result=self._create_now(kind, desired, key))
@@ -191,12 +152,12 @@ class LocalProvider:
         """Create a quick object under the store lock; returns its attributes."""
         suffix = hashlib.sha256(key.encode()).hexdigest()[:20]
         if kind is Kind.COMPONENT:
-            rec = {k: desired.get(k) for k in _COMPONENT_IN}
+            rec = {k: desired.get(k) for k in COMPONENT_IN}
             rec.update(id="ic-" + suffix, created=now_iso(), region=self.region)
             self.store.put(self.region, "components", rec)
             return {"id": rec["id"], "name": rec["name"], "version": rec.get("version")}
         if kind is Kind.TEMPLATE:
-            rec = {k: desired.get(k) for k in _TEMPLATE_IN}
+            rec = {k: desired.get(k) for k in TEMPLATE_IN}
             rec.update(id="ip-" + suffix, created=now_iso(), region=self.region)
             self.store.put(self.region, "templates", rec)
             return {"id": rec["id"]}
@@ -321,10 +282,10 @@ class LocalProvider:
         kind = Kind(kind)
         if kind is Kind.COMPONENT:
             rec = self.store.get(self.region, "components", id)
-            return None if rec is None else {k: rec.get(k) for k in ("id", *_COMPONENT_IN)}
+            return None if rec is None else {k: rec.get(k) for k in ("id", *COMPONENT_IN)}
         if kind is Kind.TEMPLATE:
             rec = self.store.get(self.region, "templates", id)
-            return None if rec is None else {k: rec.get(k) for k in ("id", *_TEMPLATE_IN)}
+            return None if rec is None else {k: rec.get(k) for k in ("id", *TEMPLATE_IN)}
         if kind in (Kind.IMAGE, Kind.COPY):
             region = str(attrs.get("region") or self.region)
             rec = self.store.get(region, "images", id)
@@ -393,12 +354,6 @@ class LocalProvider:
 
     def close(self) -> None:
         return None
-
-
-def is_base(rec: Mapping[str, Any]) -> bool:
-    """An imported or built-in base image (not one imgb built or copied)."""
-    source = str(rec.get("source") or "")
-    return source == "builtin" or source.startswith("import:")
 
 
 def list_images(root: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from imgb import plugins
 from imgb.commands.model import DOCKERFILE_COMMANDS, Instruction, YamlComponent
 from imgb.commands.parse import is_yaml, parse_content, value_matches_type
 from imgb.commands.paths import ContextPathError, is_url, resolve_context_path
 from imgb.diagnostics import Diagnostic, Diagnostics, SourcePos, did_you_mean
 from imgb.diagnostics import error as error_diag
 from imgb.diagnostics import warning as warning_diag
+from imgb.providers.base import Limits, ProviderSchema
 from imgb.reconciler.checks import limits
 from imgb.reconciler.checks.refs import ComponentRef, classify_ref
 from imgb.reconciler.config.model import Component, Config, Template, TextOrigin
@@ -32,8 +34,18 @@ _UNSUPPORTED_HINTS: dict[str, str] = {
     "SHELL": "Commands run with /bin/sh; call another shell explicitly from RUN.",
     "MAINTAINER": 'Use LABEL maintainer="..." instead.',
 }
-_MAX_COMMANDS = 127
 _MAX_CONTENT_BYTES = 16 * 1024
+_NO_LIMITS = Limits()
+
+
+def provider_limits(config: Config, provider: str) -> Limits:
+    """What the provider of a block accepts, as its schema declares (``imgb/plugins.py``)."""
+    cfg = config.providers.get(provider)
+    kind = plugins.provider_class(cfg.type) if cfg is not None else None
+    schema = getattr(kind, "schema", None)
+    if isinstance(schema, ProviderSchema):
+        return schema.limits
+    return _NO_LIMITS
 
 
 def check_content(config: Config) -> Diagnostics:
@@ -43,7 +55,7 @@ def check_content(config: Config) -> Diagnostics:
     parsed_components: dict[str, YamlComponent | None] = {}
     for address in sorted(config.components):
         component = config.components[address]
-        parsed_components[address] = _check_component(component, context, diags)
+        parsed_components[address] = _check_component(config, component, context, diags)
     for address in sorted(config.templates):
         _check_template(config, config.templates[address], context, parsed_components, diags)
     for address in sorted(config.distributions):
@@ -83,7 +95,7 @@ class _Positions:
         return self.origin.pos(line) if self.origin is not None else self.fallback
 
 
-def _check_component(component: Component, context: Path, diags: Diagnostics) -> YamlComponent | None:
+def _check_component(config: Config, component: Component, context: Path, diags: Diagnostics) -> YamlComponent | None:
     """Check one component; returns its parsed YAML (for parameter checks) or None."""
     addr = component.address
     attr = component.attr_pos
@@ -141,7 +153,8 @@ def _check_component(component: Component, context: Path, diags: Diagnostics) ->
                 addr,
             )
         )
-    instructions = _check_commands(text, where, addr, diags, in_component=True)
+    limit = provider_limits(config, component.provider).commands_per_content
+    instructions = _check_commands(text, where, addr, diags, in_component=True, limit=limit)
     _check_copies(instructions, context, where, addr, diags)
     return None
 
@@ -179,7 +192,7 @@ def _check_size(text: str, what: str, code: str, pos: SourcePos, addr: str, diag
 
 
 def _check_commands(
-    text: str, where: _Positions, addr: str, diags: Diagnostics, *, in_component: bool
+    text: str, where: _Positions, addr: str, diags: Diagnostics, *, in_component: bool, limit: int | None
 ) -> tuple[Instruction, ...]:
     parsed = parse_content(text, component=False)
     instructions = parsed.instructions
@@ -235,14 +248,14 @@ def _check_commands(
                     addr,
                 )
             )
-    if len(instructions) > _MAX_COMMANDS:
+    if limit is not None and len(instructions) > limit:
         diags.add(
             error_diag(
                 "Too many commands",
                 f"{addr} has {len(instructions)} commands in one content; Image Builder accepts at most "
-                f"{_MAX_COMMANDS}. Join related RUN commands with && or move commands into components. "
+                f"{limit}. Join related RUN commands with && or move commands into components. "
                 "Alibaba Cloud would reject it with InvalidImageTemplateCommandSize.ExceededMaxNumber.",
-                where.at(instructions[_MAX_COMMANDS].line),
+                where.at(instructions[limit].line),
                 addr,
             )
         )
@@ -367,7 +380,9 @@ def _check_template(
         limits.too_many_tags(both, "The images get tags and image_tags, together", at("image_tags", template.pos),
                              addr, diags)
     home = config.providers[template.provider].region if template.provider in config.providers else ""
-    limits.check_distribution_union(template, *distribution_targets(template, home), at("distribute", template.pos), diags)
+    limits.check_distribution_union(
+        template, *distribution_targets(template, home), provider_limits(config, template.provider), at("distribute", template.pos), diags
+    )
 
     urls: list[str] = []
     for phase in ("build", "test"):
@@ -379,7 +394,8 @@ def _check_template(
         where = _Positions(origin, phase_attr)
         code = "InvalidBuildContent.LengthExceeded" if phase == "build" else "InvalidParameter.TestContent"
         _check_size(text, f"{phase} commands", code, phase_attr, addr, diags)
-        instructions = _check_commands(text, where, addr, diags, in_component=False)
+        limit = provider_limits(config, template.provider).commands_per_content
+        instructions = _check_commands(text, where, addr, diags, in_component=False, limit=limit)
         urls += _check_copies(instructions, context, where, addr, diags)
         for ins in instructions:
             if ins.name == "COMPONENT" and ins.component_ref is not None:

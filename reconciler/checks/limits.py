@@ -8,14 +8,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from imgb.diagnostics import Diagnostics, SourcePos
+from imgb.providers.base import Limits
 from imgb.reconciler.config.model import Template
 
 _NAME_CHARS_RE = re.compile(r"^[A-Za-z0-9:._-]*$")
 _VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _REGION_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _ACCOUNT_RE = re.compile(r"^[0-9]+$")
-MAX_REGIONS = 20
-MAX_ACCOUNTS = 20
 MAX_TAGS = 20
 
 
@@ -230,24 +229,26 @@ def check_accounts(accounts: Iterable[str], pos: SourcePos, addr: str, diags: Di
 
 
 def check_distribution_union(
-    template: Template, regions: Sequence[str], shares: Sequence[tuple[str, str]], pos: SourcePos, diags: Diagnostics
+    template: Template, regions: Sequence[str], shares: Sequence[tuple[str, str]], limits: Limits, pos: SourcePos,
+    diags: Diagnostics,
 ) -> None:
-    """At most 20 regions (besides the home region) and 20 accounts over all of a template's distributions."""
+    """At most as many regions (besides the home region) and accounts over all of a template's
+    distributions as its provider accepts (Alibaba: 20 and 20)."""
     accounts = sorted({a for _, a in shares})
-    if len(regions) > MAX_REGIONS:
+    if limits.regions_per_template is not None and len(regions) > limits.regions_per_template:
         diags.error(
             "Too many distribution regions",
             f"{template.address} distributes to {len(regions)} regions besides its home region; Image Builder "
-            f"accepts at most {MAX_REGIONS} per template. Split the regions over two templates. "
+            f"accepts at most {limits.regions_per_template} per template. Split the regions over two templates. "
             "Alibaba Cloud would reject it with InvalidToRegionIdSize.ExceededMaxNumber.",
             pos,
             template.address,
         )
-    if len(accounts) > MAX_ACCOUNTS:
+    if limits.accounts_per_template is not None and len(accounts) > limits.accounts_per_template:
         diags.error(
             "Too many share accounts",
             f"{template.address} shares with {len(accounts)} accounts; Image Builder accepts at most "
-            f"{MAX_ACCOUNTS} per template. Split the accounts over two templates. "
+            f"{limits.accounts_per_template} per template. Split the accounts over two templates. "
             "Alibaba Cloud would reject it with InvalidAddAccountSize.ExceededMaxNumber.",
             pos,
             template.address,

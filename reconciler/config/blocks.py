@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
 from imgb.reconciler.config import ast
@@ -23,10 +24,41 @@ from imgb.reconciler.config.values import (
 )
 from imgb.unknown import Unknown, marker
 
-if TYPE_CHECKING:
-    from imgb.reconciler.config.load import Instance
-
 _MISSING = object()
+
+
+
+@dataclass
+class Instance:
+    """One evaluated instance of a component, template or distribution block."""
+
+    kind: str
+    name: str
+    key: str | None
+    block: ast.Block
+    attrs: dict[str, Any] = field(default_factory=dict)
+    """Evaluated attribute values (INVALID where evaluation failed)."""
+    frame: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        from imgb.addresses import block_address
+
+        return block_address(self.kind, self.name, self.key)
+
+    def value(self) -> dict[str, Any]:
+        """What ``component.x`` (one instance) evaluates to in expressions."""
+        out = {k: v for k, v in self.attrs.items() if k not in ("for_each", "depends_on", "provider")}
+        out.update(name=self.name, key=self.key, address=self.address)
+        if self.kind == "component":
+            out["id"] = Unknown(f"{self.address}.id")
+        elif self.kind == "template":
+            out["id"] = Unknown(f"{self.address}.id")
+            out["image_ids"] = Unknown(f"{self.address}.image_ids")
+        else:
+            out.setdefault("regions", [])
+            out.setdefault("accounts", [])
+        return out
 
 
 class _Builder:

@@ -8,12 +8,12 @@ Errors raise ``EvalError``; the caller turns it into a diagnostic for the attrib
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from imgb.diagnostics import Diagnostic, SourcePos, did_you_mean, error
+from imgb.diagnostics import SourcePos, did_you_mean
 from imgb.reconciler.config import ast
+from imgb.reconciler.config.context import Context, EvalError, Resolver
+from imgb.reconciler.config.functions import FUNCTIONS, call
 from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
@@ -27,46 +27,20 @@ from imgb.reconciler.config.values import (
 )
 from imgb.unknown import Unknown, marker
 
+__all__ = ["Context", "EvalError", "Evaluator", "Resolver"]  # Context and EvalError are context.py's, named here too
+
 NAMESPACES = ("var", "local", "component", "template", "distribution", "path")
 """Roots resolved by the loader. ``each`` comes from the frame of a for_each instance."""
-
-
-class EvalError(Exception):
-    def __init__(self, summary: str, detail: str, pos: SourcePos | None, static: bool = False):
-        super().__init__(summary)
-        self.summary = summary
-        self.detail = detail
-        self.pos = pos
-        self.static = static
-        """A mistake in the configuration's shape (an undeclared reference): ``can``/``try`` do not
-        hide it."""
-
-    def diagnostic(self, address: str | None = None) -> Diagnostic:
-        return error(self.summary, self.detail, self.pos, address)
-
-
-Resolver = Callable[[str, str, SourcePos], Any]
-
-
-@dataclass
-class Context:
-    """What evaluation may touch besides the expression: the loader's references and the files."""
-
-    directory: Path
-    resolve: Resolver
-    file_digests: dict[str, str] = field(default_factory=dict)
-    files_read: dict[str, str] = field(default_factory=dict)
-    """Text of files read, by relative path (content origins, repeated reads)."""
-    template_vars: tuple[str, ...] | None = None
-    """Inside templatefile(): the names it was given (the only bare names a template may use)."""
 
 
 class Evaluator:
     def __init__(self, ctx: Context):
         self.ctx = ctx
-        from imgb.reconciler.config.functions import FUNCTIONS
-
         self.functions = FUNCTIONS
+
+    def with_context(self, ctx: Context) -> Evaluator:
+        """An evaluator of the same kind over another context (templatefile()'s)."""
+        return Evaluator(ctx)
 
     def eval(self, expr: ast.Expr, frame: Mapping[str, Any] | None = None) -> Any:
         method: Callable[[Any, Mapping[str, Any]], Any] = getattr(self, "e_" + type(expr).__name__)
@@ -418,8 +392,6 @@ class Evaluator:
 
     # functions
     def e_FunctionCall(self, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
-        from imgb.reconciler.config.functions import call
-
         return call(self, e, frame)
 
 

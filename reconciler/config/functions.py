@@ -17,13 +17,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 
 from imgb.diagnostics import SourcePos, did_you_mean
 from imgb.fsops import read_inside
 from imgb.reconciler.config import ast
+from imgb.reconciler.config.context import Context, EvalError, Evaluating
 from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
@@ -43,9 +44,6 @@ from imgb.reconciler.config.values import (
 )
 from imgb.unknown import CLOSE, OPEN, Unknown
 
-if TYPE_CHECKING:
-    from imgb.reconciler.config.eval import Evaluator
-
 
 class FuncError(Exception):
     """A function rejected its arguments. ``arg`` is the 0-based index of the culprit, if known."""
@@ -55,7 +53,7 @@ class FuncError(Exception):
         self.arg = arg
 
 
-Impl = Callable[["Evaluator", list[Any], SourcePos], Any]
+Impl = Callable[[Evaluating, list[Any], SourcePos], Any]
 
 
 @dataclass(frozen=True)
@@ -74,9 +72,7 @@ class Func:
         return f"{name}({', '.join(ps)})"
 
 
-def call(ev: Evaluator, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
-    from imgb.reconciler.config.eval import EvalError
-
+def call(ev: Evaluating, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
     func = FUNCTIONS.get(e.name)
     if func is None:
         hint = did_you_mean(e.name, FUNCTIONS)
@@ -123,8 +119,6 @@ def call(ev: Evaluator, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
 
 
 def _check_count(e: ast.FunctionCall, func: Func, n: int, n_min: int, n_max: int | None) -> None:
-    from imgb.reconciler.config.eval import EvalError
-
     if n < n_min:
         raise EvalError(
             "Not enough function arguments",
@@ -191,7 +185,7 @@ def _strings(args: list[Any], i: int) -> list[str]:
 # --- files -------------------------------------------------------------------------------------
 
 
-def _resolve_path(ev: Evaluator, args: list[Any], i: int) -> tuple[Path, str]:
+def _resolve_path(ev: Evaluating, args: list[Any], i: int) -> tuple[Path, str]:
     """The file ``args[i]`` names, checked to stay inside the configuration directory."""
     raw = _str(args, i)
     if not raw:
@@ -225,7 +219,7 @@ def _resolve_path(ev: Evaluator, args: list[Any], i: int) -> tuple[Path, str]:
     return path, rel
 
 
-def _read_bytes(ev: Evaluator, args: list[Any], i: int) -> tuple[bytes, str]:
+def _read_bytes(ev: Evaluating, args: list[Any], i: int) -> tuple[bytes, str]:
     path, rel = _resolve_path(ev, args, i)
     try:
         data = read_inside(ev.ctx.directory, rel)  # the check above, kept by the kernel at the open
@@ -239,7 +233,7 @@ def _read_bytes(ev: Evaluator, args: list[Any], i: int) -> tuple[bytes, str]:
     return data, rel
 
 
-def _read_text(ev: Evaluator, args: list[Any], i: int) -> tuple[str, str]:
+def _read_text(ev: Evaluating, args: list[Any], i: int) -> tuple[str, str]:
     data, rel = _read_bytes(ev, args, i)
     try:
         text = data.decode("utf-8")
@@ -251,22 +245,21 @@ def _read_text(ev: Evaluator, args: list[Any], i: int) -> tuple[str, str]:
     return text, rel
 
 
-def f_file(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_file(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return _read_text(ev, args, 0)[0]
 
 
-def f_fileexists(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_fileexists(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     path, _ = _resolve_path(ev, args, 0)
     return path.is_file()
 
 
-def f_filesha256(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_filesha256(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     data, _ = _read_bytes(ev, args, 0)
     return hashlib.sha256(data).hexdigest()
 
 
-def f_templatefile(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
-    from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+def f_templatefile(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     from imgb.reconciler.config.hcl import SyntaxProblem, parse_template
 
     text, rel = _read_text(ev, args, 0)
@@ -287,9 +280,7 @@ def f_templatefile(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
             ref_pos,
         )
 
-    sub = Evaluator(
-        Context(ev.ctx.directory, no_refs, ev.ctx.file_digests, ev.ctx.files_read, tuple(variables))
-    )
+    sub = ev.with_context(Context(ev.ctx.directory, no_refs, ev.ctx.file_digests, ev.ctx.files_read, tuple(variables)))
     result = sub.template_parts(template.parts, dict(variables))
     return result
 
@@ -299,7 +290,7 @@ def f_templatefile(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
 _FMT_RE = re.compile(r"%(?:\[(\d+)\])?([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")
 
 
-def f_format(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_format(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     spec = _str(args, 0)
     values = args[1:]
     out: list[str] = []
@@ -352,7 +343,7 @@ def _format_one(value: Any, flags: str, width: str | None, prec: str | None, ver
     return text
 
 
-def f_join(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_join(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     sep = _str(args, 0)
     parts: list[str] = []
     for i in range(1, len(args)):
@@ -360,7 +351,7 @@ def f_join(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return sep.join(parts)
 
 
-def f_split(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_split(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     sep, text = _str(args, 0), _str(args, 1)
     if sep == "":
         return list(text)
@@ -382,7 +373,7 @@ def _compile(pattern: str, i: int) -> re.Pattern[str]:
         raise FuncError(f"invalid regular expression: {exc}", i) from None
 
 
-def f_replace(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_replace(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     text, sub, rep = _str(args, 0), _str(args, 1), _str(args, 2)
     if len(sub) >= 2 and sub.startswith("/") and sub.endswith("/"):
         pattern = _compile(sub[1:-1], 1)
@@ -393,7 +384,7 @@ def f_replace(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return text.replace(sub, rep)
 
 
-def f_regex(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_regex(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     pattern = _compile(_str(args, 0), 0)
     text = _str(args, 1)
     m = pattern.search(text)
@@ -410,12 +401,12 @@ def _match_value(pattern: re.Pattern[str], m: re.Match[str]) -> Any:
     return m.group(0)
 
 
-def f_regexall(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_regexall(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     pattern = _compile(_str(args, 0), 0)
     return [_match_value(pattern, m) for m in pattern.finditer(_str(args, 1))]
 
 
-def f_substr(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_substr(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     text, offset, length = _str(args, 0), _int(args, 1), _int(args, 2)
     if offset < 0:
         offset = max(0, len(text) + offset)
@@ -424,19 +415,19 @@ def f_substr(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return text[offset : offset + length]
 
 
-def f_trim(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_trim(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return _str(args, 0).strip(_str(args, 1))
 
 
-def f_trimprefix(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_trimprefix(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return _str(args, 0).removeprefix(_str(args, 1))
 
 
-def f_trimsuffix(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_trimsuffix(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return _str(args, 0).removesuffix(_str(args, 1))
 
 
-def f_base64decode(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_base64decode(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     try:
         return base64.b64decode(_str(args, 0), validate=True).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
@@ -454,7 +445,7 @@ def _hash(algo: str) -> Impl:
 # --- collections -------------------------------------------------------------------------------
 
 
-def f_length(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_length(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     v = args[0]
     if isinstance(v, str):
         return len(v)
@@ -463,14 +454,14 @@ def f_length(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     raise FuncError(f"a string, list or map is required, got {describe(v)}", 0)
 
 
-def f_concat(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_concat(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     out: list[Any] = []
     for i in range(len(args)):
         out.extend(_list(args, i))
     return out
 
 
-def f_merge(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_merge(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     out: dict[str, Any] = {}
     for i, v in enumerate(args):
         if v is None:
@@ -479,7 +470,7 @@ def f_merge(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return out
 
 
-def f_lookup(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_lookup(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     m, key = _map(args, 0), _str(args, 1)
     if key in m:
         return m[key]
@@ -488,16 +479,16 @@ def f_lookup(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     raise FuncError(f'the map has no key "{key}" and no default was given{did_you_mean(key, m)}', 1)
 
 
-def f_keys(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_keys(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return sorted(_map(args, 0))
 
 
-def f_values(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_values(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     m = _map(args, 0)
     return [m[k] for k in sorted(m)]
 
 
-def f_contains(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_contains(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return any(equal(v, args[1]) for v in _list(args, 0))
 
 
@@ -519,7 +510,7 @@ def _distinct(values: list[Any]) -> list[Any]:
     return out
 
 
-def f_toset(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_toset(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     v = args[0]
     if isinstance(v, dict):
         raise FuncError("a map cannot be converted to a set; use keys() or values()", 0)
@@ -531,15 +522,15 @@ def f_toset(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return items
 
 
-def f_tolist(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_tolist(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return list(_list(args, 0))
 
 
-def f_tomap(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_tomap(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return dict(_map(args, 0))
 
 
-def f_coalesce(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_coalesce(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     for v in args:
         if isinstance(v, Unknown):
             return v
@@ -548,7 +539,7 @@ def f_coalesce(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     raise FuncError("every argument is null or an empty string", None)
 
 
-def f_flatten(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_flatten(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     out: list[Any] = []
 
     def walk(v: list[Any]) -> None:
@@ -562,19 +553,19 @@ def f_flatten(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return out
 
 
-def f_distinct(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_distinct(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return _distinct(_list(args, 0))
 
 
-def f_sort(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_sort(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return sorted(_strings(args, 0))
 
 
-def f_reverse(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_reverse(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return list(reversed(_list(args, 0)))
 
 
-def f_element(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_element(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     items, i = _list(args, 0), _int(args, 1)
     if not items:
         raise FuncError("cannot use element() on an empty list", 0)
@@ -583,21 +574,21 @@ def f_element(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return items[i % len(items)]
 
 
-def f_slice(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_slice(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     items, start, end = _list(args, 0), _int(args, 1), _int(args, 2)
     if not 0 <= start <= end <= len(items):
         raise FuncError(f"the range [{start}, {end}) is outside a list of {len(items)} element(s)", 1)
     return items[start:end]
 
 
-def f_zipmap(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_zipmap(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     keys, values = _strings(args, 0), _list(args, 1)
     if len(keys) != len(values):
         raise FuncError(f"{len(keys)} keys but {len(values)} values; the lists must be the same length", 1)
     return dict(zip(keys, values, strict=True))
 
 
-def f_range(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_range(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     nums = [_num(args, i) for i in range(len(args))]
     start: int | float
     limit: int | float
@@ -616,15 +607,15 @@ def f_range(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return [normalize_number(start + i * step) for i in range(count)]
 
 
-def f_min(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_min(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return min(_num(args, i) for i in range(len(args)))
 
 
-def f_max(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_max(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return max(_num(args, i) for i in range(len(args)))
 
 
-def f_sum(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_sum(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     items = _list(args, 0)
     total: int | float = 0
     for v in items:
@@ -635,21 +626,21 @@ def f_sum(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return normalize_number(total)
 
 
-def f_one(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_one(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     items = _list(args, 0)
     if len(items) > 1:
         raise FuncError(f"the list has {len(items)} elements; one() accepts at most one", 0)
     return items[0] if items else None
 
 
-def f_alltrue(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_alltrue(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     try:
         return all(to_bool(v) for v in _list(args, 0))
     except ConversionError as exc:
         raise FuncError(str(exc), 0) from None
 
 
-def f_anytrue(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_anytrue(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     try:
         return any(to_bool(v) for v in _list(args, 0))
     except ConversionError as exc:
@@ -659,7 +650,7 @@ def f_anytrue(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
 # --- encoding and conversion --------------------------------------------------------------------
 
 
-def f_jsonencode(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_jsonencode(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return json.dumps(args[0], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -673,29 +664,29 @@ def _from_decoded(v: Any) -> Any:
     return v
 
 
-def f_jsondecode(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_jsondecode(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     try:
         return _from_decoded(json.loads(_str(args, 0)))
     except json.JSONDecodeError as exc:
         raise FuncError(f"the string is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", 0) from None
 
 
-def f_yamlencode(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_yamlencode(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return yaml.safe_dump(args[0], sort_keys=True, default_flow_style=False, allow_unicode=True)
 
 
-def f_yamldecode(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_yamldecode(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     try:
         return _from_decoded(yaml.safe_load(_str(args, 0)))
     except yaml.YAMLError as exc:
         raise FuncError(f"the string is not valid YAML: {exc}", 0) from None
 
 
-def f_tostring(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_tostring(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return None if args[0] is None else _str(args, 0)
 
 
-def f_tonumber(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_tonumber(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     if args[0] is None:
         return None
     v = args[0]
@@ -704,7 +695,7 @@ def f_tonumber(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return _num(args, 0)
 
 
-def f_tobool(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_tobool(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     if args[0] is None:
         return None
     try:
@@ -713,16 +704,14 @@ def f_tobool(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
         raise FuncError(str(exc), 0) from None
 
 
-def f_base64encode(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
+def f_base64encode(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     return base64.b64encode(_str(args, 0).encode()).decode()
 
 
 # --- error handling ------------------------------------------------------------------------------
 
 
-def f_can(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
-    from imgb.reconciler.config.eval import EvalError
-
+def f_can(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     (expr, frame), = args
     try:
         value = ev.eval(expr, frame)
@@ -736,9 +725,7 @@ def f_can(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
     return unknown if unknown is not None else True
 
 
-def f_try(ev: Evaluator, args: list[Any], pos: SourcePos) -> Any:
-    from imgb.reconciler.config.eval import EvalError
-
+def f_try(ev: Evaluating, args: list[Any], pos: SourcePos) -> Any:
     last: EvalError | None = None
     for expr, frame in args:
         try:

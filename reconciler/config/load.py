@@ -12,27 +12,32 @@ import dataclasses
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imgb import __version__
+from imgb import __version__, plugins
 from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
 from imgb.fsops import read_inside
 from imgb.reconciler.config import ast
-from imgb.reconciler.config.blocks import build_component, build_distribution, build_template, check_version
+from imgb.reconciler.config.blocks import (
+    Instance,
+    build_component,
+    build_distribution,
+    build_template,
+    check_version,
+)
 from imgb.reconciler.config.cache import parse_cached
 from imgb.reconciler.config.eval import Context, EvalError, Evaluator
 from imgb.reconciler.config.gc_pause import gc_paused
 from imgb.reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
 from imgb.reconciler.config.refactoring import build_refactoring
 from imgb.reconciler.config.schema import (
-    BACKENDS,
     NAME_PATTERN,
-    PROVIDERS,
     REFACTOR_BLOCKS,
     TOP,
     BlockSpec,
+    backend_spec,
+    provider_default,
     provider_spec,
 )
 from imgb.reconciler.config.values import (
@@ -50,39 +55,8 @@ from imgb.unknown import Unknown
 
 _NAME_RE = re.compile(NAME_PATTERN + r"\Z")
 _KINDS = ("component", "template", "distribution")
-
-
-@dataclass
-class Instance:
-    """One evaluated instance of a component, template or distribution block."""
-
-    kind: str
-    name: str
-    key: str | None
-    block: ast.Block
-    attrs: dict[str, Any] = field(default_factory=dict)
-    """Evaluated attribute values (INVALID where evaluation failed)."""
-    frame: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def address(self) -> str:
-        from imgb.addresses import block_address
-
-        return block_address(self.kind, self.name, self.key)
-
-    def value(self) -> dict[str, Any]:
-        """What ``component.x`` (one instance) evaluates to in expressions."""
-        out = {k: v for k, v in self.attrs.items() if k not in ("for_each", "depends_on", "provider")}
-        out.update(name=self.name, key=self.key, address=self.address)
-        if self.kind == "component":
-            out["id"] = Unknown(f"{self.address}.id")
-        elif self.kind == "template":
-            out["id"] = Unknown(f"{self.address}.id")
-            out["image_ids"] = Unknown(f"{self.address}.image_ids")
-        else:
-            out.setdefault("regions", [])
-            out.setdefault("accounts", [])
-        return out
+DEFAULT_PROVIDER = "local"
+"""The provider of a configuration without provider blocks."""
 
 
 def load_config(
@@ -120,6 +94,12 @@ def load_backend(directory: str | os.PathLike[str], env: Mapping[str, str] | Non
     loader.diags = Diagnostics()  # errors elsewhere in the files are not the backend's
     _, backend = loader.imgb_block()
     return (None if loader.diags.has_errors() else backend), loader.diags
+
+
+def _choices(names: list[str], word: str = "or") -> str:
+    """\"a\", \"b\" or \"c\"."""
+    quoted = [f'"{n}"' for n in names]
+    return f" {word} ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else "".join(quoted)
 
 
 def _masked(diags: Diagnostics, secrets: set[str]) -> Diagnostics:
@@ -209,7 +189,8 @@ class _Loader:
         # Providers (and every block after them) see variables and locals through the same lazy
         # reference graph as everything else, as in Terraform; only the backend is literal.
         if not self.blocks["provider"]:
-            self.providers["local"] = ProviderConfig(type="local", region="local-1")
+            region = provider_default(DEFAULT_PROVIDER, "region", self.env)
+            self.providers[DEFAULT_PROVIDER] = ProviderConfig(type=DEFAULT_PROVIDER, region=region)
         else:
             for block in self.blocks["provider"].values():
                 self.provider(block)
@@ -254,8 +235,7 @@ class _Loader:
         for out in outputs.values():
             if out.sensitive:
                 sensitive.update(s for s in leaf_strings(out.value) if s)
-        if backend.conn_str:
-            sensitive.add(backend.conn_str)
+        sensitive.update(s for s in backend.sensitive if s)
         return Config(
             directory=str(self.directory),
             files=tuple(files),
@@ -532,22 +512,25 @@ class _Loader:
             if nested.type != "backend" or not nested.labels:
                 continue
             btype = nested.labels[0]
-            bspec = BACKENDS.get(btype)
+            bspec = backend_spec(btype)
             if bspec is None:
                 self.diags.error(
                     "Unsupported backend type",
-                    f'There is no backend "{btype}"; use "local" or "pg".{did_you_mean(btype, BACKENDS)}',
+                    f'There is no backend "{btype}"; use {_choices(plugins.backend_types(own=True))}.'
+                    f"{did_you_mean(btype, plugins.backend_types())}",
                     nested.pos,
                 )
                 continue
             self.check_body(nested, bspec, f'backend "{btype}"')
             bvalues = self.literal_values(nested, f'backend "{btype}"')
-            fields: dict[str, Any] = {"type": btype, "pos": nested.pos}
-            for name in bspec.attrs:
-                s = self.string_attr(bvalues, name, nested)
-                if s is not None:
-                    fields[name] = s
-            backend = BackendConfig(**fields)
+            settings: dict[str, Any] = {}
+            for name, a in bspec.attrs.items():
+                value = self.string_attr(bvalues, name, nested) if a.type == "string" else bvalues.get(name)
+                if value is not None and value is not INVALID:
+                    settings[name] = value
+            declared = getattr(plugins.backend_class(btype), "block", {})
+            secrets = tuple(str(v) for n, v in settings.items() if n in declared and declared[n].sensitive)
+            backend = BackendConfig(type=btype, settings=settings, sensitive=secrets, pos=nested.pos)
         return required, backend
 
     def policy_paths(self) -> tuple[str, ...] | None:
@@ -574,7 +557,9 @@ class _Loader:
         if spec is None:
             self.diags.error(
                 "Unsupported provider",
-                f'There is no provider "{ptype}"; imgb has "local" and "alicloud".{did_you_mean(ptype, PROVIDERS)}',
+                f'There is no provider "{ptype}"; imgb has '
+                f'{_choices(sorted(plugins.provider_types(own=True), key=lambda t: (t != DEFAULT_PROVIDER, t)), "and")}.'
+                f"{did_you_mean(ptype, plugins.provider_types(self.env))}",
                 block.pos,
             )
             return
@@ -587,7 +572,7 @@ class _Loader:
         if alias is not None and not _NAME_RE.match(alias):
             self.invalid_name("provider alias", alias, block.pos)
             return
-        region = typed.get("region") or ("local-1" if ptype == "local" else None)
+        region = typed.get("region") or provider_default(ptype, "region", self.env)
         if region is None:
             if "region" not in values:
                 return  # a missing region was reported by check_body

@@ -34,24 +34,25 @@ class TextOrigin:
 
 @dataclass(frozen=True, kw_only=True)
 class BackendConfig:
-    type: Literal["local", "pg"] = "local"
-    path: str = "imgb.state.json"
-    """local: relative to the configuration directory."""
-    conn_str: str | None = None
-    """pg: never stored in state or plans; falls back to IMGB_PG_CONN_STR."""
-    schema_name: str = "imgb"
+    type: str = "local"
+    """A backend type registered as an ``imgb.backends`` entry point (imgb's own: local, pg)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The block's attributes as written (the backend type supplies its defaults)."""
+    sensitive: tuple[str, ...] = ()
+    """The values of its sensitive settings (a connection string): masked like sensitive variables."""
     pos: SourcePos | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProviderConfig:
     type: str
-    """local or alicloud (or a type registered through IMGB_PROVIDERS_EXTRA)."""
+    """A provider type registered as an ``imgb.providers`` entry point (imgb's own: local, alicloud)."""
     alias: str | None = None
     region: str
     """The home region: components and templates live here, builds run here."""
     attrs: dict[str, Any] = field(default_factory=dict)
-    """Every other attribute as evaluated (local: root; alicloud: profile, endpoint)."""
+    """Every other attribute as evaluated (local: root; alicloud: profile, endpoint): the
+    provider's settings."""
     pos: SourcePos | None = None
 
     @property

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
+
+from imgb import plugins
 
 AttrType = Literal[
     "string", "text", "int", "bool", "string_map", "string_list", "any", "reference", "references", "distributions"
@@ -32,64 +34,35 @@ class BlockSpec:
 
 _META = {"for_each": Attr("any"), "depends_on": Attr("references")}
 
-BACKENDS = {
-    "local": BlockSpec(attrs={"path": Attr("string")}),
-    "pg": BlockSpec(attrs={"conn_str": Attr("string"), "schema_name": Attr("string")}),
-}
-
-PROVIDERS = {
-    "local": BlockSpec(attrs={"root": Attr("string"), "region": Attr("string"), "alias": Attr("string")}),
-    "alicloud": BlockSpec(
-        attrs={
-            "region": Attr("string", required=True),
-            "profile": Attr("string"),
-            "endpoint": Attr("string"),
-            "vpc_endpoint": Attr("string"),
-            "ecs_role_name": Attr("string"),
-            "resource_group_id": Attr("string"),
-            "encrypted": Attr("bool"),
-            "kms_key_ids": Attr("string_map"),
-            "force_delete": Attr("bool"),
-            "delete_snapshots": Attr("bool"),
-            "snapshot_prices": Attr("string_map"),
-            "alias": Attr("string"),
-        },
-        blocks={
-            "assume_role": BlockSpec(
-                attrs={
-                    "role_arn": Attr("string", required=True),
-                    "session_name": Attr("string"),
-                    "external_id": Attr("string"),
-                    "duration": Attr("int"),
-                    "policy": Attr("string"),
-                    "sts_region": Attr("string"),
-                }
-            )
-        },
-    ),
-}
-
-EXTRA_PROVIDERS_ENV = "IMGB_PROVIDERS_EXTRA"
-"""Out-of-tree provider types, for benchmarks and tests: ``type=module:Class`` entries separated by
-commas (``sleep=bench.sleep_provider:SleepProvider``). Not a plugin system for users."""
-
-_EXTRA_SPEC = BlockSpec(attrs={"region": Attr("string", required=True), "alias": Attr("string")})
-
-
-def extra_providers(env: Mapping[str, str]) -> dict[str, str]:
-    """Provider type -> ``module:Class`` from ``IMGB_PROVIDERS_EXTRA`` (malformed entries are skipped)."""
-    out: dict[str, str] = {}
-    for entry in env.get(EXTRA_PROVIDERS_ENV, "").split(","):
-        ptype, sep, target = entry.strip().partition("=")
-        if sep and ptype and ":" in target:
-            out[ptype.strip()] = target.strip()
-    return out
-
-
 def provider_spec(ptype: str, env: Mapping[str, str]) -> BlockSpec | None:
-    if ptype in PROVIDERS:
-        return PROVIDERS[ptype]
-    return _EXTRA_SPEC if ptype in extra_providers(env) else None
+    """The ``provider "ptype"`` block as its provider declares it (``imgb/plugins.py``)."""
+    kind = plugins.provider_class(ptype, env)
+    if kind is None:
+        return None
+    block = getattr(kind, "block", None)
+    if block is None:  # a class from IMGB_PROVIDERS_EXTRA (benchmarks): built with its region alone
+        return BlockSpec(attrs={"region": Attr("string", required=True), "alias": Attr("string")})
+    spec = block_spec(block)
+    return BlockSpec(attrs={"region": Attr("string"), **spec.attrs, "alias": Attr("string")}, blocks=spec.blocks)
+
+
+def backend_spec(btype: str) -> BlockSpec | None:
+    """The ``backend "btype"`` block as its backend declares it."""
+    kind = plugins.backend_class(btype)
+    return None if kind is None else block_spec(kind.block)
+
+
+def provider_default(ptype: str, name: str, env: Mapping[str, str]) -> Any:
+    """The default its provider declares for ``name`` in a ``provider "ptype"`` block (None: none)."""
+    setting = getattr(plugins.provider_class(ptype, env), "block", {}).get(name)
+    return None if setting is None else setting.default
+
+
+def block_spec(settings: Mapping[str, plugins.Setting]) -> BlockSpec:
+    return BlockSpec(
+        attrs={n: Attr(cast(AttrType, s.type), s.required) for n, s in settings.items() if s.type != "block"},
+        blocks={n: block_spec(s.attributes) for n, s in settings.items() if s.type == "block"},
+    )
 
 
 TOP = {

@@ -12,11 +12,11 @@ from imgb.reconciler.project import Project
 def images(project: Project) -> list[dict[str, Any]]:
     """Every image of every local store the configuration names, per region."""
     from imgb.providers.local import list_images
-    from imgb.providers.registry import local_root
+    from imgb.providers.local.schema import store_root
 
     config, _ = project.load()  # the configuration names the stores: its variables must have values
     try:
-        roots = {local_root(p, project.directory) for p in config.providers.values() if p.type == "local"}
+        roots = {store_root(p.attrs, project.directory) for p in config.providers.values() if p.type == "local"}
     except ValueError as e:  # a root outside the configuration directory, not allowed by the operator
         raise OperationError(f"the local provider's store: {e}.") from None
     return [row for root in sorted(roots) for row in list_images(root)]
@@ -44,7 +44,7 @@ def import_base_image(project: Project, name: str, src: str, region: str | None)
     """Import a base image into the store of the configuration's local provider (or the default
     store); returns its record and the region it went to."""
     from imgb.providers.local.baseimages import BaseImageError, import_image
-    from imgb.providers.registry import default_local_root, local_root
+    from imgb.providers.local.schema import default_root, store_root
 
     try:
         config, _ = project.load()
@@ -52,7 +52,7 @@ def import_base_image(project: Project, name: str, src: str, region: str | None)
     except Exception:
         local = []
     try:
-        root = local_root(local[0], project.directory) if local else default_local_root()
+        root = store_root(local[0].attrs, project.directory) if local else default_root()
     except ValueError as e:
         raise OperationError(f"the local provider's store: {e}.") from None
     reg = region or (local[0].region if local else "local-1")

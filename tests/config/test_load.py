@@ -55,7 +55,7 @@ def test_quickstart_details(cache_env: dict[str, str]) -> None:
         filename="components/hardening.dockerfile", line=1
     )
     assert config.outputs["web_image_ids"].value == Unknown("template.web.image_ids")
-    assert config.backend.path == "imgb.state.json"
+    assert config.backend.type == "local" and config.backend.settings == {"path": "imgb.state.json"}
 
 
 def test_alicloud_for_each_and_sensitive(cache_env: dict[str, str]) -> None:

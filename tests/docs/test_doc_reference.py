@@ -12,11 +12,12 @@ import pytest
 import typer
 
 from imgb.diagnostics import SourcePos
+from imgb.plugins import backend_types, provider_types
 from imgb.reconciler.cli import app
 from imgb.reconciler.config.eval import Context, EvalError, Evaluator
 from imgb.reconciler.config.functions import FUNCTIONS
 from imgb.reconciler.config.hcl import parse_expression
-from imgb.reconciler.config.schema import BACKENDS, PROVIDERS, TOP
+from imgb.reconciler.config.schema import TOP, BlockSpec, backend_spec, provider_spec
 from tests.docs.fences import ROOT
 
 LANGUAGE = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
@@ -62,11 +63,17 @@ def test_documented_functions_exist() -> None:
     assert not unknown, f"docs/language.md documents functions the loader does not have: {unknown}"
 
 
+def _spec(spec: BlockSpec | None) -> BlockSpec:
+    assert spec is not None
+    return spec
+
+
 def _attributes() -> list[tuple[str, str]]:
     out = [(block, attr) for block, spec in TOP.items() for attr in spec.attrs]
     out += [(block, nested) for block, spec in TOP.items() for nested in spec.blocks]
-    out += [(f'backend "{b}"', attr) for b, spec in BACKENDS.items() for attr in spec.attrs]
-    out += [(f'provider "{p}"', attr) for p, spec in PROVIDERS.items() for attr in spec.attrs]
+    # imgb's own backends and providers (a test-only package may register more: not documented here)
+    out += [(f'backend "{b}"', attr) for b in backend_types(own=True) for attr in _spec(backend_spec(b)).attrs]
+    out += [(f'provider "{p}"', attr) for p in provider_types(own=True) for attr in _spec(provider_spec(p, {})).attrs]
     return out
 
 

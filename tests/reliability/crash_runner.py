@@ -91,8 +91,8 @@ def main() -> int:
 
     real_open = opener.open_backend
 
-    def open_backend(config_dir: Any, cfg: Any) -> Any:
-        return CrashingBackend(real_open(config_dir, cfg))
+    def open_backend(*args: Any) -> Any:
+        return CrashingBackend(real_open(*args))
 
     opener.open_backend = open_backend  # type: ignore[assignment]
     enospc_at = int(os.environ.get("IMGB_ENOSPC_AT", "0") or 0)

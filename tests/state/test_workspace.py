@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from state_builders import component
 
-from imgb.reconciler.config.model import BackendConfig
 from imgb.reconciler.errors import explain_exception
 from imgb.state.backend import Backend, BackendError, LockError, LockInfo
 from imgb.state.local import LocalBackend
@@ -137,18 +136,18 @@ def test_migrate_of_an_empty_source_copies_nothing(tmp_path: Path) -> None:
 
 
 def test_open_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    b = open_backend(tmp_path, BackendConfig())
+    b = open_backend("local", {}, tmp_path)
     assert isinstance(b, LocalBackend) and b.path == tmp_path / "imgb.state.json"
-    b = open_backend(tmp_path, BackendConfig(type="local", path="states/web.json"))
+    b = open_backend("local", {"path": "states/web.json"}, tmp_path)
     assert isinstance(b, LocalBackend) and b.path == tmp_path / "states" / "web.json"
     # Outside the configuration directory only where the operator allows it.
     with pytest.raises(BackendError, match="IMGB_ALLOW_PATHS=/var/lib/imgb"):
-        open_backend(tmp_path, BackendConfig(type="local", path="/var/lib/imgb/s.json"))
+        open_backend("local", {"path": "/var/lib/imgb/s.json"}, tmp_path)
     monkeypatch.setenv("IMGB_ALLOW_PATHS", "/srv:/var/lib/imgb")
-    b = open_backend(tmp_path, BackendConfig(type="local", path="/var/lib/imgb/s.json"))
+    b = open_backend("local", {"path": "/var/lib/imgb/s.json"}, tmp_path)
     assert isinstance(b, LocalBackend) and b.path == Path("/var/lib/imgb/s.json")
     monkeypatch.setenv("IMGB_PG_CONN_STR", "host=127.0.0.1 port=1 dbname=x")
-    pg = open_backend(tmp_path, BackendConfig(type="pg", schema_name="web"))
+    pg = open_backend("pg", {"schema_name": "web"}, tmp_path)
     assert isinstance(pg, PostgresBackend) and pg.schema == "web" and pg.target == "127.0.0.1:1/x"
 
 
