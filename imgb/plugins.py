@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -77,18 +78,64 @@ def backend_class(btype: str) -> Any | None:
 
 def rescan() -> None:
     """Forget what was found: for a process that installed a distribution after looking."""
-    for cached in (_entry_points, _own, _load):
+    for cached in (_entry_points, _scan, _own, _load):
         cached.cache_clear()
 
 
 @functools.cache
 def _entry_points(group: str) -> dict[str, str]:
+    groups = _scan()
+    if groups is not None:
+        return groups.get(group, {})
     from importlib.metadata import entry_points
 
     out: dict[str, str] = {}
     for ep in entry_points(group=group):
         out.setdefault(ep.name, ep.value)  # the first on sys.path wins, as for imports
     return out
+
+
+@functools.cache
+def _scan() -> dict[str, dict[str, str]] | None:
+    """Every group's entry points, read as ``importlib.metadata`` reads them (the
+    ``entry_points.txt`` of each ``*.dist-info`` and ``*.egg-info`` directory on ``sys.path``, the first
+    distribution of a name and the first entry of a name winning), without importing it: that import
+    alone costs more than a small configuration's whole ``imgb validate``. None when a ``sys.path``
+    entry is a file (a zip archive, whose metadata only ``importlib.metadata`` reads): the caller
+    then asks it."""
+    groups: dict[str, dict[str, str]] = {}
+    seen: set[str] = set()
+    for entry in sys.path:
+        directory = entry or "."
+        try:
+            names = os.listdir(directory)
+        except NotADirectoryError:
+            return None
+        except OSError:
+            continue
+        for name in names:
+            stem, _, suffix = name.rpartition(".")
+            dist = stem.split("-", 1)[0].lower().replace("-", "_").replace(".", "_")
+            if suffix not in ("dist-info", "egg-info") or dist in seen:
+                continue
+            seen.add(dist)
+            try:
+                with open(os.path.join(directory, name, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            section: dict[str, str] | None = None
+            for line in text.splitlines():
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if line.startswith("[") and line.endswith("]"):
+                    section = groups.setdefault(line[1:-1].strip(), {})
+                elif section is not None:
+                    key, eq, value = line.partition("=")
+                    if eq:
+                        section.setdefault(key.strip(), value.strip())
+    return groups
 
 
 @functools.cache
