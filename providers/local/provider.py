@@ -144,9 +144,15 @@ class LocalProvider:
         )
         import json
 
+        from imgb.providers.local import seccomp
+
+        try:  # compiled once here rather than in every worker; a worker without it reports why
+            program = seccomp.program()
+        except seccomp.SeccompUnavailable:
+            program = None
         # Through stdin, never the store: the worker masks these in the build log and messages.
         proc.communicate(json.dumps({"context_dir": str(context_dir) if context_dir else None,
-                                     "mask": [str(s) for s in secrets if s]}).encode())
+                                     "mask": [str(s) for s in secrets if s], "seccomp": program}).encode())
 
     def _create_now(self, kind: Kind, desired: Mapping[str, Any], key: str) -> dict[str, Any]:
         """Create a quick object under the store lock; returns its attributes."""

@@ -12,26 +12,16 @@ same list.
 
 The filter is compiled here, with libseccomp's Python bindings (``pyseccomp``, ctypes over
 libseccomp.so.2), into a BPF program that the sandbox helper (standard library only) installs
-right before it runs the command. Compiling costs tens of milliseconds (a build worker's first
-RUN step would pay it every build), so the program is kept in the operator's cache directory,
-keyed by this file, the machine and libseccomp's version, and trusted only in a directory and a
-file that no one else may write.
+right before it runs the command. imgb compiles it once per process and hands it to each build
+worker it starts (``use``).
 """
 
 from __future__ import annotations
 
 import base64
-import ctypes
 import errno
 import functools
-import hashlib
-import os
-import platform
-import stat
 import tempfile
-from pathlib import Path
-
-from imgb.cachedir import cache_dir
 
 ALLOWED = """
 accept accept4 access adjtimex alarm bind brk capget capset chdir chmod chown chown32 clock_adjtime
@@ -91,69 +81,22 @@ class SeccompUnavailable(Exception):
     """libseccomp or its bindings are missing: the message says how to install them."""
 
 
-@functools.lru_cache(maxsize=1)
+_given: list[str] = []
+
+
+def use(compiled: str) -> None:
+    """Take the program compiled by the process that started this one (a build worker gets it
+    from imgb on its standard input): compiling costs each worker tens of milliseconds."""
+    _given[:] = [compiled]
+
+
 def program() -> str:
-    """The filter as a BPF program, base64 (compiled once per machine and version, see above)."""
-    where = _cache_file()
-    code = _read_trusted(where) if where else None
-    if code is None:
-        code = _compile()
-        if where:
-            _write_cache(where, code)
-    return base64.b64encode(code).decode()
+    """The filter as a BPF program, base64: the one given by ``use``, else compiled here once."""
+    return _given[0] if _given else _compiled()
 
 
-def _cache_file() -> Path | None:
-    """Where the compiled program is kept; None when libseccomp cannot be found (compiling
-    then says how to install it)."""
-    try:
-        lib = ctypes.CDLL("libseccomp.so.2")
-    except OSError:
-        return None
-
-    class _Version(ctypes.Structure):
-        _fields_ = [("major", ctypes.c_uint), ("minor", ctypes.c_uint), ("micro", ctypes.c_uint)]
-
-    lib.seccomp_version.restype = ctypes.POINTER(_Version)
-    v = lib.seccomp_version().contents
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(f"\0{platform.machine()}\0{v.major}.{v.minor}.{v.micro}".encode())
-    return cache_dir() / f"seccomp-{h.hexdigest()[:32]}.bpf"
-
-
-def _private(st: os.stat_result) -> bool:
-    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _read_trusted(path: Path) -> bytes | None:
-    """The cached program, if this user alone could have written it (and its directory)."""
-    try:
-        if not _private(os.stat(path.parent)):
-            return None
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not (stat.S_ISREG(st.st_mode) and _private(st)) or st.st_size % 8 or not st.st_size:
-            return None
-        return os.read(fd, st.st_size + 1)[:st.st_size]
-    finally:
-        os.close(fd)
-
-
-def _write_cache(path: Path, code: bytes) -> None:
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".seccomp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(code)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an optimisation only
-
-
-def _compile() -> bytes:
+@functools.lru_cache(maxsize=1)
+def _compiled() -> str:
     try:
         import pyseccomp as sc
     except (ImportError, RuntimeError, OSError) as e:
@@ -195,5 +138,5 @@ def _compile() -> bytes:
         code = out.read()
     if not code or len(code) % 8:
         raise SeccompUnavailable("libseccomp exported an empty or malformed filter")
-    return code
+    return base64.b64encode(code).decode()
 

@@ -208,6 +208,10 @@ def _attrs(rec: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     root, key = argv[0], argv[1]
     request = json.loads(sys.stdin.read() or "{}")
+    if request.get("seccomp"):
+        from imgb.providers.local import seccomp
+
+        seccomp.use(str(request["seccomp"]))
     signal.signal(signal.SIGTERM, _on_term)
     if os.fork() != 0:
         os._exit(0)

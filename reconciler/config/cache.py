@@ -3,13 +3,17 @@ the parser's code.
 
 Parsing costs ~35 ms per 1000 blocks with the hand-written reader (~0.3 s when a file goes to
 python-hcl2's grammar); unpickling the AST costs a small fraction.
-The cache is an optimisation only: every error reading or writing it is ignored.
+The cache is an optimisation only: every error reading or writing it is ignored. Unpickling runs
+code, so an entry loads only when this user wrote it: owner-only files and directories, and an HMAC
+of a per-user secret kept outside the cache directory (``seal``), since an operator may put the
+cache inside a checkout whose files a pull request chooses.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import importlib.machinery
 import os
 import pickle
@@ -17,12 +21,20 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from imgb import __version__, diagnostics
-from imgb.cachedir import cache_dir
 from imgb.diagnostics import Diagnostic
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.gc_pause import gc_paused
 
-_CACHE_FORMAT = "1"
+_CACHE_FORMAT = "2"
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("IMGB_CACHE_DIR"):
+        return Path(env["IMGB_CACHE_DIR"])
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "imgb"
+    return Path.home() / ".cache" / "imgb"
 
 
 def _key(data: bytes, filename: str) -> str:
@@ -92,7 +104,7 @@ def parse_cached(
         with open(path, "rb") as f, gc_paused():
             if not _trusted(path.parent, os.fstat(f.fileno())):
                 raise PermissionError(path)
-            cached = pickle.load(f)
+            cached = pickle.loads(unseal(f.read()))
         if isinstance(cached, tuple) and len(cached) == 2:
             return cached[0], list(cached[1])
     except Exception:  # noqa: BLE001 - a missing or corrupt entry is a miss
@@ -108,6 +120,47 @@ def _parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]
     )
 
     return hcl.parse(text, filename)
+
+
+def _key_file() -> Path:
+    """The secret that seals this user's entries: in the user's configuration directory, never in
+    the cache directory, which an operator may put inside a checkout (a pull request then commits
+    entries of its choosing there; pickle runs whatever they say)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "imgb" / "cache-key"
+
+
+@functools.cache
+def _secret() -> bytes:
+    path = _key_file()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        if not _trusted(path.parent, os.fstat(f.fileno())):
+            raise PermissionError(path)
+        key = f.read()
+    if len(key) < 32:
+        raise ValueError(f"{path}: too short")
+    return key
+
+
+def seal(data: bytes) -> bytes:
+    """``data`` behind an HMAC of this user's secret: only entries imgb wrote for this user load."""
+    return hmac.new(_secret(), data, hashlib.sha256).digest() + data
+
+
+def unseal(blob: bytes) -> bytes:
+    """The data of a sealed entry; raises ValueError when someone else wrote it."""
+    mac, data = blob[:32], blob[32:]
+    if not hmac.compare_digest(mac, hmac.new(_secret(), data, hashlib.sha256).digest()):
+        raise ValueError("not sealed by this user")
+    return data
 
 
 def _trusted(directory: Path, st: os.stat_result) -> bool:
@@ -135,7 +188,7 @@ def _store(path: Path, result: tuple[ast.Body | None, list[Diagnostic]]) -> None
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(seal(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
             os.replace(tmp, path)  # atomic: readers see the old entry or the whole new one
         except BaseException:
             os.unlink(tmp)

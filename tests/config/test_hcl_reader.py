@@ -269,7 +269,7 @@ def test_cache_key_covers_the_parsers_code(tmp_path: Path, monkeypatch: pytest.M
     body, _ = cache.parse_cached(data, "f.imgb.hcl", env)
     (entry,) = (tmp_path / "cache" / "parsed").glob("*.pickle")
     stale = hcl.parse('x = "stale"\n', "f.imgb.hcl")
-    entry.write_bytes(pickle.dumps(stale))
+    entry.write_bytes(cache.seal(pickle.dumps(stale)))
     assert cache.parse_cached(data, "f.imgb.hcl", env)[0] == stale[0]  # same code: the entry is used
     monkeypatch.setattr(cache, "_code_digest", lambda: b"edited parser")
     assert cache.parse_cached(data, "f.imgb.hcl", env)[0] == body

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from imgb.reconciler.config import cache
 from imgb.reconciler.config.hcl import parse
 from imgb.reconciler.config.load import load_config
 from imgb.reconciler.config.model import TextOrigin
@@ -261,7 +262,7 @@ def test_cache_is_used_and_corruption_ignored(tmp_path: Path) -> None:
     # A warm load takes the entry instead of parsing: an entry holding another file's AST shows.
     real = entries[0].read_bytes()
     other = pickle.dumps(parse('component "from_the_cache" {\n  content = "RUN true"\n}\n', "gen00.imgb.hcl"))
-    entries[0].write_bytes(other)
+    entries[0].write_bytes(cache.seal(other))
     taken, _ = load_config(cfg, env=env)
     assert taken is not None and list(taken.components) == ["component.from_the_cache"]
     entries[0].write_bytes(real)

@@ -125,7 +125,7 @@ class _Planted:
 def test_parse_cache_entries_in_a_directory_others_can_write_are_not_loaded(tmp_path: Path) -> None:
     """Regression: the cache pickles were loaded from any directory, so anyone able to write
     there could run code as the next imgb user."""
-    from imgb.reconciler.config.cache import _key, cache_dir, parse_cached
+    from imgb.reconciler.config.cache import _key, cache_dir, parse_cached, seal
 
     env = {"IMGB_CACHE_DIR": str(tmp_path / "cache")}
     data = SMALL_CONFIG.encode()
@@ -134,12 +134,12 @@ def test_parse_cache_entries_in_a_directory_others_can_write_are_not_loaded(tmp_
     entry = cache_dir(env) / "parsed" / (_key(data, "main.imgb.hcl") + ".pickle")
     assert entry.exists() and _mode(entry) & OWNER_ONLY == 0 and _mode(entry.parent) & OWNER_ONLY == 0
     proof = tmp_path / "proof-of-unpickling"
-    entry.write_bytes(pickle.dumps(_Planted(str(proof))))
+    entry.write_bytes(seal(pickle.dumps(_Planted(str(proof)))))
     os.chmod(entry.parent, 0o777)  # someone else could have planted it
     again, problems = parse_cached(data, "main.imgb.hcl", env)
     assert not proof.exists(), "a cache entry in a world-writable directory was unpickled"
     assert again is not None and not problems  # parsed afresh
-    entry.write_bytes(pickle.dumps(_Planted(str(proof))))  # (the miss above stored a good entry)
+    entry.write_bytes(seal(pickle.dumps(_Planted(str(proof)))))  # (the miss above stored a good entry)
     os.chmod(entry.parent, 0o700)
     parse_cached(data, "main.imgb.hcl", env)  # own directory, own file: loaded, so the check above is what refused
     assert proof.exists()

@@ -446,3 +446,12 @@ def test_a_step_cannot_use_up_the_file_systems_inodes(provider: LocalProvider, b
         build("RUN mkdir /m && cd /m && seq 100000 | xargs touch && sleep 30\n")
     assert info.value.code == "DiskFull" and not info.value.retryable, info.value
     assert "inodes" in str(info.value), info.value
+
+
+@needs_sandbox
+def test_build_steps_run_under_the_filter_imgb_hands_its_workers(build: Build) -> None:
+    # imgb compiles the filter once and gives it to each build worker: a RUN of a real build
+    # (through the worker, as apply runs it) is refused what the filter refuses.
+    image = build("COPY probe /bin/probe\nRUN probe unshare-user > /o; probe keyctl-read >> /o; probe mount >> /o\n",
+                  "RUN test \"$(grep -c DENIED /o)\" = 3 && ! grep -q ALLOWED /o")
+    assert image["status"] == "Available"

@@ -265,3 +265,33 @@ def test_fmt_neither_shows_nor_rewrites_a_file_linked_out_of_the_directory(
     code, text = imgb(cfg, capsys, *args)
     assert code != 0 and "7d1c0ffee" not in text and "leak.imgb.hcl" in text, text
     assert victim.untouched()
+
+
+def test_a_parse_cache_entry_committed_to_the_checkout_is_not_unpickled(cfg: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # An operator may keep the parse cache inside the checkout (IMGB_CACHE_DIR=.cache, to cache it
+    # between CI runs). A pull request can then commit an entry under the key of its own file (the
+    # key is public: a hash of the bytes, the name and imgb's code), owned by the CI user like any
+    # checked-out file; unpickled, it runs any code in the job that holds the credentials.
+    import pickle
+
+    from imgb.reconciler.config.cache import _key
+
+    proof = tmp_path / "proof-of-unpickling"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (Path.touch, (proof,))
+
+    monkeypatch.setenv("IMGB_CACHE_DIR", str(cfg / ".cache"))
+    entry = cfg / ".cache" / "parsed" / (_key((cfg / "main.imgb.hcl").read_bytes(), "main.imgb.hcl") + ".pickle")
+    entry.parent.mkdir(parents=True)
+    os.chmod(entry.parent, 0o700)
+    os.chmod(entry.parent.parent, 0o700)
+    entry.write_bytes(pickle.dumps(Planted()))
+    os.chmod(entry, 0o600)
+    for command in ("validate", "plan"):
+        code, text = imgb(cfg, capsys, command)
+        assert not proof.exists(), "a committed cache entry was unpickled"
+        assert code in (0, 2), text
