@@ -197,6 +197,22 @@ class Provider(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Leftovers(Protocol):
+    """An optional capability: objects that can leave billed parts behind when they go (an Alibaba
+    image's snapshots outlive DeleteImage). A delete interrupted between the object and its parts
+    (kill -9, retries exhausted) leaves an object the next refresh finds gone; the engine then calls
+    ``release`` with the attributes state recorded, before it forgets the object.
+
+    Contract (``providers.contract.LeftoversContract``): ``release`` frees only what the object left
+    behind, never an object that still exists; releasing twice, or what left nothing, succeeds.
+    """
+
+    def release(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> None:
+        """Free what the gone object ``id`` (its recorded ``attrs``) left behind."""
+        ...
+
+
 @dataclass(frozen=True)
 class Quote:
     """A unit price: per hour for a build, per GiB-month for storage."""

@@ -36,7 +36,15 @@ import pytest
 
 from imgb.addresses import KIND_ORDER, Kind
 from imgb.diagnostics import Severity
-from imgb.providers.base import Pricing, Provider, ProviderError, ProviderSchema, Quote, no_progress
+from imgb.providers.base import (
+    Leftovers,
+    Pricing,
+    Provider,
+    ProviderError,
+    ProviderSchema,
+    Quote,
+    no_progress,
+)
 
 Sample = Callable[[Kind, dict[Kind, dict[str, Any]]], dict[str, Any]]
 CHAIN = sorted(Kind, key=lambda k: KIND_ORDER[k])
@@ -238,3 +246,28 @@ class PricingFailureContract:
         unpriceable()
         with pytest.raises(ProviderError):
             provider.build_price(None, None)
+
+
+class LeftoversContract:
+    """The ``Leftovers`` capability's contract, mixed into the provider's ``ProviderContract`` class:
+    releasing an object that exists changes nothing; releasing a deleted one, twice, succeeds."""
+
+    def test_has_leftovers(self, provider: Provider) -> None:
+        assert isinstance(provider, Leftovers)
+
+    @pytest.mark.parametrize("kind", CHAIN)
+    def test_release_never_touches_what_exists(self, provider: Provider, chain: Chain, kind: Kind) -> None:
+        assert isinstance(provider, Leftovers)
+        made = chain.upto(kind)
+        provider.release(kind, made["id"], made)
+        assert provider.read(kind, made["id"], made) is not None, "release removed an object that exists"
+
+    def test_release_after_delete_is_idempotent(self, provider: Provider, chain: Chain) -> None:
+        assert isinstance(provider, Leftovers)
+        chain.upto(Kind.SHARE)
+        for kind in reversed(CHAIN):
+            made = chain.made.pop(kind)
+            provider.delete(kind, made["id"], made)
+            provider.release(kind, made["id"], made)
+            provider.release(kind, made["id"], made)
+            assert provider.read(kind, made["id"], made) is None

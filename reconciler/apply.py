@@ -27,9 +27,9 @@ from typing import Any, Protocol
 
 from imgb import unknown
 from imgb.addresses import Address, Kind
-from imgb.providers.base import Cancelled, Progress, Provider, ProviderError
+from imgb.providers.base import Cancelled, Leftovers, Progress, Provider, ProviderError
 from imgb.reconciler.dag import Dag
-from imgb.reconciler.plan import Action, Change, Plan
+from imgb.reconciler.plan import FORGOTTEN, Action, Change, Plan
 from imgb.reconciler.workers import Workers
 from imgb.state.model import DEPOSED, Operation, ResourceState, deposed_key
 
@@ -414,6 +414,7 @@ class Engine:
                 self.session.put(image.model_copy(update={"attributes": {**image.attributes, "hash_inputs": inputs}}))
             self.session.set_current(c.template, c.image_hash)
         elif n.step is Step.FORGET:
+            self._release(n)
             self.session.remove(c.address, c.image_hash)
         if n not in self._announced:
             self.hooks.finished(n, res, time.monotonic() - t0)
@@ -537,6 +538,17 @@ class Engine:
                 f"the image {resource.id} was built but its test commands failed; it is kept and not distributed",
             )
         return result
+
+    def _release(self, n: Node) -> None:
+        """An object refresh found gone may have left billed parts (an interrupted delete): the
+        provider frees them before state forgets the object. Not for a removed block's forget,
+        whose object lives on."""
+        c = n.change
+        provider = self.providers.get(c.provider)
+        if c.prior_id is None or FORGOTTEN in c.reasons or not isinstance(provider, Leftovers):
+            return
+        prior_id, release = c.prior_id, provider.release
+        self._with_retry(n, lambda: release(c.kind, prior_id, c.before or {}))
 
     def _delete(self, n: Node) -> None:
         c = n.change

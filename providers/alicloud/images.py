@@ -117,12 +117,23 @@ class Images:
                 # Shares go with the image anyway; DeleteImage refuses until they are gone.
                 self.modify_shares(region, image_id, remove=sorted(self.shared_accounts(region, image_id)))
                 self._delete_image(region, image_id)
+        self._delete_snapshots(region, snapshots)
+
+    def release(self, region: str, image_id: str, known_snapshots: Iterable[str]) -> None:
+        """The image is gone (a delete interrupted before its snapshots, or a delete outside imgb):
+        delete the snapshots state recorded for it. An image that still exists is left alone."""
+        if known_snapshots and self.get(region, image_id) is None:
+            # The image is gone, so an image refusing a snapshot's deletion (SnapshotCreatedImage)
+            # is another one, made from that snapshot since: the snapshot is no longer a leftover.
+            self._delete_snapshots(region, set(known_snapshots), in_use_is_kept=True)
+
+    def _delete_snapshots(self, region: str, snapshots: Iterable[str], *, in_use_is_kept: bool = False) -> None:
         if self.delete_snapshots:
             for sid in sorted(snapshots):
                 try:
                     self._api.call(region, "delete_snapshot", ecs.DeleteSnapshotRequest(snapshot_id=sid))
                 except ProviderError as err:
-                    if not is_not_found(err):
+                    if not (is_not_found(err) or (in_use_is_kept and err.code == "SnapshotCreatedImage")):
                         raise
 
     def _delete_image(self, region: str, image_id: str) -> None:

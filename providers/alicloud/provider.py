@@ -518,6 +518,11 @@ class AlicloudProvider:
             if not is_not_found(err):
                 raise
 
+    def release(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> None:
+        """Leftovers: the snapshots of an image or copy found gone (DeleteImage keeps them)."""
+        if Kind(kind) in (Kind.IMAGE, Kind.COPY):
+            self._images.release(str(attrs.get("region") or self.region), id, attrs.get("snapshot_ids") or ())
+
     def cancel(self, kind: Kind, handle: Mapping[str, Any]) -> None:
         kind = Kind(kind)
         self._changed(kind, handle, str(handle.get("id") or ""))

@@ -165,6 +165,45 @@ def test_keeping_snapshots_when_asked(tmp_path: Path, emulator: Emulator) -> Non
     assert set(emulator.world.snapshots) == snapshots and not emulator.world.custom_images()
 
 
+def test_snapshots_of_an_image_deleted_by_an_interrupted_delete_are_released(tmp_path: Path, emulator: Emulator) -> None:
+    """DeleteImage took effect, DeleteSnapshot did not (a kill -9 between the two, retries
+    exhausted, here a RAM user without ecs:DeleteSnapshot): the next apply finds the copy gone and
+    deletes the snapshots state recorded for it before forgetting it. Nothing stays billed."""
+    site = small(tmp_path, emulator)
+    site.converge()
+    copy = next(i for i in emulator.world.custom_images() if i.copy_source)
+    emulator.inject("DeleteSnapshot", ApiError(403, "Forbidden.RAM", "User not authorized to operate on the specified resource."))
+    r = site.run("destroy", "-auto-approve")
+    assert r.returncode == 1 and "Forbidden.RAM" in r.stdout + r.stderr, r.stdout[-2000:] + r.stderr
+    left = emulator.world.orphan_snapshots()
+    assert [s.image_id for s in left] == [copy.id], left  # the copy went first; its snapshot stayed
+    r = site.run("plan", "-destroy")
+    assert "was deleted outside imgb" in r.stdout, r.stdout[-2000:]
+    assert emulator.world.orphan_snapshots() == left, "a plan deleted something"
+    r = site.run("destroy", "-auto-approve")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    assert not emulator.world.custom_images() and not emulator.world.snapshots, emulator.world.snapshots
+    assert not site.state().resources
+
+
+def test_a_removed_block_forgets_without_releasing(tmp_path: Path, emulator: Emulator) -> None:
+    """A removed block with destroy = false forgets objects that live on: their snapshots stay."""
+    site = small(tmp_path, emulator, distribute=False)
+    site.converge()
+    snapshots = set(emulator.world.snapshots)
+    site.main.write_text(site.main.read_text().split('template "web"')[0] + """
+removed {
+  from = template.web
+  lifecycle {
+    destroy = false
+  }
+}
+""")
+    r = site.converge()
+    assert {r.kind for r in site.state().resources} == {"component"}, r.stdout[-2000:]
+    assert set(emulator.world.snapshots) == snapshots and emulator.world.custom_images()
+
+
 def test_a_copy_refused_after_an_earlier_attempt_made_it_is_adopted(tmp_path: Path, emulator: Emulator) -> None:
     """CopyImage takes effect but its answer is lost; the retry is refused for good (a quota the first
     attempt used up): the copy made by the first attempt is found and recorded, never left behind."""

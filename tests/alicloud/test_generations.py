@@ -87,8 +87,8 @@ def test_ten_generations_with_faults_converge(tmp_path: Path, emulator: Emulator
 
 def _kill_an_apply_while_building(site: Site, n: int) -> None:
     """kill -9 an apply once it has started building generation ``n``; the next apply adopts the
-    running build. (Killed while deleting, an image's snapshots could outlive it: deletes are not
-    journaled by the engine yet; see docs/alicloud.md, Known gaps.)"""
+    running build. The apply also deletes pruned generations meanwhile: killed between an image's
+    DeleteImage and DeleteSnapshot, the next apply finds it gone and releases its snapshots."""
     world = site.emulator.world
     builds_before = sum(1 for c in world.created if c[0] == "execution")
     proc = subprocess.Popen([sys.executable, "-m", "imgb.reconciler.cli", "-C", str(site.directory), "apply",

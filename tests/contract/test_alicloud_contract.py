@@ -9,7 +9,13 @@ import pytest
 
 from imgb.addresses import Kind
 from imgb.providers.alicloud import AlicloudProvider, static_credentials
-from imgb.providers.contract import PricingContract, PricingFailureContract, ProviderContract, Sample
+from imgb.providers.contract import (
+    LeftoversContract,
+    PricingContract,
+    PricingFailureContract,
+    ProviderContract,
+    Sample,
+)
 from tests.alicloud.emulator import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, Emulator
 
 HOME = "cn-hangzhou"
@@ -21,7 +27,7 @@ def _provider(emulator: Emulator) -> AlicloudProvider:
                             credentials=static_credentials(TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET))
 
 
-class TestAlicloudContract(ProviderContract, PricingContract, PricingFailureContract):
+class TestAlicloudContract(ProviderContract, PricingContract, PricingFailureContract, LeftoversContract):
     @pytest.fixture
     def regions(self) -> list[str]:
         return [HOME, "cn-shanghai", "ap-southeast-1"]
