@@ -91,6 +91,7 @@ _IMAGE_REFERENCE = re.compile(
     r"(?::[\w][\w.-]{0,127})?"
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
 )
+_SYMBOLIC_MODE = re.compile(r"[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+(?:,[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+)*")
 _ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 _NOT_IN_IMAGE_BUILDER = {
     "EXPOSE": "Image Builder images are VM images: open the ports with security groups instead.",
@@ -701,8 +702,10 @@ class _Converter:
             self.note("ADD --checksum dropped", "The download is not verified: add a RUN that checks it (sha256sum -c).")
         chown = self.word(flags.get("chown") or "", f"{kw} --chown") or None
         chmod = self.word(flags.get("chmod") or "", f"{kw} --chmod") or None
-        if chmod is not None and not re.fullmatch(r"[0-7]{3,4}", chmod):
-            self.note(f"{kw} --chmod={chmod} kept as given", "BuildKit accepts octal modes; chmod reads this one as its own.")
+        if chmod is not None and (int(chmod, 8) > 0o7777 if re.fullmatch(r"[0-7]+", chmod) else not _SYMBOLIC_MODE.fullmatch(chmod)):
+            # BuildKit takes an octal mode up to 07777, or a symbolic one that it applies as chmod does.
+            raise self.fail(f"Invalid {kw}", f'--chmod={chmod} is neither an octal mode (0 to 07777) nor a symbolic one '
+                            "(u+x, go=rx...): BuildKit refuses it. Fix the mode.")
         excludes = [self.word(x, f"{kw} --exclude") for x in flags.lists.get("exclude", [])]
         parents = flags.bools.get("parents", False)
         heredocs = {h.name: h for h in ins.heredocs}

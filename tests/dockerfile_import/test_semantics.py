@@ -112,6 +112,8 @@ def test_dockerignore_exceptions_need_the_directory_in_the_pattern(tmp_path: Pat
     ("dockerfile", "summary"),
     [
         ("FROM busybox\nCOPY --user=me a /a\n", "Invalid COPY"),
+        ("FROM busybox\nCOPY --chmod=17777 a /a\n", "Invalid COPY"),  # octal up to 07777
+        ("FROM busybox\nCOPY --chmod=rwx a /a\n", "Invalid COPY"),  # neither octal nor symbolic
         ("FROM busybox\nARG A\nENV B=${A:?unset}\n", "Invalid variable use in ENV"),
         ("FROM busybox\nENV B=${A:-two words}\n", "Invalid ENV"),  # ENV words split at blanks before expansion
         ("FROM busybox AS 1st\nRUN true\n", "Invalid FROM"),
@@ -182,3 +184,8 @@ def test_a_misspelt_instruction_gets_a_suggestion() -> None:
     assert result.hcl is None
     error = next(d for d in result.diagnostics.items if d.severity == "error")
     assert error.summary == 'Unknown instruction "RUNN"' and 'Did you mean "RUN"?' in error.detail
+
+
+def test_symbolic_chmod_is_applied_as_chmod_applies_it(tmp_path: Path) -> None:
+    content = imported("FROM busybox\nCOPY --chmod=u=rwx,go=rx a.sh /app/\n", tmp_path, files={"a.sh": "x"})
+    assert ("RUN", "chmod u=rwx,go=rx /app/a.sh") in commands(content)
