@@ -108,14 +108,14 @@ def import_object(project: Project, address: str, object_id: str) -> Address:
     block = config.components.get(declared) or config.templates.get(declared)
     if block is None:
         raise DiagnosticError(error("Import to an address not in the configuration", f"{declared} is not declared; add it first."))
+    manager = project.state_manager()
+    _refuse_managed(manager.load(), addr, object_id)  # before asking the provider
     provider = project.providers()[block.provider]
     attrs = provider.read(addr.kind, object_id, {})
     if attrs is None:
         raise DiagnosticError(error("Object not found", f'The {block.provider} provider has no {addr.kind} "{object_id}".'))
-    manager = project.state_manager()
     with manager.session("import") as session:
-        if session.state.get(str(addr)) is not None:
-            raise DiagnosticError(error("Resource already managed", f"{addr} is already in the state."))
+        _refuse_managed(session.state, addr, object_id)  # and again under the lock
         session.put(
             ResourceState(
                 address=str(addr), kind=addr.kind, provider=block.provider, id=object_id, attributes=project.masker()(attrs),
@@ -144,3 +144,23 @@ def force_unlock(project: Project, lock_id: str) -> LockInfo:
     except LockError as e:
         raise OperationError(f"{e}.") from None
     return holder
+
+
+def _refuse_managed(state: State, addr: Address, object_id: str) -> None:
+    """An address holds one object (an image's retained generations are its own), and an object
+    is managed at one address: importing either again would record it twice."""
+    at = [r for r in state.resources if r.address == str(addr)]
+    if at:
+        ids = ", ".join(sorted({r.id or "?" for r in at}))
+        raise DiagnosticError(error(
+            "Resource already managed",
+            f"{addr} is already in the state ({ids}). To import another object there, forget this one first "
+            f"(imgb state rm {addr}); to manage it under another name, imgb state mv.",
+        ))
+    same = [r for r in state.resources if r.id == object_id]
+    if same:
+        raise DiagnosticError(error(
+            "Object already managed",
+            f'"{object_id}" is already managed as {same[0].address}; one object is managed at one address. '
+            f"To move it, use imgb state mv {same[0].address} {addr}.",
+        ))

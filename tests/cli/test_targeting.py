@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,36 +15,7 @@ import pytest
 
 from imgb.reconciler.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
 BANNER = "Resource targeting is in effect"
-
-
-@pytest.fixture(scope="module")
-def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's example, applied once (a real build); each test works on a copy."""
-    base = tmp_path_factory.mktemp("targeting")
-    d = base / "cfg"
-    (d / "components").mkdir(parents=True)
-    (d / "main.imgb.hcl").write_text(re.search(r"```hcl\n(.*?)```", README, re.S).group(1))  # type: ignore[union-attr]
-    (d / "components" / "hardening.dockerfile").write_text("RUN echo hardened > /etc/hardened\n")
-    old = os.environ.get("IMGB_HOME")
-    os.environ["IMGB_HOME"] = str(base / "store")
-    try:
-        assert main(["-chdir=" + str(d), "apply", "-auto-approve"]) == 0
-    finally:
-        if old is None:
-            os.environ.pop("IMGB_HOME")
-        else:
-            os.environ["IMGB_HOME"] = old
-    return base
-
-
-@pytest.fixture
-def cfg(applied: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(applied, tmp_path / "copy", symlinks=True)
-    monkeypatch.setenv("IMGB_HOME", str(tmp_path / "copy" / "store"))
-    return tmp_path / "copy" / "cfg"
 
 
 def imgb(capsys: pytest.CaptureFixture[str], d: Path, *args: str) -> tuple[int, str, str]:
