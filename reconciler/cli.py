@@ -20,12 +20,13 @@ import typer
 from imgb.fsops import ALLOW_NETWORK_ENV, ALLOW_PATHS_ENV
 from imgb.reconciler import cli_authoring, cli_state
 from imgb.reconciler import cli_io as io
-from imgb.reconciler.cli_io import Exit, LockTimeoutOpt, VarFileOpt, VarOpt
+from imgb.reconciler.cli_io import AutoApproveOpt, Exit, InputOpt, LockOpt, LockTimeoutOpt, VarFileOpt, VarOpt
 
 if TYPE_CHECKING:
     from imgb.reconciler.apply import ApplyResult
     from imgb.reconciler.plan import Plan
     from imgb.reconciler.planner import PlanOptions
+    from imgb.reconciler.project import Project
     from imgb.reconciler.views.terminal import Terminal
 
 app = typer.Typer(
@@ -39,9 +40,17 @@ app = typer.Typer(
 cli_state.add_groups(app)
 cli_authoring.add_commands(app)
 
-TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Plan only this address and what it needs.")]
-ReplaceOpt = Annotated[list[str] | None, typer.Option("--replace", help="Force replacement of this address.")]
-ParallelismOpt = Annotated[int, typer.Option("--parallelism", min=1)]
+TargetOpt = Annotated[list[str] | None, typer.Option(
+    "--target", help="Plan only this address (and its instances) and what it needs (repeatable).")]
+ReplaceOpt = Annotated[list[str] | None, typer.Option(
+    "--replace", help="Replace this object even if it did not change, e.g. image.web to rebuild (repeatable).")]
+ParallelismOpt = Annotated[int, typer.Option(
+    "--parallelism", min=1, help="How many actions (and provider reads) run at once; at least 1.")]
+DestroyOpt = Annotated[bool, typer.Option("--destroy", help="Plan to delete everything imgb made.")]
+RefreshOnlyOpt = Annotated[bool, typer.Option(
+    "--refresh-only", help="Only check for objects changed outside imgb (drift); builds nothing.")]
+RefreshOpt = Annotated[bool, typer.Option(
+    "--refresh/--no-refresh", help="Read every object from its provider first (--refresh=false: do not).")]
 FORMATS = ("human", "json", "markdown")
 
 EXIT_DRIFT = 3
@@ -149,18 +158,24 @@ def validate(
 @app.command()
 def fmt(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a file is not formatted; change nothing.")] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="Show what would change.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show what would change, as a unified diff.")] = False,
+    recursive: Annotated[bool, typer.Option(
+        "--recursive", help="Also format the files of subdirectories (hidden ones skipped).")] = False,
+    list_: Annotated[bool, typer.Option(
+        "--list/--no-list", help="Print the names of the files not in the canonical format (--list=false: do not).")] = True,
+    write: Annotated[bool, typer.Option(
+        "--write/--no-write", help="Rewrite those files (--write=false: change nothing; --check implies it).")] = True,
 ) -> None:
-    """Rewrite *.imgb.hcl files in the canonical format."""
+    """Rewrite *.imgb.hcl and *.imgbvars.hcl files in the canonical format."""
     from imgb.reconciler.fmt import format_diff, format_directory
 
-    changed, diags = format_directory(io.DIR["path"], write=not check)
-    if diff:
-        for name, old, new in changed:
+    changed, diags = format_directory(io.DIR["path"], write=write and not check, recursive=recursive)
+    for name, old, new in changed:
+        if list_:
+            io.out(name + "\n")
+        if diff:
             io.out(format_diff(old, new, name))
     io.show_diags(diags)
-    for name, _, _ in changed:
-        io.out(name + "\n")
     if diags.has_errors() or (check and changed):
         raise Exit(1)
 
@@ -181,14 +196,16 @@ def plan(
     ] = False,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
-    destroy: Annotated[bool, typer.Option("--destroy", help="Plan to delete everything imgb made.")] = False,
-    refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only check for objects changed outside imgb (drift); builds nothing.")] = False,
-    refresh: Annotated[bool, typer.Option("--refresh/--no-refresh", help="Read every object from the provider first.")] = True,
+    destroy: DestroyOpt = False,
+    refresh_only: RefreshOnlyOpt = False,
+    refresh: RefreshOpt = True,
     detailed: Annotated[bool, typer.Option("--detailed", help="Show the cost of every build, copy and template.")] = False,
     var: VarOpt = None,
     var_file: VarFileOpt = None,
     parallelism: ParallelismOpt = 10,
+    lock: LockOpt = True,
     lock_timeout: LockTimeoutOpt = "0s",
+    input_: InputOpt = True,
     generate_config_out: Annotated[
         str | None,
         typer.Option("--generate-config-out", help="Write HCL for import blocks whose target is not declared to FILE (a new *.imgb.hcl)."),
@@ -198,16 +215,16 @@ def plan(
     from imgb.reconciler.operations.plan import PlanRequest, generate_config
     from imgb.reconciler.operations.plan import plan as plan_op
 
+    project = io.project(var, var_file, lock=lock, lock_timeout=lock_timeout)
     if generate_config_out:
-        written = generate_config(io.project(var, var_file), Path(generate_config_out), io.lock_timeout(lock_timeout))
+        written = generate_config(project, Path(generate_config_out))
         if written:
             io.err(f"Wrote {generate_config_out} for {', '.join(written)}. Review it.\n\n")
         else:
             io.err("Every import block's target is declared; nothing to generate.\n")
     fmt_ = _format(json_, format_)
     options = _options(destroy=destroy, refresh=refresh, refresh_only=refresh_only, targets=target, replace=replace, parallelism=parallelism)
-    request = PlanRequest(options, Path(out) if out else None, io.lock_timeout(lock_timeout))
-    the_plan = plan_op(io.project(var, var_file), request, _terminal())
+    the_plan = plan_op(project, PlanRequest(options, Path(out) if out else None), _terminal())
     io.out(_render(the_plan, fmt_, detailed))
     if out and fmt_ == "human":
         io.out(f"\nSaved the plan to {out}. To apply exactly this plan, run: imgb apply {out}\n")
@@ -223,30 +240,32 @@ def plan(
 @app.command()
 def apply(
     planfile: Annotated[str | None, typer.Argument(help="A plan saved with imgb plan --out.")] = None,
-    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    auto_approve: AutoApproveOpt = False,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
-    destroy: Annotated[bool, typer.Option("--destroy")] = False,
-    refresh_only: Annotated[bool, typer.Option("--refresh-only")] = False,
-    refresh: Annotated[bool, typer.Option("--refresh/--no-refresh")] = True,
+    destroy: DestroyOpt = False,
+    refresh_only: RefreshOnlyOpt = False,
+    refresh: RefreshOpt = True,
     var: VarOpt = None,
     var_file: VarFileOpt = None,
     parallelism: ParallelismOpt = 10,
+    lock: LockOpt = True,
     lock_timeout: LockTimeoutOpt = "0s",
+    input_: InputOpt = True,
 ) -> None:
     """Build, copy, share and delete so the images match the configuration."""
     options = _options(destroy=destroy, refresh=refresh, refresh_only=refresh_only, targets=target, replace=replace, parallelism=parallelism)
-    _apply(planfile, auto_approve, options, var, var_file, lock_timeout)
+    _apply(planfile, auto_approve, options, io.project(var, var_file, lock=lock, lock_timeout=lock_timeout))
 
 
-def _apply(planfile: str | None, auto_approve: bool, options: PlanOptions, var: list[str] | None, var_file: list[str] | None, lock_timeout: str) -> None:
+def _apply(planfile: str | None, auto_approve: bool, options: PlanOptions, project: Project) -> None:
     from imgb.reconciler.operations.apply import ApplyRequest
     from imgb.reconciler.operations.apply import apply as apply_op
     from imgb.reconciler.views.terminal import NotConfirmed
 
-    request = ApplyRequest(Path(planfile) if planfile else None, options, io.lock_timeout(lock_timeout))
+    request = ApplyRequest(Path(planfile) if planfile else None, options)
     try:
-        outcome = apply_op(io.project(var, var_file), request, _terminal(auto_approve))
+        outcome = apply_op(project, request, _terminal(auto_approve))
     except NotConfirmed as e:
         io.err("\n")
         io.fail(str(e))
@@ -276,27 +295,36 @@ def _summarize(result: ApplyResult, destroy: bool = False) -> None:
 
 @app.command()
 def destroy(
-    auto_approve: Annotated[bool, typer.Option("--auto-approve")] = False,
+    auto_approve: AutoApproveOpt = False,
     target: TargetOpt = None,
     var: VarOpt = None,
     var_file: VarFileOpt = None,
     parallelism: ParallelismOpt = 10,
+    lock: LockOpt = True,
     lock_timeout: LockTimeoutOpt = "0s",
+    input_: InputOpt = True,
 ) -> None:
     """Delete everything imgb made for this configuration."""
-    _apply(None, auto_approve, _options(destroy=True, targets=target, parallelism=parallelism), var, var_file, lock_timeout)
+    project = io.project(var, var_file, lock=lock, lock_timeout=lock_timeout)
+    _apply(None, auto_approve, _options(destroy=True, targets=target, parallelism=parallelism), project)
 
 
 @app.command()
-def refresh(var: VarOpt = None, var_file: VarFileOpt = None, lock_timeout: LockTimeoutOpt = "0s") -> None:
+def refresh(
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
+    lock: LockOpt = True,
+    lock_timeout: LockTimeoutOpt = "0s",
+    input_: InputOpt = True,
+) -> None:
     """Record in state what changed outside imgb (same as apply --refresh-only --auto-approve)."""
-    _apply(None, True, _options(refresh_only=True), var, var_file, lock_timeout)
+    _apply(None, True, _options(refresh_only=True), io.project(var, var_file, lock=lock, lock_timeout=lock_timeout))
 
 
 @app.command()
 def show(
-    planfile: Annotated[str | None, typer.Argument()] = None,
-    json_: Annotated[bool, typer.Option("--json")] = False,
+    planfile: Annotated[str | None, typer.Argument(help="A plan saved with imgb plan --out (default: show the state).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON (for a plan file, the same as --format json).")] = False,
     format_: Annotated[str, typer.Option("--format", help="For a plan file: human, json or markdown.")] = "human",
 ) -> None:
     """Show a saved plan, or the state."""
@@ -332,17 +360,27 @@ def graph(
 
 @app.command()
 def output(
-    name: Annotated[str | None, typer.Argument()] = None,
-    json_: Annotated[bool, typer.Option("--json")] = False,
+    name: Annotated[str | None, typer.Argument(help="Only this output (default: every output).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON, sensitive values included.")] = False,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="Print one output's string, number or bool as it is, without quotes or a newline (for "
+        "scripts; sensitive values included).")] = False,
 ) -> None:
     """Show output values from the state."""
     from imgb.reconciler.project import dump_json
 
+    if raw and json_:
+        io.fail("--raw and --json cannot be used together: pick one.")
+    if raw and name is None:
+        io.fail("--raw prints one output value: give its name (imgb output -raw NAME).")
     outs = io.project().state_manager().load().outputs
     if name is not None:
         if name not in outs:
             io.fail(f'no output named "{name}" in the state. Outputs: {", ".join(sorted(outs)) or "none"}.')
         o = outs[name]
+        if raw:
+            io.out(_raw(name, o.value))
+            return
         val = "(sensitive)" if o.sensitive and not json_ else o.value
         io.out(dump_json(val) if json_ or not isinstance(val, str) else val + "\n")
     elif json_:
@@ -350,6 +388,22 @@ def output(
     else:
         for k, v in sorted(outs.items()):
             io.out(f"{k} = {'(sensitive)' if v.sensitive else dump_json(v.value).strip()}\n")
+
+
+def _raw(name: str, value: Any) -> str:
+    """``imgb output -raw``'s text of a value, as Terraform's: a string as it is, a number in its
+    shortest form, a bool as true or false; anything else is refused."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    kind = "null" if value is None else "a list" if isinstance(value, list) else "a map or object"
+    io.fail(
+        f'--raw prints strings, numbers and bools; output "{name}" is {kind}. Use --json for values of other types.'
+    )
+    return ""
 
 
 cli_state.add_commands(app)

@@ -21,7 +21,15 @@ PROJECTS: list[Project] = []
 
 VarOpt = Annotated[list[str] | None, typer.Option("--var", help="Set a variable: name=value (repeatable).")]
 VarFileOpt = Annotated[list[str] | None, typer.Option("--var-file", help="Read variable values from a file.")]
-LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout")]
+LockTimeoutOpt = Annotated[str, typer.Option(
+    "--lock-timeout", help="Wait this long for the state lock (30s, 5m, 1h, 500ms); 0s fails at once.")]
+LockOpt = Annotated[bool, typer.Option(
+    "--lock/--no-lock", help="Lock the state while the command runs (--lock=false: take no lock; only when nothing else can write it).")]
+InputOpt = Annotated[bool, typer.Option(
+    "--input/--no-input", help="Terraform's -input=false, for its scripts: imgb never asks for variable values (a missing "
+    "one is an error), so there is nothing to turn off; apply still asks for its confirmation, as Terraform's does.")]
+AutoApproveOpt = Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 class Exit(Exception):
@@ -62,15 +70,18 @@ def dump(value: Any) -> None:
     out(dump_json(value))
 
 
-def project(var: list[str] | None = None, var_file: list[str] | None = None) -> Project:
+def project(
+    var: list[str] | None = None, var_file: list[str] | None = None, *, lock: bool = True, lock_timeout: str = "0s"
+) -> Project:
+    """The configuration in the working directory, with the command's variables and state locking."""
     from imgb.reconciler.project import Project, VarInputs
 
-    opened = Project(DIR["path"], VarInputs(tuple(var or ()), tuple(var_file or ())))
+    opened = Project(DIR["path"], VarInputs(tuple(var or ()), tuple(var_file or ())), lock=lock, lock_timeout=parse_lock_timeout(lock_timeout))
     PROJECTS.append(opened)
     return opened
 
 
-def lock_timeout(text: str) -> float:
+def parse_lock_timeout(text: str) -> float:
     """--lock-timeout: 30s, 5m, 1h, 500ms or plain seconds."""
     text = text.strip()
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}

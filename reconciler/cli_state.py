@@ -28,7 +28,7 @@ def add_commands(app: typer.Typer) -> None:
     app.command()(logs)
 
 
-def force_unlock(lock_id: str) -> None:
+def force_unlock(lock_id: Annotated[str, typer.Argument(help="The lock's id, as the error about the held lock shows it.")]) -> None:
     """Remove a lock left behind. Refused while the process holding it still runs on this host."""
     from imgb.reconciler.operations import state as ops
 
@@ -36,11 +36,20 @@ def force_unlock(lock_id: str) -> None:
     io.out(f"The state lock {lock_id} (held by {holder.who}, operation {holder.operation}, since {holder.created}) has been removed.\n")
 
 
-def import_(address: str, id: str, var: io.VarOpt = None, var_file: io.VarFileOpt = None) -> None:
+def import_(
+    address: Annotated[str, typer.Argument(help="The declared address to record it at, e.g. template.web.")],
+    id: Annotated[str, typer.Argument(help="The object's id at its provider.")],
+    var: io.VarOpt = None,
+    var_file: io.VarFileOpt = None,
+    lock: io.LockOpt = True,
+    lock_timeout: io.LockTimeoutOpt = "0s",
+    input_: io.InputOpt = True,
+) -> None:
     """Read an existing object through its provider and record it in state at ADDRESS."""
     from imgb.reconciler.operations import state as ops
 
-    io.out(f"Imported {id} as {ops.import_object(io.project(var, var_file), address, id)}.\n")
+    project = io.project(var, var_file, lock=lock, lock_timeout=lock_timeout)
+    io.out(f"Imported {id} as {ops.import_object(project, address, id)}.\n")
 
 
 # -- state subcommands -------------------------------------------------------------------------------
@@ -53,7 +62,7 @@ def state_list() -> None:
 
 
 @state_app.command("show")
-def state_show(address: str) -> None:
+def state_show(address: Annotated[str, typer.Argument(help="The resource's address (imgb state list shows them).")]) -> None:
     """Show one resource in the state."""
     from imgb.reconciler.operations import state as ops
     from imgb.reconciler.project import dump_json
@@ -63,20 +72,29 @@ def state_show(address: str) -> None:
 
 
 @state_app.command("rm")
-def state_rm(addresses: list[str]) -> None:
+def state_rm(
+    addresses: Annotated[list[str], typer.Argument(help="The addresses to forget (their objects stay).")],
+    lock: io.LockOpt = True,
+    lock_timeout: io.LockTimeoutOpt = "0s",
+) -> None:
     """Forget resources without deleting them."""
     from imgb.reconciler.operations import state as ops
 
-    for a in ops.remove(io.project(), addresses):
+    for a in ops.remove(io.project(lock=lock, lock_timeout=lock_timeout), addresses):
         io.out(f"Removed {a}\n")
 
 
 @state_app.command("mv")
-def state_mv(source: str, destination: str) -> None:
+def state_mv(
+    source: Annotated[str, typer.Argument(help="The address in state.")],
+    destination: Annotated[str, typer.Argument(help="The new address, of the same kind.")],
+    lock: io.LockOpt = True,
+    lock_timeout: io.LockTimeoutOpt = "0s",
+) -> None:
     """Move a resource to another address (after renaming a block), without rebuilding."""
     from imgb.reconciler.operations import state as ops
 
-    count = ops.move(io.project(), source, destination)
+    count = ops.move(io.project(lock=lock, lock_timeout=lock_timeout), source, destination)
     io.out(f"Moved {source} to {destination} ({count} object(s)).\n")
 
 
@@ -88,13 +106,15 @@ def state_pull() -> None:
 
 @state_app.command("push")
 def state_push(
-    path: str,
+    path: Annotated[str, typer.Argument(help="A state file written by imgb state pull.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite even a different lineage or a newer serial.")] = False,
+    lock: io.LockOpt = True,
+    lock_timeout: io.LockTimeoutOpt = "0s",
 ) -> None:
     """Replace the state with a JSON file (refused across lineages or to an older serial)."""
     from imgb.reconciler.operations import state as ops
 
-    ops.push(io.project(), Path(path), force=force)
+    ops.push(io.project(lock=lock, lock_timeout=lock_timeout), Path(path), force=force)
     io.out("State pushed.\n")
 
 
@@ -117,8 +137,12 @@ def state_migrate(
 
 
 # -- workspaces ------------------------------------------------------------------------------------------
+WorkspaceName = Annotated[str, typer.Argument(help="The workspace's name: 1 to 90 letters, digits, -, _ or ., starting with a letter or a digit.")]
+
+
 @workspace_app.command("list")
 def workspace_list() -> None:
+    """List the workspaces; * marks the selected one."""
     from imgb.reconciler.operations import workspaces
 
     names, current = workspaces.list_all(io.project())
@@ -126,32 +150,53 @@ def workspace_list() -> None:
         io.out(("* " if n == current else "  ") + n + "\n")
 
 
+@workspace_app.command("show")
+def workspace_show() -> None:
+    """Print the name of the selected workspace."""
+    io.out(io.project().workspace + "\n")
+
+
 @workspace_app.command("new")
-def workspace_new(name: str) -> None:
+def workspace_new(name: WorkspaceName) -> None:
+    """Create a workspace, with an empty state of its own, and select it."""
     from imgb.reconciler.operations import workspaces
 
     workspaces.new(io.project(), name)
-    io.out(f'Created and switched to workspace "{name}".\n')
+    io.out(f'Created and switched to workspace "{name}".\n\nIts state is empty: imgb plan there plans every object anew. '
+           "Put imgb.workspace in the names of what it makes, so two workspaces do not share names.\n")
 
 
 @workspace_app.command("select")
-def workspace_select(name: str) -> None:
+def workspace_select(
+    name: WorkspaceName,
+    or_create: Annotated[bool, typer.Option("--or-create", help="Create the workspace when it does not exist.")] = False,
+) -> None:
+    """Select a workspace: the commands that follow use its state."""
     from imgb.reconciler.operations import workspaces
 
-    workspaces.select(io.project(), name)
-    io.out(f'Switched to workspace "{name}".\n')
+    created = workspaces.select(io.project(), name, or_create=or_create)
+    io.out(f'Created and switched to workspace "{name}".\n' if created else f'Switched to workspace "{name}".\n')
 
 
 @workspace_app.command("delete")
-def workspace_delete(name: str, force: Annotated[bool, typer.Option("--force")] = False) -> None:
+def workspace_delete(
+    name: WorkspaceName,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Delete it even though its state still manages objects or has operations in progress "
+        "(they are forgotten, not deleted).")] = False,
+    lock: io.LockOpt = True,
+    lock_timeout: io.LockTimeoutOpt = "0s",
+) -> None:
+    """Delete a workspace and its state. Refused for "default", the selected workspace, and one that
+    still manages objects, unless --force."""
     from imgb.reconciler.operations import workspaces
 
-    workspaces.delete(io.project(), name, force=force)
+    workspaces.delete(io.project(lock=lock, lock_timeout=lock_timeout), name, force=force)
     io.out(f'Deleted workspace "{name}".\n')
 
 
 # -- local provider helpers --------------------------------------------------------------------------------
-def images(json_: Annotated[bool, typer.Option("--json")] = False, var: io.VarOpt = None, var_file: io.VarFileOpt = None) -> None:
+def images(json_: io.JsonOpt = False, var: io.VarOpt = None, var_file: io.VarFileOpt = None) -> None:
     """List the images in the local provider's store, per region."""
     from imgb.reconciler.operations import local_store
     from imgb.reconciler.views.state_text import render_images
@@ -163,7 +208,11 @@ def images(json_: Annotated[bool, typer.Option("--json")] = False, var: io.VarOp
     io.out(render_images(rows))
 
 
-def logs(address: str, var: io.VarOpt = None, var_file: io.VarFileOpt = None) -> None:
+def logs(
+    address: Annotated[str, typer.Argument(help="An image's address in state: image.web, or image.web (retained 3f2a9c1d).")],
+    var: io.VarOpt = None,
+    var_file: io.VarFileOpt = None,
+) -> None:
     """Print the build log of an image."""
     from imgb.reconciler.operations import local_store
 
@@ -172,8 +221,8 @@ def logs(address: str, var: io.VarOpt = None, var_file: io.VarFileOpt = None) ->
 
 @image_app.command("import")
 def image_import(
-    name: str,
-    src: str,
+    name: Annotated[str, typer.Argument(help="The name templates give as base_image.")],
+    src: Annotated[str, typer.Argument(help="A root file system directory or tarball, oci:DIR[:tag], or docker-archive:FILE.")],
     region: Annotated[str | None, typer.Option("--region", help="Local region (default: the provider's home region).")] = None,
 ) -> None:
     """Import a base image (rootfs directory or tarball, oci:DIR[:tag], docker-archive:FILE) into the local store."""

@@ -21,6 +21,7 @@ reformat, never a changed configuration.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from enum import Enum, auto
@@ -479,27 +480,43 @@ def format_diff(old: str, new: str, filename: str) -> str:
     return "".join(out)
 
 
-def format_directory(directory: Path, *, write: bool) -> tuple[list[tuple[str, str, str]], Diagnostics]:
-    """Format every ``*.imgb.hcl`` and ``*.imgbvars.hcl`` file of ``directory``. Returns (name,
-    old text, new text) of each file not in the canonical format (rewritten when ``write``), and
-    the diagnostics of files that could not be formatted."""
+def format_directory(directory: Path, *, write: bool, recursive: bool = False) -> tuple[list[tuple[str, str, str]], Diagnostics]:
+    """Format every ``*.imgb.hcl`` and ``*.imgbvars.hcl`` file of ``directory`` (and of its
+    subdirectories when ``recursive``, as ``terraform fmt -recursive``; hidden ones such as
+    ``.imgb`` and ``.git`` skipped, links to directories not followed). Returns (path relative to
+    ``directory``, old text, new text) of each file not in the canonical format (rewritten when
+    ``write``), and the diagnostics of files that could not be formatted."""
     diags = Diagnostics()
     changed: list[tuple[str, str, str]] = []
     from imgb.fsops import read_inside, write_inside
 
-    for f in sorted(directory.glob("*.imgb.hcl")) + sorted(directory.glob("*.imgbvars.hcl")):
+    for name in _hcl_files(directory, recursive):
         # Read and written below the directory, as plan reads them: a committed link to a host
         # file is neither shown (-diff) nor rewritten.
         try:
-            text = read_inside(directory, f.name).decode()
+            text = read_inside(directory, name).decode()
         except OSError as exc:
-            diags.error("Failed to read file", f'"{f.name}" cannot be read: {exc.strerror}.', SourcePos(f.name, 1))
+            diags.error("Failed to read file", f'"{name}" cannot be read: {exc.strerror}.', SourcePos(name, 1))
             continue
-        new, file_diags = format_source(text, f.name)
+        new, file_diags = format_source(text, name)
         diags.extend(file_diags)
         if new is None or new == text:
             continue
-        changed.append((f.name, text, new))
+        changed.append((name, text, new))
         if write:
-            write_inside(directory, f.name, new.encode())
+            write_inside(directory, name, new.encode())
     return changed, diags
+
+
+def _hcl_files(directory: Path, recursive: bool) -> list[str]:
+    def here(d: Path, prefix: str) -> list[str]:
+        return [prefix + f.name for pattern in ("*.imgb.hcl", "*.imgbvars.hcl") for f in sorted(d.glob(pattern))]
+
+    names = here(directory, "")
+    if recursive:
+        for root, dirs, _ in os.walk(directory):  # os.walk follows no links to directories
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            rel = Path(root).relative_to(directory)
+            if rel != Path("."):
+                names += here(Path(root), f"{rel.as_posix()}/")
+    return names

@@ -36,6 +36,10 @@ class VarInputs:
 class Project:
     directory: Path
     vars: VarInputs = field(default_factory=VarInputs)
+    lock: bool = True
+    """False: no state lock (-lock=false)."""
+    lock_timeout: float = 0.0
+    """How long to wait for the state lock (-lock-timeout)."""
     _config: Config | None = None
     _providers: dict[str, Provider] = field(default_factory=dict)
     _loaded: tuple[Config, Diagnostics] | None = None
@@ -90,7 +94,7 @@ class Project:
     def state_manager(self) -> StateManager:
         from imgb.state.manager import StateManager
 
-        return StateManager(self.backend(), self.workspace)
+        return StateManager(self.backend(), self.workspace, lock=self.lock, lock_timeout=self.lock_timeout)
 
     # -- providers -----------------------------------------------------------------------------
     def providers(self, state: State | None = None) -> dict[str, Provider]:

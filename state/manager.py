@@ -167,9 +167,13 @@ def replay(state: State, entries: list[bytes], backend: Backend, workspace: str)
 class StateManager:
     """Reads and writes the state of one workspace of a backend."""
 
-    def __init__(self, backend: Backend, workspace: str = DEFAULT_WORKSPACE):
+    def __init__(self, backend: Backend, workspace: str = DEFAULT_WORKSPACE, *, lock: bool = True, lock_timeout: float = 0.0):
         self.backend = backend
         self.workspace = workspace
+        self.lock = lock
+        """False: sessions take no lock (Terraform's -lock=false; the caller knows nobody else writes)."""
+        self.lock_timeout = lock_timeout
+        """How long a session waits for the lock when it is not told."""
 
     def describe(self) -> str:
         return _describe(self.backend, self.workspace)
@@ -191,18 +195,19 @@ class StateManager:
     def exists(self) -> bool:
         return self.backend.read(self.workspace) is not None or bool(self.backend.journal(self.workspace))
 
-    def session(self, operation: str, lock_timeout: float = 0.0, *, reader: bool = False) -> StateSession:
+    def session(self, operation: str, lock_timeout: float | None = None, *, reader: bool = False) -> StateSession:
         """A locked session for ``operation``; use it as a context manager. A ``reader`` session
         (a plan) leaves a journal it found to the next writer: compacting it would move the serial
         that the plan records."""
-        return StateSession(self, operation, lock_timeout, reader=reader)
+        timeout = self.lock_timeout if lock_timeout is None else lock_timeout
+        return StateSession(self, operation, timeout, reader=reader, lock=self.lock)
 
-    def write(self, state: State, *, lock_timeout: float = 0.0) -> State:
+    def write(self, state: State, *, lock_timeout: float | None = None) -> State:
         with self.session("write", lock_timeout) as s:
             s.write(state)
             return s.state
 
-    def push(self, state: State, *, force: bool = False, lock_timeout: float = 0.0) -> State:
+    def push(self, state: State, *, force: bool = False, lock_timeout: float | None = None) -> State:
         with self.session("push", lock_timeout) as s:
             s.push(state, force=force)
             return s.state
@@ -223,9 +228,10 @@ class StateSession:
     out together in the next one (one fsync for the batch).
     """
 
-    def __init__(self, manager: StateManager, operation: str, lock_timeout: float, *, reader: bool = False):
+    def __init__(self, manager: StateManager, operation: str, lock_timeout: float, *, reader: bool = False, lock: bool = True):
         self._manager = manager
         self._reader = reader
+        self._locking = lock
         self._backend = manager.backend
         self._workspace = manager.workspace
         self._operation = operation
@@ -248,9 +254,10 @@ class StateSession:
 
     # -- context -------------------------------------------------------------------------------
     def __enter__(self) -> StateSession:
-        info = LockInfo(operation=self._operation)
-        self._backend.lock(info, timeout=self._lock_timeout, workspace=self._workspace)
-        self._lock = info
+        if self._locking:
+            info = LockInfo(operation=self._operation)
+            self._backend.lock(info, timeout=self._lock_timeout, workspace=self._workspace)
+            self._lock = info
         try:
             self._reload()
         except BaseException:

@@ -1,6 +1,6 @@
 """Workspaces (several states for one configuration, like Terraform's) and moving a state between backends.
 
-The CLI's ``workspace list|new|select|delete`` call these. The selected workspace is kept in
+The CLI's ``workspace list|show|new|select|delete`` call these. The selected workspace is kept in
 ``.imgb/environment`` in the configuration directory (Terraform's ``.terraform/environment``);
 ``IMGB_WORKSPACE`` overrides it, as ``TF_WORKSPACE`` does.
 """
@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from imgb.diagnostics import DiagnosticError, did_you_mean, error
-from imgb.fsops import read_inside
+from imgb.diagnostics import did_you_mean
 from imgb.state.backend import DEFAULT_WORKSPACE, Backend, LockError, LockInfo, SerialConflict
 from imgb.state.manager import PushRefused, StateManager, encode_state
 from imgb.state.model import State
-from imgb.state.names import WorkspaceError, check_workspace_name
-
-ENVIRONMENT_FILE = Path(".imgb") / "environment"
-WORKSPACE_ENV = "IMGB_WORKSPACE"
+from imgb.state.names import ENVIRONMENT_FILE, WorkspaceError, check_workspace_name
+from imgb.state.names import (
+    WORKSPACE_ENV as WORKSPACE_ENV,  # read in names.py, which the configuration uses too
+)
+from imgb.state.names import selected_workspace as selected_workspace
 
 
 def list_workspaces(backend: Backend) -> list[str]:
@@ -44,10 +44,11 @@ def create_workspace(backend: Backend, name: str) -> State:
 
 
 def delete_workspace(
-    backend: Backend, name: str, *, force: bool = False, selected: str | None = None
+    backend: Backend, name: str, *, force: bool = False, selected: str | None = None, lock: bool = True, lock_timeout: float = 0.0
 ) -> None:
-    """Delete a workspace, refusing "default", the selected one, a locked one, and one that still
-    has resources or operations in progress unless ``force``."""
+    """Delete a workspace, refusing "default", the selected one, a locked one (waiting up to
+    ``lock_timeout`` for it; ``lock=False`` takes no lock), and one that still has resources or
+    operations in progress unless ``force``."""
     check_workspace_name(name)
     if name == DEFAULT_WORKSPACE:
         raise WorkspaceError('the "default" workspace cannot be deleted.')
@@ -60,7 +61,8 @@ def delete_workspace(
     if name not in existing:
         raise WorkspaceError(f'there is no workspace "{name}".{did_you_mean(name, existing)}')
     info = LockInfo(operation="workspace delete")
-    backend.lock(info, workspace=name)
+    if lock:
+        backend.lock(info, timeout=lock_timeout, workspace=name)
     try:
         state = StateManager(backend, name).load()
         if (state.resources or state.operations) and not force:
@@ -72,27 +74,10 @@ def delete_workspace(
         backend.delete_workspace(name)
     finally:
         try:
-            backend.unlock(info.id, name)
+            if lock:
+                backend.unlock(info.id, name)
         except LockError:  # the local backend removes the lock along with the workspace
             pass
-
-
-def selected_workspace(config_dir: Path) -> str:
-    """The workspace commands use: IMGB_WORKSPACE, else .imgb/environment, else "default"."""
-    env = os.environ.get(WORKSPACE_ENV)
-    if env:
-        return check_workspace_name(env.strip())
-    f = config_dir / ENVIRONMENT_FILE
-    if not f.exists() and not f.is_symlink():
-        return DEFAULT_WORKSPACE
-    try:  # read below the configuration directory: a committed link out of it is refused unread
-        text = read_inside(config_dir, str(ENVIRONMENT_FILE)).decode(errors="replace").strip()
-    except OSError as e:
-        raise DiagnosticError(error(
-            "Cannot read the selected workspace",
-            f"{ENVIRONMENT_FILE}: {e.strerror}. Remove it, or select the workspace again with "
-            "`imgb workspace select NAME`.", None)) from None
-    return check_workspace_name(text) if text else DEFAULT_WORKSPACE
 
 
 def select_workspace(config_dir: Path, backend: Backend, name: str) -> None:

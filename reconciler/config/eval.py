@@ -29,7 +29,7 @@ from imgb.unknown import Unknown, marker
 
 __all__ = ["Context", "EvalError", "Evaluator", "Resolver"]  # Context and EvalError are context.py's, named here too
 
-NAMESPACES = ("var", "local", "component", "template", "distribution", "path")
+NAMESPACES = ("var", "local", "component", "template", "distribution", "path", "imgb")
 """Roots resolved by the loader. ``each`` comes from the frame of a for_each instance."""
 
 

@@ -257,6 +257,7 @@ class _Loader:
             outputs=outputs,
             sensitive_values=tuple(sorted(sensitive)),
             file_digests=dict(sorted(self.ctx.file_digests.items())),
+            workspace=self.done.get("imgb.workspace") or self.selected_workspace(),
             moved=moved,
             removed=removed,
             imports=imports,
@@ -652,7 +653,38 @@ class _Loader:
             i.address for insts in self.instances.values() for i in insts
         }
 
+    def selected_workspace(self) -> str:
+        """The selected workspace (IMGB_WORKSPACE, .imgb/environment); "default" when neither can be
+        read, which the state commands then report."""
+        from imgb.diagnostics import DiagnosticError
+        from imgb.state.backend import BackendError
+        from imgb.state.names import selected_workspace
+
+        try:
+            return selected_workspace(self.directory, self.env)
+        except (DiagnosticError, BackendError):
+            return "default"
+
+    def workspace(self, pos: SourcePos) -> str:
+        """``imgb.workspace``: the selected workspace, read once."""
+        from imgb.diagnostics import DiagnosticError
+        from imgb.state.backend import BackendError
+        from imgb.state.names import selected_workspace
+
+        if "imgb.workspace" not in self.done:
+            try:
+                self.done["imgb.workspace"] = selected_workspace(self.directory, self.env)
+            except DiagnosticError as e:  # .imgb/environment cannot be read
+                raise EvalError("Invalid workspace", e.diagnostics.items[0].detail, pos, True) from None
+            except BackendError as e:  # a name that is not a workspace name
+                raise EvalError("Invalid workspace", str(e), pos, True) from None
+        return str(self.done["imgb.workspace"])
+
     def resolve(self, root: str, name: str, pos: SourcePos) -> Any:
+        if root == "imgb":
+            if name == "workspace":
+                return self.workspace(pos)
+            raise EvalError("Unsupported attribute", f'imgb.{name} is not defined; imgb has "workspace".', pos, True)
         if root == "path":
             if name in ("module", "root", "cwd"):
                 return "."

@@ -227,6 +227,8 @@ class Config:
     moved: tuple[Moved, ...] = ()
     removed: tuple[Removed, ...] = ()
     imports: tuple[Import, ...] = ()
+    workspace: str = "default"
+    """The selected workspace: ``imgb.workspace`` (Terraform's ``terraform.workspace``)."""
 
     def provider(self, key: str) -> ProviderConfig:
         return self.providers[key]

@@ -64,6 +64,8 @@ def evaluate_output(config: Config, output: Output, known: Mapping[str, Any]) ->
     def resolve(root: str, name: str, pos: SourcePos) -> Any:
         if root == "path":
             return "."
+        if root == "imgb" and name == "workspace":
+            return config.workspace
         if root == "var":
             if name in config.variables:
                 return config.variables[name].value

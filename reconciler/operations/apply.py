@@ -25,7 +25,6 @@ class ApplyRequest:
     plan_file: Path | None = None
     """A plan saved with ``imgb plan --out``: apply exactly it. Otherwise plan with ``options``."""
     options: PlanOptions = field(default_factory=PlanOptions)
-    lock_timeout: float = 0.0
 
 
 @dataclass
@@ -42,7 +41,7 @@ def apply(project: Project, request: ApplyRequest, view: ApplyView) -> ApplyOutc
         saved.load(project, plan_file)  # before the state: the backend is the configuration's
     manager = project.state_manager()
     try:
-        with manager.session("apply", lock_timeout=request.lock_timeout) as session:
+        with manager.session("apply") as session:
             if plan_file is not None:
                 # Executed as it is: no second plan, no graph rebuilt from the configuration.
                 secrets = saved.check(project, plan_file, session.state, manager.exists())

@@ -22,12 +22,11 @@ class PlanRequest:
     options: PlanOptions = field(default_factory=PlanOptions)
     out: Path | None = None
     """Save the plan to this file (for ``imgb apply FILE``)."""
-    lock_timeout: float = 0.0
 
 
 def plan(project: Project, request: PlanRequest, view: PlanView) -> Plan:
     manager = project.state_manager()
-    with manager.session("plan", lock_timeout=request.lock_timeout, reader=True) as session:
+    with manager.session("plan", reader=True) as session:
         the_plan = make_plan(project, session.state, manager.exists(), request.options, view)
     if request.out is not None:
         write_private(request.out, the_plan.to_file_bytes())
@@ -63,7 +62,7 @@ def check_addresses(addresses: list[str]) -> None:
             raise DiagnosticError(error("Invalid resource address", str(e))) from None
 
 
-def generate_config(project: Project, path: Path, lock_timeout: float = 0.0) -> list[str]:
+def generate_config(project: Project, path: Path) -> list[str]:
     """Write HCL to ``path`` (a new ``*.imgb.hcl`` of the configuration) for the targets of import
     blocks the configuration does not declare, read from the objects; the plan that follows then
     includes them. Returns the addresses written (none: nothing to generate)."""
@@ -78,7 +77,7 @@ def generate_config(project: Project, path: Path, lock_timeout: float = 0.0) -> 
                                     f"{path} would not be part of the configuration: give a new *.imgb.hcl file in {project.directory}."))
     config, _ = project.load()
     manager = project.state_manager()
-    with manager.session("plan", lock_timeout=lock_timeout, reader=True) as session:
+    with manager.session("plan", reader=True) as session:
         refactoring = plan_refactoring(config, session.state, project.providers(), project.masker())
     project.close()
     if refactoring.diagnostics.has_errors():

@@ -8,10 +8,11 @@ from imgb.state.names import check_workspace_name
 
 
 def list_all(project: Project) -> tuple[list[str], str]:
-    """Every workspace, and the selected one (listed even before its state is first written)."""
+    """Every workspace ("default" first, as Terraform lists them), and the selected one (listed
+    even before its state is first written)."""
     current = project.workspace
-    names = set(workspace.list_workspaces(project.backend())) | {current}
-    return sorted(names), current
+    names = workspace.list_workspaces(project.backend())
+    return (names if current in names else [names[0], *sorted([*names[1:], current])]), current
 
 
 def new(project: Project, name: str) -> None:
@@ -22,11 +23,20 @@ def new(project: Project, name: str) -> None:
     workspace.select_workspace(project.directory, backend, name)
 
 
-def select(project: Project, name: str) -> None:
+def select(project: Project, name: str, *, or_create: bool = False) -> bool:
+    """Select the workspace; with ``or_create``, create it first when it does not exist. True if
+    it was created."""
     check_workspace_name(name)
-    workspace.select_workspace(project.directory, project.backend(), name)
+    backend = project.backend()
+    created = or_create and name not in workspace.list_workspaces(backend)
+    if created:
+        workspace.create_workspace(backend, name)
+    workspace.select_workspace(project.directory, backend, name)
+    return created
 
 
 def delete(project: Project, name: str, *, force: bool) -> None:
     check_workspace_name(name)
-    workspace.delete_workspace(project.backend(), name, force=force, selected=project.workspace)
+    workspace.delete_workspace(
+        project.backend(), name, force=force, selected=project.workspace, lock=project.lock, lock_timeout=project.lock_timeout
+    )
