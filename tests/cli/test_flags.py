@@ -147,18 +147,23 @@ def test_the_values_of_options_are_never_rewritten() -> None:
 TERRAFORM = shutil.which("terraform")
 SHARED = {
     "plan": ["out=x", "target=a.b", "replace=a.b", "var=a=b", "var-file=f", "parallelism=3", "lock-timeout=3s",
-             "destroy", "refresh-only", "refresh=false", "detailed-exitcode", "json", "no-color", "generate-config-out=g"],
+             "destroy", "refresh-only", "refresh=false", "detailed-exitcode", "json", "no-color", "generate-config-out=g",
+             "input=false", "lock=false"],
     "apply": ["auto-approve", "target=a.b", "replace=a.b", "var=a=b", "var-file=f", "parallelism=3", "lock-timeout=3s",
-              "destroy", "refresh-only", "refresh=false", "no-color"],
-    "destroy": ["auto-approve", "var=a=b", "var-file=f", "parallelism=3", "lock-timeout=3s", "no-color"],
-    "refresh": ["var=a=b", "var-file=f", "lock-timeout=3s", "no-color"],
+              "destroy", "refresh-only", "refresh=false", "no-color", "input=false", "lock=false"],
+    "destroy": ["auto-approve", "var=a=b", "var-file=f", "parallelism=3", "lock-timeout=3s", "no-color", "input=false",
+                "lock=false"],
+    "refresh": ["var=a=b", "var-file=f", "lock-timeout=3s", "no-color", "input=false", "lock=false"],
     "validate": ["json", "no-color"],
-    "fmt": ["check", "diff", "no-color"],
-    "output": ["json", "no-color"],
+    "fmt": ["check", "diff", "recursive", "list=false", "write=false", "no-color"],
+    "output": ["json", "raw", "no-color"],
     "show": ["json", "no-color"],
-    "import": ["var=a=b", "var-file=f", "no-color"],
-    "workspace delete": ["force"],
-    "state push": ["force"],
+    "import": ["var=a=b", "var-file=f", "lock-timeout=3s", "no-color", "input=false", "lock=false"],
+    "workspace delete": ["force", "lock=false", "lock-timeout=3s"],
+    "workspace select": ["or-create"],
+    "state push": ["force", "lock=false", "lock-timeout=3s"],
+    "state rm": ["lock=false", "lock-timeout=3s"],
+    "state mv": ["lock=false", "lock-timeout=3s"],
 }  # fmt: skip
 
 
