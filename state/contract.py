@@ -32,7 +32,9 @@ def backend_from_spec(spec: dict[str, str]) -> Backend:
     from imgb.state.open import open_backend
 
     settings = {k: v for k, v in spec.items() if k != "type"}
-    return open_backend(spec["type"], settings, Path.cwd())
+    # The configuration directory is where a local state lives (a state outside it needs the operator).
+    directory = Path(settings["path"]).parent if "path" in settings else Path.cwd()
+    return open_backend(spec["type"], settings, directory)
 
 
 @dataclass
@@ -93,8 +95,10 @@ class Child:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if not line.startswith(prefix):
+            if self.proc.poll() is None:
+                self.proc.kill()
+            err = self.proc.stderr.read() if self.proc.stderr else ""  # before kill() closes it
             self.kill()
-            err = self.proc.stderr.read() if self.proc.stderr else ""
             raise AssertionError(f"child said {line!r}, expected {prefix!r}; stderr:\n{err}")
         return line[len(prefix) :].strip()
 
