@@ -142,17 +142,14 @@ def validate(
     var_file: VarFileOpt = None,
 ) -> None:
     """Check the configuration: syntax, references, types, commands and documented limits."""
-    from imgb.reconciler.validate import validate_directory
-    from imgb.reconciler.views.diagnostics import render_json
+    from imgb.reconciler.cli_fast import validate_command
 
-    _, diags = validate_directory(io.DIR["path"], var_args=var or (), var_files=var_file or (), env=os.environ)
-    if json_:
-        io.out(render_json(diags))
-    else:
-        io.show_diags(diags)
-        if not diags.has_errors():
-            io.out("Success! The configuration is valid.\n")
-    raise Exit(1 if diags.has_errors() else 0)
+    code, stdout, stderr = validate_command(io.DIR["path"], json_, var or [], var_file or [])
+    if stderr:
+        io.err(stderr)
+    if stdout:
+        io.out(stdout)
+    raise Exit(code)
 
 
 @app.command()

@@ -87,7 +87,7 @@ def run(args: Sequence[str]) -> int | None:
             os.chdir(target)
         _operator(options)
         try:
-            output = _validate(directory, "json" in options, options.get("var", []), options.get("var-file", []))
+            output = validate_command(directory, "json" in options, options.get("var", []), options.get("var-file", []))
         except KeyboardInterrupt:
             sys.stderr.write("\nInterrupted.\n")
             return 130
@@ -128,8 +128,9 @@ def _restore(saved: dict[str, str | None]) -> None:
             os.environ[k] = v
 
 
-def _validate(directory: Path, as_json: bool, var: list[str], var_file: list[str]) -> tuple[int, str, str]:
-    """``imgb validate``: (exit code, standard output, standard error)."""
+def validate_command(directory: Path, as_json: bool, var: list[str], var_file: list[str]) -> tuple[int, str, str]:
+    """``imgb validate``: (exit code, standard output, standard error); the CLI's command prints the
+    same, so the two paths cannot drift apart."""
     from imgb.reconciler.validate import validate_directory
     from imgb.reconciler.views.diagnostics import render_human, render_json
 
