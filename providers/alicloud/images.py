@@ -122,7 +122,7 @@ class Images:
     def release(self, region: str, image_id: str, known_snapshots: Iterable[str]) -> None:
         """The image is gone (a delete interrupted before its snapshots, or a delete outside imgb):
         delete the snapshots state recorded for it. An image that still exists is left alone."""
-        if known_snapshots and self.get(region, image_id) is None:
+        if self.delete_snapshots and known_snapshots and self.get(region, image_id) is None:
             # The image is gone, so an image refusing a snapshot's deletion (SnapshotCreatedImage)
             # is another one, made from that snapshot since: the snapshot is no longer a leftover.
             self._delete_snapshots(region, set(known_snapshots), in_use_is_kept=True)
