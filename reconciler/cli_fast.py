@@ -134,7 +134,9 @@ def validate_command(directory: Path, as_json: bool, var: list[str], var_file: l
     from imgb.reconciler.validate import validate_directory
     from imgb.reconciler.views.diagnostics import render_human, render_json
 
-    _, diags = validate_directory(directory, var_args=var, var_files=var_file, env=os.environ)
+    _, diags = validate_directory(
+        directory, var_args=var, var_files=var_file, env=os.environ, unknown_variables=True
+    )
     code = 1 if diags.has_errors() else 0
     if as_json:
         return code, render_json(diags), ""

@@ -22,8 +22,14 @@ def validate_directory(
     var_files: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     fixed: Mapping[str, Any] | None = None,
+    unknown_variables: bool = False,
 ) -> tuple[Config | None, Diagnostics]:
-    config, diags = load_config(directory, var_args=var_args, var_files=var_files, env=env, fixed=fixed)
+    """``fixed``: the variable values of a saved plan. ``unknown_variables``: as ``terraform
+    validate``, required variables without a value are unknown rather than errors (CI validates
+    before any secret exists)."""
+    config, diags = load_config(
+        directory, var_args=var_args, var_files=var_files, env=env, fixed=fixed, unknown_variables=unknown_variables
+    )
     if config is not None and not diags.has_errors():
         with gc_paused():
             diags.extend(check_content(config))

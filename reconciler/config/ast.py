@@ -7,11 +7,12 @@ after apply) works on these nodes, so they must stay picklable and free of parse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from typing import Literal as TypingLiteral
 
 from imgb.diagnostics import SourcePos
 
-AST_VERSION = "2"
+AST_VERSION = "3"
 """Bump when node shapes change: parsed-file caches keyed on it are then ignored."""
 
 
@@ -27,7 +28,8 @@ class Expr(Node):
 
 @dataclass(frozen=True)
 class LiteralValue(Expr):
-    value: str | int | float | bool | None
+    value: Any
+    """str, bool, None, or a number (int, numbers.Num)."""
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,16 @@ from typing import Any
 from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.eval import EvalError, Evaluator
+from imgb.reconciler.config.marks import strip
 from imgb.reconciler.config.model import Component, Distribution, DistributionRef, Template, TextOrigin
 from imgb.reconciler.config.schema import ENUMS, TOP, AttrType
 from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
+    deep_unknown,
     describe,
     is_invalid,
+    is_null,
     to_bool,
     to_int,
     to_string,
@@ -64,8 +67,10 @@ class Instance:
 class _Builder:
     """Checks one instance's attributes, collecting diagnostics; ``ok`` stays True if all passed."""
 
-    def __init__(self, inst: Instance, ev: Evaluator, diags: Diagnostics):
+    def __init__(self, inst: Instance, ev: Evaluator, diags: Diagnostics, lenient: bool = False):
         self.inst = inst
+        self.lenient = lenient
+        """imgb validate without variable values: a value that depends on one counts as unset."""
         self.ev = ev
         self.diags = diags
         self.ok = True
@@ -85,9 +90,13 @@ class _Builder:
         """The converted value of ``name``, or _MISSING when unset, null or invalid."""
         if name not in self.inst.attrs:
             return _MISSING
-        value = self.inst.attrs[name]
-        if value is None:
+        value = strip(self.inst.attrs[name])
+        if is_null(value):
             return _MISSING
+        if self.lenient and self.spec.attrs[name].type not in ("string", "text"):
+            u = deep_unknown(value)
+            if u is not None and u.ref.startswith("var."):
+                return _MISSING
         if is_invalid(value):
             self.ok = False
             return _MISSING
@@ -121,7 +130,7 @@ class _Builder:
                 raise ConversionError(f"a map of strings is required, got {describe(value)}")
             out = {}
             for k, v in sorted(value.items()):
-                if isinstance(v, list | dict) or v is None:
+                if isinstance(v, list | dict) or is_null(v):
                     raise ConversionError(f'element "{k}": a string is required, got {describe(v)}')
                 out[k] = marker(v.ref) if isinstance(v, Unknown) else to_string(v)
             return out
@@ -130,7 +139,7 @@ class _Builder:
                 raise ConversionError(f"a list of strings is required, got {describe(value)}")
             items = []
             for i, v in enumerate(value):
-                if isinstance(v, list | dict | Unknown) or v is None:
+                if isinstance(v, list | dict | Unknown) or is_null(v):
                     raise ConversionError(f"element {i}: a string is required, got {describe(v)}")
                 items.append(to_string(v))
             return tuple(items)
@@ -228,9 +237,9 @@ class _Builder:
 
 
 def build_component(
-    inst: Instance, provider: str | None, known: set[str], ev: Evaluator, diags: Diagnostics
+    inst: Instance, provider: str | None, known: set[str], ev: Evaluator, diags: Diagnostics, lenient: bool = False
 ) -> Component | None:
-    b = _Builder(inst, ev, diags)
+    b = _Builder(inst, ev, diags, lenient)
     depends_on = b.depends_on(known)
     content, origin = b.text("content")
     version = b.get("version")
@@ -258,9 +267,9 @@ def build_component(
 
 
 def build_template(
-    inst: Instance, provider: str | None, known: set[str], ev: Evaluator, diags: Diagnostics
+    inst: Instance, provider: str | None, known: set[str], ev: Evaluator, diags: Diagnostics, lenient: bool = False
 ) -> Template | None:
-    b = _Builder(inst, ev, diags)
+    b = _Builder(inst, ev, diags, lenient)
     fields: dict[str, Any] = {}
     for name, spec in TOP["template"].attrs.items():
         if spec.type in ("string", "int", "bool", "string_map"):
@@ -297,7 +306,7 @@ def build_template(
 def _distribute(b: _Builder, known: set[str]) -> tuple[DistributionRef, ...]:
     if "distribute" not in b.inst.attrs:
         return ()
-    value = b.inst.attrs["distribute"]
+    value = strip(b.inst.attrs["distribute"])
     if is_invalid(value) or value is None:
         b.ok = b.ok and value is None
         return ()
@@ -341,8 +350,10 @@ def _is_distribution(value: Any) -> bool:
     )
 
 
-def build_distribution(inst: Instance, known: set[str], diags: Diagnostics) -> Distribution | None:
-    b = _Builder(inst, None, diags)  # type: ignore[arg-type]
+def build_distribution(
+    inst: Instance, known: set[str], diags: Diagnostics, lenient: bool = False
+) -> Distribution | None:
+    b = _Builder(inst, None, diags, lenient)  # type: ignore[arg-type]
     regions = b.get("regions")
     accounts = b.get("accounts")
     depends_on = b.depends_on(known)

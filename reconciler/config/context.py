@@ -41,6 +41,18 @@ class Context:
     """Text of files read, by relative path (content origins, repeated reads)."""
     template_vars: tuple[str, ...] | None = None
     """Inside templatefile(): the names it was given (the only bare names a template may use)."""
+    volatile: list[tuple[str, SourcePos, str]] = field(default_factory=list)
+    """Results of functions that change from run to run (timestamp, uuid, bcrypt...): (name, call, value)."""
+    extra_functions: dict[str, Any] = field(default_factory=dict)
+    """Functions only some callers offer (the console's type())."""
+    plan_time: str | None = field(default_factory=lambda: _now())
+    """What plantimestamp() returns: the time this run started; None (unknown) in the console."""
+
+
+def _now() -> str:
+    from imgb.reconciler.config.functions.datetime import RUN_STARTED
+
+    return RUN_STARTED
 
 
 class Evaluating(Protocol):

@@ -13,12 +13,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from typing import Literal as TypingLiteral
 
 from imgb.diagnostics import Diagnostic, SourcePos, error
-from imgb.reconciler.config import ast
+from imgb.reconciler.config import ast, numbers
 from imgb.reconciler.config.gc_pause import gc_paused
+from imgb.reconciler.config.text import GO_SPACE
+from imgb.reconciler.config.values import nfc
 from imgb.unknown import CLOSE, OPEN
 
 if TYPE_CHECKING:
@@ -82,6 +84,11 @@ _GRAMMAR_PATCHES = (
     # HCL allows strip markers on interpolations too ("a ${~ x ~} b"), not only on directives.
     ("interpolation: INTERP_START expression RBRACE",
      "interpolation: INTERP_START STRIP_MARKER? expression STRIP_MARKER? RBRACE"),
+    # core::NAME and provider::NS::NAME function names.
+    ("function_call : identifier (COLONS identifier COLONS identifier)? LPAR",
+     "function_call : identifier (COLONS identifier)* LPAR"),
+    # Unary operators nest: !!x, - -1.
+    ("!unary_op : (MINUS | NOT) expr_term", "!unary_op : (MINUS | NOT) (expr_term | unary_op)"),
 )  # fmt: skip
 
 
@@ -336,6 +343,18 @@ def _unescape(s: str) -> str:
     return _ESCAPE_RE.sub(one, s)
 
 
+def _number(text: str) -> Any:
+    """A numeral as cty reads it (512-bit binary floating point). The grammar folds a leading
+    minus into the literal; HCL negates the number instead, which keeps -0 negative."""
+    if text.startswith("-"):
+        n = numbers.parse(text[1:])
+        assert n is not None
+        return numbers.negate(n)
+    n = numbers.parse(text)
+    assert n is not None
+    return n
+
+
 class _Converter:
     def __init__(self, shift: _Shift):
         self.shift = shift
@@ -424,11 +443,10 @@ class _Converter:
         return ast.LiteralValue(self.tpos(tree), value)
 
     def x_int_lit(self, tree: Tree) -> ast.Expr:
-        return ast.LiteralValue(self.tpos(tree), int(str(tree.children[0])))
+        return ast.LiteralValue(self.tpos(tree), _number(str(tree.children[0])))
 
     def x_float_lit(self, tree: Tree) -> ast.Expr:
-        value = float(str(tree.children[0]))
-        return ast.LiteralValue(self.tpos(tree), int(value) if value.is_integer() and abs(value) < 2**53 else value)
+        return ast.LiteralValue(self.tpos(tree), _number(str(tree.children[0])))
 
     def x_template_string(self, tree: Tree) -> ast.Expr:
         raw = str(tree.children[0])[2:-2]
@@ -562,8 +580,16 @@ class _Converter:
 
     def x_object(self, tree: Tree) -> ast.Expr:
         items: list[ast.ObjectItem] = []
-        for elem in _trees(tree.children):
+        for n, elem in enumerate(_trees(tree.children)):
             key_tree, value_tree = _trees(elem.children)
+            first = _trees(key_tree.children)[0]
+            if n == 0 and first.data == "keyword" and self.name_of(first) == "for":
+                raise self.problem(
+                    "Invalid 'for' expression",
+                    "For expression requires variable name after 'for'. To use \"for\" as an object key, "
+                    'quote it: "for" = ...',
+                    first,
+                )
             items.append(ast.ObjectItem(self.tpos(elem), self.object_key(key_tree), self.expr(value_tree)))
         return ast.ObjectExpr(self.tpos(tree), tuple(items))
 
@@ -616,8 +642,6 @@ def _heredoc(raw: str, pos: SourcePos, flush: bool, shift: _Shift) -> ast.Templa
 # the literal token next to them only; a flush heredoc (<<-) then removes the indentation common
 # to the tokens that start a line; then directives nest.
 
-GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-"""Go's unicode.IsSpace, which HCL's strip markers and heredoc indentation use (not Python's isspace)."""
 
 
 @dataclass
@@ -697,7 +721,7 @@ def _assemble(flat: list[_Item]) -> tuple[ast.Expr, ...]:
                 elif isinstance(last, ast.LiteralValue) and isinstance(last.value, str):
                     cur[-1] = _LiteralRun(last.pos, [last.value, item.text])
                 else:
-                    cur.append(ast.LiteralValue(item.pos, item.text))
+                    cur.append(ast.LiteralValue(item.pos, nfc(item.text)))
         elif item.kind == "interp":
             assert item.expr is not None
             current().append(item.expr)
@@ -754,7 +778,7 @@ _Part = ast.Expr | _LiteralRun
 
 
 def _sealed(parts: list[_Part]) -> tuple[ast.Expr, ...]:
-    return tuple(ast.LiteralValue(p.pos, "".join(p.pieces)) if isinstance(p, _LiteralRun) else p for p in parts)
+    return tuple(ast.LiteralValue(p.pos, nfc("".join(p.pieces))) if isinstance(p, _LiteralRun) else p for p in parts)
 
 
 def _skip_string(text: str, i: int) -> int:

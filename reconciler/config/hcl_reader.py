@@ -20,7 +20,8 @@ from bisect import bisect_left
 
 from imgb.diagnostics import SourcePos
 from imgb.reconciler.config import ast
-from imgb.reconciler.config.hcl import _BadEscape, _heredoc, _Item, _Shift, _template, _unescape
+from imgb.reconciler.config.hcl import _BadEscape, _heredoc, _Item, _number, _Shift, _template, _unescape
+from imgb.reconciler.config.values import nfc
 
 
 class Unsupported(Exception):
@@ -319,11 +320,7 @@ class _Reader:
         if "-" in tok[1:]:
             raise Unsupported("a number Lark lexes oddly")
         self.i = m.end()
-        pos = self.pos(at)
-        if m.re is INT_LITERAL:
-            return ast.LiteralValue(pos, int(tok))
-        value = float(tok)
-        return ast.LiteralValue(pos, int(value) if value.is_integer() and abs(value) < 2**53 else value)
+        return ast.LiteralValue(self.pos(at), _number(tok))
 
     def steps(self, expr: ast.Expr) -> ast.Expr:
         text = self.text
@@ -532,7 +529,7 @@ class _Reader:
         if m is not None:  # most strings: one literal, nothing to unescape, strip or assemble
             self.i = m.end()
             content = m.group(1)
-            parts = (ast.LiteralValue(self.pos(at + 1), content),) if content else ()
+            parts = (ast.LiteralValue(self.pos(at + 1), nfc(content)),) if content else ()
             return ast.TemplateExpr(self.pos(at), parts, "quoted")
         self.i += 1
         flat: list[_Item] = []

@@ -29,6 +29,7 @@ from imgb.reconciler.config.blocks import (
 from imgb.reconciler.config.cache import parse_cached
 from imgb.reconciler.config.eval import Context, EvalError, Evaluator
 from imgb.reconciler.config.gc_pause import gc_paused
+from imgb.reconciler.config.marks import mark, strip
 from imgb.reconciler.config.model import BackendConfig, Config, Output, ProviderConfig, Variable
 from imgb.reconciler.config.refactoring import build_refactoring
 from imgb.reconciler.config.schema import (
@@ -40,18 +41,23 @@ from imgb.reconciler.config.schema import (
     provider_default,
     provider_spec,
 )
+from imgb.reconciler.config.types import STRING
 from imgb.reconciler.config.values import (
     INVALID,
     ConversionError,
+    MapV,
+    deep_unknown,
     describe,
     is_invalid,
+    is_null,
     leaf_strings,
+    plain,
     to_bool,
     to_int,
     to_string,
 )
 from imgb.reconciler.config.variables import Declared, assign_values, check_validations, declare
-from imgb.unknown import Unknown
+from imgb.unknown import Unknown, marker
 
 _NAME_RE = re.compile(NAME_PATTERN + r"\Z")
 _KINDS = ("component", "template", "distribution")
@@ -66,13 +72,55 @@ def load_config(
     var_files: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     fixed: Mapping[str, Any] | None = None,
+    unknown_variables: bool = False,
 ) -> tuple[Config | None, Diagnostics]:
     """Read, check and evaluate the configuration in ``directory``. Never raises for bad input.
-    ``fixed``: variable values a saved plan was made with (``variables.assign_values``)."""
+    ``fixed``: variable values a saved plan was made with (``variables.assign_values``).
+    ``unknown_variables``: a required variable without a value is unknown rather than an error,
+    and what depends on it is checked as far as it can be (``imgb validate``)."""
     loader = _Loader(Path(directory), dict(os.environ if env is None else env))
+    loader.unknown_variables = unknown_variables
     with gc_paused():
         config = loader.run(var_args, var_files, fixed)
     return (None if loader.diags.has_errors() else config), _masked(loader.diags, loader.sensitive())
+
+
+class Scope:
+    """A loaded configuration's evaluation scope, for expressions given later (imgb console)."""
+
+    def __init__(self, loader: _Loader):
+        self.loader = loader
+        self.seen = len(loader.diags)
+
+    def evaluate(self, expr: ast.Expr) -> Any:
+        return self.loader.ev.eval(expr)
+
+    def take_diagnostics(self) -> list[Any]:
+        new = list(self.loader.diags)[self.seen :]
+        self.seen = len(self.loader.diags)
+        return new
+
+
+def load_scope(
+    directory: str | os.PathLike[str],
+    *,
+    var_args: Sequence[str] = (),
+    var_files: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    known: Mapping[str, Any] | None = None,
+    extra_functions: Mapping[str, Any] | None = None,
+) -> tuple[Scope | None, Diagnostics]:
+    """Load the configuration and keep its scope: ``known`` holds values apply produced (ids by
+    reference, ``component.x.id``) to use instead of unknowns."""
+    loader = _Loader(Path(directory), dict(os.environ if env is None else env), known or {})
+    loader.ctx.plan_time = None  # as in terraform console, plantimestamp() is not known yet
+    with gc_paused():
+        config = loader.run(var_args, var_files)
+    diags = _masked(loader.diags, loader.sensitive())
+    if config is None or loader.diags.has_errors():
+        return None, diags
+    loader.ctx.extra_functions.update(extra_functions or {})  # for console input only, not the configuration
+    return Scope(loader), diags
 
 
 def load_backend(directory: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> tuple[BackendConfig | None, Diagnostics]:
@@ -120,9 +168,13 @@ def _masked(diags: Diagnostics, secrets: set[str]) -> Diagnostics:
 
 
 class _Loader:
-    def __init__(self, directory: Path, env: dict[str, str]):
+    def __init__(self, directory: Path, env: dict[str, str], known: Mapping[str, Any] | None = None):
         self.directory = directory
         self.env = env
+        self.known = known or {}
+        self.unknown_variables = False
+        self.unknown_blocks: set[str] = set()
+        """validate: blocks whose for_each depends on a variable without a value."""
         self.diags = Diagnostics()
         self.blocks: dict[str, dict[str, ast.Block]] = {k: {} for k in TOP}
         self.locals: dict[str, ast.Attribute] = {}
@@ -182,7 +234,9 @@ class _Loader:
 
         for name, block in sorted(self.blocks["variable"].items()):
             self.variables[name] = declare(block, self.diags, self.directory)
-        assign_values(self.variables, self.directory, var_args, var_files, self.env, self.diags, fixed)
+        assign_values(
+            self.variables, self.directory, var_args, var_files, self.env, self.diags, fixed, self.unknown_variables
+        )
         for name in sorted(self.variables):
             check_validations(self.variables[name], self.ev, self.diags)
 
@@ -208,26 +262,27 @@ class _Loader:
         components, templates, distributions = {}, {}, {}
         for name in sorted(self.blocks["distribution"]):
             for inst in self.instances.get(f"distribution.{name}", []):
-                d = build_distribution(inst, known, self.diags)
+                d = build_distribution(inst, known, self.diags, self.unknown_variables)
                 if d is not None:
                     distributions[d.address] = d
         for name in sorted(self.blocks["component"]):
             for inst in self.instances.get(f"component.{name}", []):
-                c = build_component(inst, self.provider_key(inst), known, self.ev, self.diags)
+                c = build_component(inst, self.provider_key(inst), known, self.ev, self.diags, self.unknown_variables)
                 if c is not None:
                     components[c.address] = c
         for name in sorted(self.blocks["template"]):
             for inst in self.instances.get(f"template.{name}", []):
-                t = build_template(inst, self.provider_key(inst), known, self.ev, self.diags)
+                t = build_template(inst, self.provider_key(inst), known, self.ev, self.diags, self.unknown_variables)
                 if t is not None:
                     templates[t.address] = t
         moved, removed, imports = build_refactoring(
             self.refactoring,
             {f"{k}.{n}" for k in _KINDS for n in self.blocks[k]},
             {c for c in components} | {t for t in templates},
-            lambda expr: self.ev.eval(expr, {}),
+            lambda expr: (lambda v: None if is_null(v) else v)(strip(self.ev.eval(expr, {}))),
             self.diags,
         )
+        self.warn_volatile(components, templates)
         if self.diags.has_errors():
             return None
 
@@ -245,12 +300,13 @@ class _Loader:
             providers=dict(sorted(self.providers.items())),
             variables={
                 n: Variable(
-                    name=n, type=d.type_text, description=d.description, sensitive=d.sensitive, value=d.value,
+                    name=n, type=d.type_text, description=d.description, sensitive=d.sensitive,
+                    value=plain(d.value),
                     pos=d.block.pos,
                 )
                 for n, d in sorted(self.variables.items())
             },
-            locals={n: self.done.get(f"local.{n}") for n in sorted(self.locals)},
+            locals={n: plain(strip(self.done.get(f"local.{n}"))) for n in sorted(self.locals)},
             components=components,
             templates=templates,
             distributions=distributions,
@@ -262,6 +318,31 @@ class _Loader:
             removed=removed,
             imports=imports,
         )
+
+    def warn_volatile(self, components: dict[str, Any], templates: dict[str, Any]) -> None:
+        """A value that changes on every run (timestamp(), uuid()...) inside what an image's content
+        hash covers rebuilds the image at every apply: say so, at the call."""
+        if not self.ctx.volatile:
+            return
+        hashed: list[tuple[str, str]] = []
+        for c in components.values():
+            hashed += [(c.address, c.content), (c.address, c.version or "")]
+        for t in templates.values():
+            hashed += [(t.address, t.build), (t.address, t.test), (t.address, t.base_image or ""),
+                       (t.address, t.base_image_family or ""), (t.address, t.instance_type or "")]  # fmt: skip
+        reported: set[tuple[str, str]] = set()
+        for name, pos, value in self.ctx.volatile:
+            for address, text in hashed:
+                if value and value in text and (address, name) not in reported:
+                    reported.add((address, name))
+                    self.diags.warning(
+                        "Value changes on every run",
+                        f"{name}() gives a new value on every run, and it reaches the content of {address}, "
+                        "which decides its image's content hash: every plan will build a new image. Use a "
+                        "variable or a fixed value instead.",
+                        pos,
+                        address,
+                    )
 
     def collect(self, body: ast.Body) -> None:
         """Sort top-level blocks by type, reporting unknown and duplicate ones."""
@@ -419,10 +500,10 @@ class _Loader:
     def string_attr(
         self, values: dict[str, Any], name: str, block: ast.Block, required: bool = False
     ) -> str | None:
-        v = values.get(name)
+        v = strip(values.get(name))
         if v is INVALID:
             return None
-        if v is None:
+        if is_null(v):
             if required and name in values:
                 pos = next((a.pos for a in block.body.attributes if a.name == name), block.pos)
                 self.diags.error(
@@ -434,6 +515,8 @@ class _Loader:
             return None
         try:
             if isinstance(v, Unknown):
+                if self.unknown_variables and _from_variable(v):
+                    return marker(v.ref)  # validate: checked as far as it can be without the value
                 raise ConversionError("the value is known only after apply")
             return to_string(v)
         except ConversionError as exc:
@@ -526,7 +609,7 @@ class _Loader:
             bvalues = self.literal_values(nested, f'backend "{btype}"')
             settings: dict[str, Any] = {}
             for name, a in bspec.attrs.items():
-                value = self.string_attr(bvalues, name, nested) if a.type == "string" else bvalues.get(name)
+                value = self.string_attr(bvalues, name, nested) if a.type == "string" else plain(strip(bvalues.get(name)))
                 if value is not None and value is not INVALID:
                     settings[name] = value
             declared = getattr(plugins.backend_class(btype), "block", {})
@@ -541,7 +624,7 @@ class _Loader:
         if attr is None:
             return None
         try:
-            value = self.ev.eval(attr.expr, None)
+            value = plain(strip(self.ev.eval(attr.expr, None)))
         except EvalError as exc:
             self.diags.add(exc.diagnostic())
             return None
@@ -638,13 +721,13 @@ class _Loader:
         sensitive = False
         if "sensitive" in values and values["sensitive"] is not INVALID:
             try:
-                sensitive = to_bool(values["sensitive"])
+                sensitive = to_bool(strip(values["sensitive"]))
             except ConversionError as exc:
                 self.diags.error("Incorrect attribute value type", f'Inappropriate value for "sensitive": {exc}.', block.pos)
         description = self.string_attr(values, "description", block) or ""
         return Output(
             name=block.labels[0], description=description, sensitive=sensitive, expression=expr,
-            value=values["value"], pos=block.pos,
+            value=plain(strip(values["value"])), pos=block.pos,
         )
 
     # --- references and lazy evaluation ----------------------------------------------------------
@@ -686,8 +769,10 @@ class _Loader:
                 return self.workspace(pos)
             raise EvalError("Unsupported attribute", f'imgb.{name} is not defined; imgb has "workspace".', pos, True)
         if root == "path":
-            if name in ("module", "root", "cwd"):
+            if name in ("module", "root"):
                 return "."
+            if name == "cwd":
+                return str(self.directory.resolve())
             raise EvalError("Invalid path attribute", f'path.{name} is not defined; use path.module.', pos, True)
         if root == "var":
             d = self.variables.get(name)
@@ -701,7 +786,7 @@ class _Loader:
                     pos,
                     static=True,
                 )
-            return d.value
+            return mark(d.value) if d.sensitive and d.value is not INVALID else d.value
         if root == "local":
             if name not in self.locals:
                 raise EvalError(
@@ -769,11 +854,11 @@ class _Loader:
             inst = Instance(kind, name, None, block)
             self.instances[node] = [inst]
             inst.attrs = self.attr_values_except(block, {})
-            return inst.value()
+            return self.with_known(inst.value())
         items = self.for_each_items(for_each, kind, name)
         if items is None:
             self.instances[node] = []
-            return INVALID
+            return Unknown(node) if node in self.unknown_blocks else INVALID
         instances = []
         result: dict[str, Any] = {}
         for key, each_value in items:
@@ -781,9 +866,19 @@ class _Loader:
             inst = Instance(kind, name, key, block, frame=frame)
             inst.attrs = self.attr_values_except(block, frame)
             instances.append(inst)
-            result[key] = inst.value()
+            result[key] = self.with_known(inst.value())
         self.instances[node] = instances
         return result
+
+    def with_known(self, value: dict[str, Any]) -> dict[str, Any]:
+        """An instance's value with the ids the state knows (imgb console)."""
+        if self.known:
+            for k in ("id", "image_ids"):
+                u = value.get(k)
+                if isinstance(u, Unknown) and u.ref in self.known:
+                    got = self.known[u.ref]
+                    value[k] = MapV(got, STRING) if isinstance(got, dict) else got  # image_ids: region -> id
+        return value
 
     def attr_values_except(self, block: ast.Block, frame: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -800,11 +895,18 @@ class _Loader:
 
     def for_each_items(self, attr: ast.Attribute, kind: str, name: str) -> list[tuple[str, Any]] | None:
         try:
-            value = self.ev.eval(attr.expr)
+            value = strip(self.ev.eval(attr.expr))
         except EvalError as exc:
             self.diags.add(exc.diagnostic())
             return None
         if value is INVALID:
+            return None
+        if self.unknown_variables and _from_variable(deep_unknown(value)):
+            # validate: the instances are not known; check the block once with an unknown each
+            inst = Instance(kind, name, None, self.blocks[kind][name])
+            frame = {"each": {"key": Unknown(f"{kind}.{name}.each.key"), "value": Unknown(f"{kind}.{name}.each.value")}}
+            self.attr_values_except(inst.block, frame)
+            self.unknown_blocks.add(f"{kind}.{name}")
             return None
         if isinstance(value, Unknown) or (isinstance(value, dict | list) and _has_unknown_keys(value)):
             self.diags.error(
@@ -844,6 +946,12 @@ class _Loader:
             attr.pos,
         )
         return None
+
+
+def _from_variable(u: Unknown | None) -> bool:
+    """An unknown that stands for a variable without a value (imgb validate), or for the each of a
+    block whose for_each depends on one."""
+    return u is not None and (u.ref.startswith("var.") or ".each." in u.ref)
 
 
 def _has_unknown_keys(value: dict[str, Any] | list[Any]) -> bool:

@@ -15,8 +15,9 @@ from typing import Any
 
 from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
 from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+from imgb.reconciler.config.marks import strip
 from imgb.reconciler.config.model import Component, Config, Distribution, Output, Template
-from imgb.reconciler.config.values import INVALID
+from imgb.reconciler.config.values import INVALID, plain
 from imgb.unknown import Unknown, has_markers, refs_in, substitute
 
 _SKIP = {"pos", "attr_pos", "content_origin", "build_origin", "test_origin", "provider"}
@@ -91,4 +92,4 @@ def evaluate_output(config: Config, output: Output, known: Mapping[str, Any]) ->
     except EvalError as exc:
         diags.add(exc.diagnostic(f"output.{output.name}"))
         return None, diags
-    return (None if value is INVALID else value), diags
+    return (None if value is INVALID else plain(strip(value))), diags

@@ -1,17 +1,13 @@
-"""Variable type constraints (``string``, ``list(string)``, ``object({...})``...) and conversion.
-
-Conversion follows Terraform: a number or bool becomes a string, a string becomes a number or bool
-when it spells one exactly, a tuple becomes a list, an object becomes a map, and so on.
-"""
+"""cty's types, and type constraints as variables write them (``string``, ``list(string)``,
+``object({ a = optional(number, 1) })``, ``any``). Conversion between types is convert.py."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from imgb.reconciler.config import ast
-from imgb.reconciler.config.values import INVALID, ConversionError, describe, parse_number, to_string
-from imgb.unknown import Unknown
 
 PRIMITIVES = ("string", "number", "bool", "any")
 
@@ -19,12 +15,12 @@ PRIMITIVES = ("string", "number", "bool", "any")
 @dataclass(frozen=True)
 class Type:
     kind: str
-    """string number bool any list set map object tuple"""
+    """string number bool any (cty's dynamic) list set map object tuple"""
     elem: Type | None = None
     attrs: tuple[tuple[str, Type, bool], ...] = ()
-    """object: (name, type, optional)."""
+    """object: (name, type, optional), sorted by name."""
     defaults: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    """object: defaults of optional attributes."""
+    """object type constraints: defaults of optional attributes."""
     items: tuple[Type, ...] = ()
 
     def __str__(self) -> str:
@@ -39,9 +35,68 @@ class Type:
             inner.append(f"{name} = optional({t})" if opt else f"{name} = {t}")
         return "object({" + ", ".join(inner) + "})"
 
+    def friendly(self) -> str:
+        """cty's FriendlyName: "list of string", "object", "dynamic"."""
+        if self.kind == "any":
+            return "dynamic"
+        if self.kind in ("list", "set", "map"):
+            assert self.elem is not None
+            return f"{self.kind} of {self.elem.friendly()}"
+        return self.kind
 
-ANY = Type("any")
+    @property
+    def is_collection(self) -> bool:
+        return self.kind in ("list", "set", "map")
+
+    def attr_types(self) -> dict[str, Type]:
+        return {name: t for name, t, _ in self.attrs}
+
+    def has_dynamic(self) -> bool:
+        if self.kind == "any":
+            return True
+        if self.elem is not None:
+            return self.elem.has_dynamic()
+        return any(t.has_dynamic() for t in self.items) or any(t.has_dynamic() for _, t, _ in self.attrs)
+
+
 STRING = Type("string")
+NUMBER = Type("number")
+BOOL = Type("bool")
+DYNAMIC = Type("any")
+ANY = DYNAMIC
+
+
+@functools.lru_cache(maxsize=4096)
+def list_of(t: Type) -> Type:
+    return Type("list", elem=t)
+
+
+@functools.lru_cache(maxsize=4096)
+def set_of(t: Type) -> Type:
+    return Type("set", elem=t)
+
+
+@functools.lru_cache(maxsize=4096)
+def map_of(t: Type) -> Type:
+    return Type("map", elem=t)
+
+
+@functools.lru_cache(maxsize=4096)
+def tuple_of(items: tuple[Type, ...]) -> Type:
+    return Type("tuple", items=items)
+
+
+def object_of(attrs: dict[str, Type]) -> Type:
+    return _object_of(tuple(sorted(attrs.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _object_of(attrs: tuple[tuple[str, Type], ...]) -> Type:
+    return Type("object", attrs=tuple((n, t, False) for n, t in attrs))
+
+
+def collection_of(kind: str, elem: Type) -> Type:
+    return {"list": list_of, "set": set_of, "map": map_of}[kind](elem)
 
 
 class TypeSyntaxError(Exception):
@@ -64,31 +119,36 @@ def parse_type(expr: ast.Expr) -> Type:
         if expr.name in ("list", "set", "map"):
             if len(expr.args) != 1:
                 raise TypeSyntaxError(f"{expr.name}() takes exactly one element type, as in {expr.name}(string).", expr.pos)
-            return Type(expr.name, elem=parse_type(expr.args[0]))
+            return collection_of(expr.name, parse_type(expr.args[0]))
         if expr.name == "tuple":
             if len(expr.args) != 1 or not isinstance(expr.args[0], ast.TupleExpr):
                 raise TypeSyntaxError("tuple() takes a list of types, as in tuple([string, number]).", expr.pos)
-            return Type("tuple", items=tuple(parse_type(t) for t in expr.args[0].items))
+            return tuple_of(tuple(parse_type(t) for t in expr.args[0].items))
         if expr.name == "object":
             if len(expr.args) != 1 or not isinstance(expr.args[0], ast.ObjectExpr):
                 raise TypeSyntaxError("object() takes attribute types, as in object({ name = string }).", expr.pos)
-            attrs: list[tuple[str, Type, bool]] = []
+            attrs: dict[str, tuple[Type, bool]] = {}
             defaults: dict[str, Any] = {}
             for item in expr.args[0].items:
-                if not isinstance(item.key, ast.LiteralValue) or not isinstance(item.key.value, str):
+                key = item.key
+                if isinstance(key, ast.TemplateExpr) and len(key.parts) == 1:
+                    key = key.parts[0]
+                if not isinstance(key, ast.LiteralValue) or not isinstance(key.value, str):
                     raise TypeSyntaxError("Object type attribute names must be plain names.", item.pos)
-                name = item.key.value
+                name = key.value
                 value = item.value
                 if isinstance(value, ast.FunctionCall) and value.name == "optional":
                     if not 1 <= len(value.args) <= 2:
                         raise TypeSyntaxError("optional() takes a type and an optional default.", value.pos)
                     t = parse_type(value.args[0])
                     if len(value.args) == 2:
-                        defaults[name] = _literal(value.args[1])
-                    attrs.append((name, t, True))
+                        defaults[name] = _literal(value.args[1], t)
+                    attrs[name] = (t, True)
                 else:
-                    attrs.append((name, parse_type(value), False))
-            return Type("object", attrs=tuple(attrs), defaults=defaults)
+                    attrs[name] = (parse_type(value), False)
+            return Type(
+                "object", attrs=tuple((n, t, o) for n, (t, o) in sorted(attrs.items())), defaults=defaults
+            )
         if expr.name == "optional":
             raise TypeSyntaxError("optional() is allowed only for attributes inside object({...}).", expr.pos)
     raise TypeSyntaxError(
@@ -98,78 +158,20 @@ def parse_type(expr: ast.Expr) -> Type:
     )
 
 
-def _literal(expr: ast.Expr) -> Any:
+def _literal(expr: ast.Expr, t: Type) -> Any:
+    from pathlib import Path
+
+    from imgb.reconciler.config.convert import convert
     from imgb.reconciler.config.eval import Context, EvalError, Evaluator
+    from imgb.reconciler.config.values import ConversionError
 
     def no_refs(root: str, name: str, pos: Any) -> Any:
         raise EvalError("Invalid default", "A default in a type constraint cannot use references.", pos, True)
 
-    from pathlib import Path
-
     try:
-        return Evaluator(Context(Path("."), no_refs)).eval(expr)
+        value = Evaluator(Context(Path("."), no_refs)).eval(expr)
+        return convert(value, t)
     except EvalError as exc:
         raise TypeSyntaxError(f"{exc.summary}: {exc.detail}", exc.pos) from None
-
-
-def convert(value: Any, t: Type, path: str = "") -> Any:
-    """``value`` converted to ``t``; raises ``ConversionError`` naming where inside it went wrong."""
-    if value is INVALID or isinstance(value, Unknown) or t.kind == "any":
-        return value
-    if value is None:
-        return None
-    where = f"{path}: " if path else ""
-    if t.kind == "string":
-        if isinstance(value, list | dict):
-            raise ConversionError(f"{where}a string is required, got {describe(value)}")
-        return to_string(value)
-    if t.kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ConversionError(f"{where}a number is required, got {describe(value)}")
-        if isinstance(value, str):
-            n = parse_number(value)
-            if n is None:
-                raise ConversionError(f"{where}a number is required, got {describe(value)}")
-            return n
-        return value
-    if t.kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if value in ("true", "false"):
-            return value == "true"
-        raise ConversionError(f"{where}a bool is required, got {describe(value)}")
-    if t.kind in ("list", "set"):
-        if not isinstance(value, list):
-            raise ConversionError(f"{where}a {t.kind} is required, got {describe(value)}")
-        assert t.elem is not None
-        items = [convert(v, t.elem, f"{path}[{i}]") for i, v in enumerate(value)]
-        if t.kind == "set":
-            from imgb.reconciler.config.functions import _distinct, _sort_key
-
-            items = sorted(_distinct(items), key=_sort_key)
-        return items
-    if t.kind == "map":
-        if not isinstance(value, dict):
-            raise ConversionError(f"{where}a map is required, got {describe(value)}")
-        assert t.elem is not None
-        return {k: convert(v, t.elem, f"{path}[{k!r}]".replace("'", '"')) for k, v in value.items()}
-    if t.kind == "tuple":
-        if not isinstance(value, list) or len(value) != len(t.items):
-            raise ConversionError(f"{where}a tuple of {len(t.items)} elements is required, got {describe(value)}")
-        return [convert(v, it, f"{path}[{i}]") for i, (v, it) in enumerate(zip(value, t.items, strict=True))]
-    if t.kind == "object":
-        if not isinstance(value, dict):
-            raise ConversionError(f"{where}an object is required, got {describe(value)}")
-        out: dict[str, Any] = {}
-        for name, at, optional in t.attrs:
-            sub = f"{path}.{name}" if path else name
-            if name in value and value[name] is not None:
-                out[name] = convert(value[name], at, sub)
-            elif optional:
-                out[name] = convert(t.defaults[name], at, sub) if name in t.defaults else None
-            elif name in value:
-                out[name] = None
-            else:
-                raise ConversionError(f'{where}attribute "{name}" is required')
-        return out
-    raise ConversionError(f"{where}unsupported type {t}")  # pragma: no cover
+    except ConversionError as exc:
+        raise TypeSyntaxError(f"Invalid default value for optional attribute: {exc}.", expr.pos) from None

@@ -15,8 +15,10 @@ from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
 from imgb.fsops import read_inside
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.cache import parse_cached
+from imgb.reconciler.config.convert import convert
 from imgb.reconciler.config.eval import Context, EvalError, Evaluator
-from imgb.reconciler.config.types import ANY, Type, TypeSyntaxError, convert, parse_type
+from imgb.reconciler.config.marks import strip
+from imgb.reconciler.config.types import ANY, Type, TypeSyntaxError, parse_type
 from imgb.reconciler.config.values import INVALID, ConversionError, to_bool, to_string
 from imgb.unknown import CLOSE, OPEN, Unknown
 
@@ -66,19 +68,19 @@ def declare(block: ast.Block, diags: Diagnostics, directory: Path) -> Declared:
     for flag in ("sensitive",):
         if flag in attrs:
             try:
-                d.sensitive = to_bool(ev.eval(attrs[flag].expr))
+                d.sensitive = to_bool(strip(ev.eval(attrs[flag].expr)))
             except (EvalError, ConversionError):
                 diags.error(f'Invalid "{flag}" value', f'"{flag}" must be true or false.', attrs[flag].pos)
     if "description" in attrs:
         try:
-            d.description = to_string(ev.eval(attrs["description"].expr))
+            d.description = to_string(strip(ev.eval(attrs["description"].expr)))
         except EvalError as exc:
             diags.add(exc.diagnostic())
         except ConversionError:
             diags.error("Invalid description", "A description must be a string.", attrs["description"].pos)
     if "default" in attrs:
         try:
-            raw = ev.eval(attrs["default"].expr)
+            raw = strip(ev.eval(attrs["default"].expr))
             d.default = convert(raw, d.type)
             d.has_default = True
         except EvalError as exc:
@@ -101,10 +103,13 @@ def assign_values(
     env: Mapping[str, str],
     diags: Diagnostics,
     fixed: Mapping[str, Any] | None = None,
+    unknown_when_unset: bool = False,
 ) -> None:
     """Set each declaration's ``value`` from the sources, highest precedence last. ``fixed``: the
     values of a saved plan, which apply uses whatever the environment and *.auto.imgbvars.hcl
-    say; --var and --var-file may only repeat them (as Terraform)."""
+    say; --var and --var-file may only repeat them (as Terraform). With ``unknown_when_unset``
+    (``imgb validate``, as ``terraform validate``), a required variable without a value is
+    unknown instead of an error."""
     ev = literal_evaluator(directory)
     for d in declared.values():
         if d.has_default:
@@ -126,7 +131,7 @@ def assign_values(
 
         try:
             expr = parse_expression(raw, f"<value for var.{d.name}>")
-            value = ev.eval(expr)
+            value = strip(ev.eval(expr))
         except (SyntaxProblem, EvalError):
             value = raw  # not a literal expression: let the type conversion explain what is wrong
         assign(d, value, source, None)
@@ -186,7 +191,7 @@ def assign_values(
                 )
                 continue
             try:
-                value = ev.eval(attr.expr)
+                value = strip(ev.eval(attr.expr))
             except EvalError as exc:
                 diags.add(exc.diagnostic())
                 continue
@@ -233,7 +238,9 @@ def assign_values(
         kept.value, kept.source = planned, "from the saved plan"
 
     for d in declared.values():
-        if not d.source and d.value is INVALID:
+        if not d.source and d.value is INVALID and unknown_when_unset:
+            d.value, d.source = Unknown(f"var.{d.name}"), "unknown (validate)"
+        elif not d.source and d.value is INVALID:
             diags.error(
                 "No value for required variable",
                 f'The variable "{d.name}" has no default and no value was given. Set it with --var {d.name}=..., '
@@ -258,7 +265,7 @@ def check_validations(d: Declared, ev: Evaluator, diags: Diagnostics) -> None:
         if "condition" not in attrs or "error_message" not in attrs:
             continue
         try:
-            ok = ev.eval(attrs["condition"].expr)
+            ok = strip(ev.eval(attrs["condition"].expr))
         except EvalError as exc:
             diags.add(exc.diagnostic())
             continue
@@ -272,7 +279,7 @@ def check_validations(d: Declared, ev: Evaluator, diags: Diagnostics) -> None:
         if passed:
             continue
         try:
-            message = to_string(ev.eval(attrs["error_message"].expr))
+            message = to_string(strip(ev.eval(attrs["error_message"].expr)))
         except (EvalError, ConversionError):
             message = "The value does not satisfy the validation rule."
         diags.error(

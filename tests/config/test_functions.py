@@ -51,7 +51,7 @@ def call(src: str) -> Any:
         ("tomap({a = 1})", {"a": 1}),
         ("jsonencode({b = [1, true, null], a = \"x\"})", '{"a":"x","b":[1,true,null]}'),
         ('jsondecode("{\\"a\\": [1, 2.5]}")', {"a": [1, 2.5]}),
-        ('yamlencode({a = ["x"]})', "a:\n- x\n"),
+        ('yamlencode({a = ["x"]})', '"a":\n- "x"\n'),
         ('sha256("abc")', "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
         ('regex("^v([0-9]+)\\\\.([0-9]+)$", "v1.22")', ["1", "22"]),
         ('regex("(?P<major>[0-9]+)", "v12")', {"major": "12"}),
@@ -87,23 +87,23 @@ def test_function_results(src: str, value: Any) -> None:
 @pytest.mark.parametrize(
     ("src", "fragment"),
     [
-        ('lookup({a = 1}, "b")', 'no key "b"'),
-        ('tonumber("x")', 'cannot convert string "x"'),
+        ('lookup({a = 1}, "b")', 'failed to find key "b"'),
+        ('tonumber("x")', 'cannot convert "x" to number'),
         ('regex("[", "x")', "invalid regular expression"),
         ('regex("a", "b")', "did not match"),
-        ('jsondecode("{")', "not valid JSON"),
-        ("zipmap([\"a\"], [])", "same length"),
-        ('merge({}, "x")', "map or object is required"),
-        ("coalesce(null)", "null or an empty string"),
+        ('jsondecode("{")', "invalid JSON"),
+        ("zipmap([\"a\"], [])", "does not match number of values"),
+        ('merge({}, "x")', "must be maps or objects"),
+        ("coalesce(null)", "no non-null, non-empty-string arguments"),
         ('format("%d", "x")', "a number is required"),
-        ("slice([1], 0, 5)", "outside a list"),
+        ("slice([1], 0, 5)", "less than or equal to the length"),
     ],
 )
 def test_function_errors_are_diagnostics_at_the_call(src: str, fragment: str) -> None:
     with pytest.raises(EvalError) as exc:
         call(src)
     assert fragment in exc.value.detail
-    assert exc.value.summary.startswith("Error in function call")
+    assert exc.value.summary in ("Error in function call", "Invalid function argument")
 
 
 def test_file_functions_and_digests(tmp_path: Path) -> None:

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from imgb.reconciler.config.convert import convert
 from imgb.reconciler.config.hcl import parse_expression
-from imgb.reconciler.config.types import TypeSyntaxError, convert, parse_type
-from imgb.reconciler.config.values import ConversionError
+from imgb.reconciler.config.types import STRING, TypeSyntaxError, parse_type
+from imgb.reconciler.config.values import ConversionError, Null
 
 
 def t(src: str) -> Any:
@@ -29,7 +30,7 @@ def t(src: str) -> Any:
         ("tuple([string, number])", [1, "2"], ["1", 2]),
         ("object({ name = string, size = optional(number, 40) })", {"name": "x", "extra": 1}, {"name": "x", "size": 40}),
         ("any", {"a": [1]}, {"a": [1]}),
-        ("string", None, None),
+        ("string", None, Null(STRING)),
     ],
 )
 def test_conversions(type_src: str, value: Any, expected: Any) -> None:
@@ -41,7 +42,7 @@ def test_conversions(type_src: str, value: Any, expected: Any) -> None:
     [
         ("number", "abc", 'a number is required, got string "abc"'),
         ("bool", "yes", "a bool is required"),
-        ("string", ["a"], "a string is required, got list"),
+        ("string", ["a"], "string required, but have tuple"),
         ("list(number)", [1, "x"], '[1]: a number is required, got string "x"'),
         ("object({ name = string })", {}, 'attribute "name" is required'),
         ("map(number)", {"a": "b"}, '["a"]: a number is required'),

@@ -1,0 +1,113 @@
+"""IP network functions (cidrhost, cidrnetmask, cidrsubnet, cidrsubnets), as Terraform's go-cidr."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from imgb.reconciler.config.functions import Call, FuncError, Param, function, whole
+from imgb.reconciler.config.types import NUMBER, STRING
+from imgb.reconciler.config.values import ListV
+
+Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _network(prefix: str, arg: int = 0) -> Net:
+    try:
+        return ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        raise FuncError(f'invalid CIDR expression: invalid CIDR address: {prefix}', arg) from None
+
+
+def _int(v: Any, arg: int) -> int:
+    return whole(v, arg)
+
+
+def _addr(net: Net, value: int) -> str:
+    return str(ipaddress.ip_address(value) if net.version == 6 else ipaddress.IPv4Address(value))
+
+
+@function("cidrhost", Param("prefix", STRING), Param("hostnum", NUMBER))
+def f_cidrhost(c: Call, a: list[Any]) -> Any:
+    net = _network(a[0])
+    hostnum = _int(a[1], 1)
+    size = net.num_addresses
+    if hostnum < 0:
+        hostnum += size
+    if not 0 <= hostnum < size:
+        raise FuncError(f"prefix of {net.prefixlen} does not accommodate a host numbered {_int(a[1], 1)}", 1)
+    value = int(net.network_address) + hostnum
+    return str(ipaddress.IPv6Address(value)) if net.version == 6 else str(ipaddress.IPv4Address(value))
+
+
+@function("cidrnetmask", Param("prefix", STRING))
+def f_cidrnetmask(c: Call, a: list[Any]) -> Any:
+    net = _network(a[0])
+    if net.version == 6:
+        raise FuncError("IPv6 addresses cannot have a netmask: " + a[0], 0)
+    return str(net.netmask)
+
+
+def _subnet(net: Net, newbits: int, netnum: int) -> Net:
+    bits = net.max_prefixlen
+    new_len = net.prefixlen + newbits
+    if new_len < 0:
+        raise FuncError(f"insufficient address space to extend prefix of {net.prefixlen} by {newbits}")
+    if newbits < 0:  # go-cidr shortens the prefix
+        cls = ipaddress.IPv6Network if net.version == 6 else ipaddress.IPv4Network
+        return cls((int(net.network_address) >> (bits - new_len) << (bits - new_len) if new_len else 0, new_len))
+    if new_len > bits:
+        raise FuncError(f"insufficient address space to extend prefix of {net.prefixlen} by {newbits}")
+    if netnum < 0 or netnum >= 1 << newbits:
+        raise FuncError(f"prefix extension of {newbits} does not accommodate a subnet numbered {netnum}")
+    value = int(net.network_address) | (netnum << (bits - new_len))
+    cls = ipaddress.IPv6Network if net.version == 6 else ipaddress.IPv4Network
+    return cls((value, new_len))
+
+
+@function("cidrsubnet", Param("prefix", STRING), Param("newbits", NUMBER), Param("netnum", NUMBER))
+def f_cidrsubnet(c: Call, a: list[Any]) -> Any:
+    net = _network(a[0])
+    return str(_subnet(net, _int(a[1], 1), _int(a[2], 2)))
+
+
+@function("cidrsubnets", Param("prefix", STRING), variadic=Param("newbits", NUMBER))
+def f_cidrsubnets(c: Call, a: list[Any]) -> Any:
+    net = _network(a[0])
+    bits = net.max_prefixlen
+    start = net.prefixlen
+    lengths = a[1:]
+    if not lengths:
+        return ListV([], STRING)
+    cls = ipaddress.IPv6Network if net.version == 6 else ipaddress.IPv4Network
+    top = (1 << bits) - 1
+    first = _int(lengths[0], 1)
+    if first < 1:
+        raise FuncError("must extend prefix by at least one bit", 1)
+    first += start
+    # go-cidr's PreviousSubnet: the subnet of length `first` just before the network's start
+    mask = lambda n: (top << (bits - n)) & top  # noqa: E731
+    prev = (int(net.network_address) - 1) & top & mask(first)
+    cur_ip, cur_len = prev, first
+    out: list[str] = []
+    for i, arg in enumerate(lengths, start=1):
+        length = _int(arg, i)
+        if length < 1:
+            raise FuncError("must extend prefix by at least one bit", i)
+        length += start
+        if length > bits:
+            raise FuncError(f"would extend prefix to {length} bits, which is too long for an IPv{net.version} address", i)
+        # go-cidr's NextSubnet
+        last = cur_ip | (~mask(cur_len) & top)
+        current = last & mask(length)
+        current_last = current | (~mask(length) & top)
+        nxt = (current_last + 1) & top
+        rollover = nxt == 0
+        if rollover or not (int(net.network_address) <= nxt <= int(net.broadcast_address)):
+            shown = str(cls((cur_ip, cur_len)))
+            raise FuncError(
+                f"not enough remaining address space for a subnet with a prefix of {length} bits after {shown}", i
+            )
+        cur_ip, cur_len = nxt & mask(length), length
+        out.append(str(cls((cur_ip, cur_len))))
+    return ListV(out, STRING)
