@@ -403,6 +403,25 @@ def _raw(name: str, value: Any) -> str:
     return ""
 
 
+@app.command()
+def console(var: VarOpt = None, var_file: VarFileOpt = None) -> None:
+    """Evaluate expressions against the configuration and the state, like terraform console:
+    interactive at a terminal; from a pipe, the last line's value (the first error exits 1)."""
+    from imgb.reconciler.console import open_session, run
+    from imgb.reconciler.outputs import known_values
+
+    project = io.project(var, var_file)
+    config, _ = project.load()
+    known = known_values(config, project.state_manager().load())
+    session, diags = open_session(
+        io.DIR["path"], var_args=var or (), var_files=var_file or (), env=os.environ, known=known
+    )
+    if session is None:
+        io.show_diags(diags)
+        raise Exit(1)
+    raise Exit(run(session, sys.stdin, sys.stdout, io.show_diags))
+
+
 cli_state.add_commands(app)
 
 
