@@ -602,6 +602,8 @@ class _Converter:
             parenthesised = any(isinstance(c, Token) and c.type == "LPAR" for c in inner.children)
             if len(sub) == 1 and sub[0].data == "identifier" and not parenthesised:
                 return ast.LiteralValue(self.tpos(sub[0]), self.name_of(sub[0]))
+            if len(sub) == 1 and sub[0].data == "literal_value" and not parenthesised:
+                return ast.LiteralValue(self.tpos(sub[0]), str(sub[0].children[0]))  # {null = 1}: "null"
         return self.expr(inner)
 
     def for_parts(self, tree: Tree) -> tuple[str | None, str, ast.Expr, ast.Expr | None, list[Tree]]:

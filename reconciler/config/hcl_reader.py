@@ -472,7 +472,9 @@ class _Reader:
 
     def object_key(self) -> ast.Expr:
         name = self.word()
-        if name is not None and name not in _LITERALS:
+        if name is not None:
+            # A bare word before = or : is the key's text, true, false and null too (as HCL's
+            # ObjectConsKeyExpr: {null = 1} is {"null" = 1}).
             if name in ("for", "in", "if"):
                 raise Unsupported("a keyword as an object key")
             at = self.i
@@ -480,7 +482,7 @@ class _Reader:
             self.ws()
             if self.at_eq() or self.at_colon():
                 return ast.LiteralValue(self.pos(at), name)
-            if name in _KEYWORDS:
+            if name in _KEYWORDS and name not in _LITERALS:
                 raise Unsupported("a keyword in an object key")
             self.i = at
         return self.expression()

@@ -121,8 +121,12 @@ def test_can_and_try_hide_dynamic_errors_only() -> None:
     assert ev("can(var.l[9])") is False
     assert ev("can(var.l[0])") is True
     assert ev('try(var.m.z, var.m.x, "d")') == 1
+    # As in Terraform 1.11 (terraform validate and plan accept it): an unknown function fails
+    # when it is called, so try() and can() catch it.
+    assert ev("can(var.l + nosuch(1))") is False
+    assert ev("try(nosuch(), 1)") == 1
     with pytest.raises(EvalError) as exc:
-        ev("can(var.l + nosuch(1))")
+        ev("nosuch(1)")
     assert exc.value.summary == "Call to unknown function"
     with pytest.raises(EvalError):
         ev("try(var.l[9], var.m.z)")

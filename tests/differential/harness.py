@@ -84,9 +84,9 @@ def _workdir(expr: str, main_name: str, case_name: str) -> Iterator[Path]:
 def terraform_answer(expr: str, terraform: str = "terraform") -> Answer:
     with _workdir(expr, "main.tf", "case.tf") as d:
         env = {**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-        p = subprocess.run(
-            [terraform, "console"], input="local.v\n", cwd=d, env=env, capture_output=True, text=True, timeout=120
-        )
+        # Bytes, decoded without newline translation: a "\r" in a value must reach the comparison.
+        raw = subprocess.run([terraform, "console"], input=b"local.v\n", cwd=d, env=env, capture_output=True, timeout=120)
+        p = subprocess.CompletedProcess(raw.args, raw.returncode, raw.stdout.decode(), raw.stderr.decode())
         errors = _ANSI.sub("", p.stderr)
         if p.returncode == 0 and "Error: " not in errors:
             out = p.stdout

@@ -148,7 +148,7 @@ def call(ev: Evaluating, e: ast.FunctionCall, frame: Mapping[str, Any]) -> Any:
         else:
             bare = e.name.removeprefix("core::")
             detail = f'There is no function named "{e.name}".{did_you_mean(bare, FUNCTIONS)}'
-        raise EvalError("Call to unknown function", detail, e.pos, static=True)
+        raise EvalError("Call to unknown function", detail, e.pos)  # dynamic in HCL: try() and can() catch it
     n_min = len(func.params)
     n_max = None if func.variadic else len(func.params)
     if not e.expand_final:

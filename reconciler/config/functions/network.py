@@ -12,9 +12,21 @@ from imgb.reconciler.config.values import ListV
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+def _go_ipv4(text: str) -> str:
+    """Terraform parses addresses as Go 1.16's net did: an IPv4 part's leading zeros are decimal
+    ("010.0.0.0" is 10.0.0.0), as are the prefix length's; Python refuses them."""
+    addr, slash, bits = text.partition("/")
+    parts = addr.split(".")
+    if len(parts) == 4 and all(p and p.isascii() and p.isdigit() for p in parts):
+        addr = ".".join(str(int(p)) for p in parts)
+    if slash and bits.isascii() and bits.isdigit():
+        bits = str(int(bits))
+    return addr + slash + bits
+
+
 def _network(prefix: str, arg: int = 0) -> Net:
     try:
-        return ipaddress.ip_network(prefix, strict=False)
+        return ipaddress.ip_network(_go_ipv4(prefix), strict=False)
     except ValueError:
         raise FuncError(f'invalid CIDR expression: invalid CIDR address: {prefix}', arg) from None
 
