@@ -16,6 +16,7 @@ from typing import Any
 from imgb import __version__
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostics
+from imgb.fsops import read_inside
 from imgb.providers.base import Provider, ProviderError
 from imgb.reconciler import hashing, targeting
 from imgb.reconciler.config.model import Config
@@ -44,7 +45,8 @@ def configuration_files(directory: Path, names: Iterable[str] | None = None) -> 
     out: dict[str, str] = {}
     for name in names:
         try:
-            out[name] = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+            # Below the directory, as the loader reads them: a link out of it is refused unread.
+            out[name] = hashlib.sha256(read_inside(directory, name)).hexdigest()
         except OSError:
             out[name] = ""
     return out

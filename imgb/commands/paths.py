@@ -13,6 +13,7 @@ import posixpath
 import stat
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import BinaryIO
 
 
 class ContextPathError(ValueError):
@@ -118,14 +119,35 @@ def copy_inputs(context_dir: Path, sources: Iterable[str]) -> list[tuple[str, st
     return sorted(found.items())
 
 
+DIGESTS: dict[tuple[int, int, int, int, int], str] = {}
+"""sha256 of files already read by this process, by (device, inode, size, mtime, ctime): a plan
+needs each COPY source's digest twice (the image's content hash, and the files a saved plan
+records), and a large file should be read once. Any write changes the ctime, so an entry never
+answers for changed bytes."""
+
+
 def _digest(path: Path) -> str | None:
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         return hashlib.sha256(b"symlink:" + os.fsencode(os.readlink(path))).hexdigest()
     if not stat.S_ISREG(st.st_mode):
         return None  # sockets, fifos and devices are not copied
-    h = hashlib.sha256()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = DIGESTS.get(key)
+    if known is not None:
+        return known
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+        digest = sha256_file(f)
+        after = os.fstat(f.fileno())
+    if (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns) == key:
+        if len(DIGESTS) > 100_000:  # a long-lived process (the tests) never grows without bound
+            DIGESTS.clear()
+        DIGESTS[key] = digest
+    return digest
+
+
+def sha256_file(f: BinaryIO) -> str:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        h.update(chunk)
     return h.hexdigest()

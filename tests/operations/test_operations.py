@@ -4,6 +4,7 @@ data out, nothing printed. Real local builds, a real state file."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -143,3 +144,62 @@ def test_workspaces(directory: Path) -> None:
 def test_force_unlock_of_an_unlocked_state_is_refused(directory: Path) -> None:
     with pytest.raises(OperationError, match="is not locked"):
         state_ops.force_unlock(project(directory), "x")
+
+
+class Counts:
+    """How often a command builds the resource graph and reads a COPY source's bytes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from imgb.commands import paths
+        from imgb.reconciler import planner
+
+        self.graphs = 0
+        self.reads: list[str] = []
+        real_graph, real_read = planner.build_graph, paths.sha256_file
+
+        def build_graph(*args: Any, **kwargs: Any) -> Any:
+            self.graphs += 1
+            return real_graph(*args, **kwargs)
+
+        def sha256_file(f: BinaryIO) -> str:
+            self.reads.append(Path(f.name).name)  # type: ignore[arg-type]
+            return real_read(f)
+
+        monkeypatch.setattr(planner, "build_graph", build_graph)
+        monkeypatch.setattr(paths, "sha256_file", sha256_file)
+        self.paths = paths
+
+    def fresh(self) -> Counts:
+        """As a new imgb process starts: no digest remembered, nothing counted."""
+        self.paths.DIGESTS.clear()
+        self.graphs, self.reads = 0, []
+        return self
+
+
+def test_one_graph_per_plan_and_apply_and_each_copy_source_read_once(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: the graph is built once, by the plan, and apply does not hash the configuration
+    again; a saved plan is applied without a graph, reading each COPY source once (to refuse the
+    plan if it changed)."""
+    (directory / "files").mkdir()
+    (directory / "files" / "app.conf").write_text("x" * 100_000)
+    (directory / "main.imgb.hcl").write_text(CONFIG.replace(
+        'content = "RUN echo ${var.greeting} > /etc/motd"',
+        'content = "COPY files/app.conf /etc/app.conf"'))
+    counts = Counts(monkeypatch)
+
+    saved = directory / "p.imgbplan"
+    plan(project(directory), PlanRequest(out=saved), Quiet())
+    assert (counts.graphs, counts.reads) == (1, ["app.conf"]), "a plan: one graph, each source read once"
+
+    counts.fresh()
+    outcome = apply(project(directory), ApplyRequest(plan_file=saved), Quiet())
+    assert outcome.result is not None and outcome.result.ok
+    assert (counts.graphs, counts.reads) == (0, ["app.conf"]), "a saved plan: no graph, the source read once to check it"
+
+    (directory / "main.imgb.hcl").write_text(CONFIG.replace(
+        'content = "RUN echo ${var.greeting} > /etc/motd"',
+        'content = "COPY files/app.conf /etc/app.conf\\nRUN true"'))
+    counts.fresh()
+    outcome = apply(project(directory), ApplyRequest(), Quiet())
+    assert outcome.result is not None and outcome.result.ok and outcome.plan.counts()["builds"] == 1
+    assert (counts.graphs, counts.reads) == (1, ["app.conf"]), "apply without a plan file: its plan's graph only"
