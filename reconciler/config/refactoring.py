@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from imgb.addresses import block_address
+from imgb.addresses import Address, Kind
 from imgb.diagnostics import Diagnostics, SourcePos, did_you_mean
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.model import Import, Moved, Removed
@@ -20,7 +20,7 @@ from imgb.unknown import Unknown
 _ROOTS = ("component", "template")
 
 
-def _reference(block: ast.Block, name: str, diags: Diagnostics, roots: tuple[str, ...] = _ROOTS) -> tuple[str, SourcePos] | None:
+def _reference(block: ast.Block, name: str, diags: Diagnostics, roots: tuple[str, ...] = _ROOTS) -> tuple[Address, SourcePos] | None:
     attr = next((a for a in block.body.attributes if a.name == name), None)
     if attr is None:
         return None  # reported as a missing required argument
@@ -36,11 +36,16 @@ def _reference(block: ast.Block, name: str, diags: Diagnostics, roots: tuple[str
         return None
     root, steps = trav
     key = steps[1] if len(steps) == 2 else None
-    return block_address(root, str(steps[0]), key if isinstance(key, str) else None), attr.pos
+    return Address(Kind(root), str(steps[0]), key if isinstance(key, str) else None), attr.pos
 
 
-def _declared(address: str, blocks: set[str], instances: set[str]) -> bool:
-    return address in instances or ("[" not in address and address in blocks)
+def _declared(address: Address, blocks: set[str], instances: set[str]) -> bool:
+    return str(address) in instances or (address.key is None and str(address) in blocks)
+
+
+def _block(address: Address) -> str:
+    """The block an address is of: template.web for template.web["a"]."""
+    return str(Address(address.kind, address.name))
 
 
 def build_refactoring(
@@ -55,13 +60,15 @@ def build_refactoring(
     imports: list[Import] = []
     for block in blocks:
         if block.type == "moved":
-            src, dst = _reference(block, "from", diags), _reference(block, "to", diags)
-            if src is None or dst is None:
+            src_ref, dst_ref = _reference(block, "from", diags), _reference(block, "to", diags)
+            if src_ref is None or dst_ref is None:
                 continue
-            if src[0].split(".")[0] != dst[0].split(".")[0]:
+            (src_addr, src_pos), (dst_addr, dst_pos) = src_ref, dst_ref
+            src, dst = (str(src_addr), src_pos), (str(dst_addr), dst_pos)
+            if src_addr.kind is not dst_addr.kind:
                 diags.error(
                     "Invalid moved block",
-                    f"A {src[0].split('.')[0]} cannot move to a {dst[0].split('.')[0]} ({src[0]} to {dst[0]}): "
+                    f"A {src_addr.kind} cannot move to a {dst_addr.kind} ({src[0]} to {dst[0]}): "
                     "from and to must be of the same kind.",
                     block.pos,
                 )
@@ -69,7 +76,7 @@ def build_refactoring(
             if src[0] == dst[0]:
                 diags.error("Invalid moved block", f"{src[0]} moves to itself; remove the block.", block.pos)
                 continue
-            if _declared(src[0], declared_blocks, declared_instances):
+            if _declared(src_addr, declared_blocks, declared_instances):
                 diags.error(
                     "Moved object still exists",
                     f"This block moves {src[0]} to {dst[0]}, but {src[0]} is still declared in the configuration. "
@@ -77,19 +84,20 @@ def build_refactoring(
                     src[1],
                 )
                 continue
-            if not _declared(dst[0], declared_blocks, declared_instances):
-                names = sorted({a.split(".", 1)[1].split("[")[0] for a in declared_blocks if a.startswith(dst[0].split(".")[0] + ".")})
+            if not _declared(dst_addr, declared_blocks, declared_instances):
+                names = sorted(name for kind, _, name in (a.partition(".") for a in declared_blocks) if kind == dst_addr.kind)
                 diags.warning(
                     "Moved object's target is not declared",
                     f"This block moves {src[0]} to {dst[0]}, which the configuration does not declare, so the plan "
-                    f"deletes what moves there.{did_you_mean(dst[0].split('.', 1)[1].split('[')[0], names)}",
+                    f"deletes what moves there.{did_you_mean(dst_addr.name, names)}",
                     dst[1],
                 )
             moved.append(Moved(from_address=src[0], to_address=dst[0], pos=block.pos))
         elif block.type == "removed":
-            src = _reference(block, "from", diags)
-            if src is None:
+            removed_ref = _reference(block, "from", diags)
+            if removed_ref is None:
                 continue
+            src = (str(removed_ref[0]), removed_ref[1])
             destroy = True
             for nested in block.body.blocks:
                 for attr in nested.body.attributes:
@@ -98,19 +106,19 @@ def build_refactoring(
                         destroy = to_bool(value) if value is not INVALID else destroy
                     except ConversionError as exc:
                         diags.error("Incorrect attribute value type", f'Inappropriate value for "destroy": {exc}.', attr.pos)
-            if _declared(src[0], declared_blocks, declared_instances) or src[0].split("[")[0] in declared_blocks:
+            if _declared(removed_ref[0], declared_blocks, declared_instances) or _block(removed_ref[0]) in declared_blocks:
                 diags.error(
                     "Removed object still exists",
                     f"This removed block is for {src[0]}, which is still declared in the configuration. Remove the "
-                    f"{src[0].split('[')[0]} block, or this removed block.",
+                    f"{_block(removed_ref[0])} block, or this removed block.",
                     src[1],
                 )
                 continue
             removed.append(Removed(from_address=src[0], destroy=destroy, pos=block.pos))
         elif block.type == "import":
-            dst = _reference(block, "to", diags, (*_ROOTS, "image"))
+            to_ref = _reference(block, "to", diags, (*_ROOTS, "image"))
             id_attr = next((a for a in block.body.attributes if a.name == "id"), None)
-            if dst is None or id_attr is None:
+            if to_ref is None or id_attr is None:
                 continue
             try:
                 value = evaluate(id_attr.expr)
@@ -125,7 +133,7 @@ def build_refactoring(
             if not object_id:
                 diags.error("Invalid import id", "The id of an import block cannot be empty.", id_attr.pos)
                 continue
-            imports.append(Import(to_address=dst[0], id=object_id, pos=block.pos))
+            imports.append(Import(to_address=str(to_ref[0]), id=object_id, pos=block.pos))
     seen: dict[str, SourcePos] = {}
     for imp in imports:
         if imp.to_address in seen:
