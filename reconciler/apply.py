@@ -8,6 +8,11 @@ marker is recorded *before* waiting on it, so a killed apply is adopted by the n
 
 Ordering (Terraform's rules): creates follow their dependencies; deletes go in reverse; a
 replacement creates the new object, moves dependents to it, then deletes the old one.
+
+The image lifecycle (docs/lifecycle.md) adds one step per template: the *promotion* of the
+generation the plan makes current. It waits for that generation's build, copies and shares, and
+every deletion of an image, copy or share of the template waits for it (I1): when anything of the
+new generation fails, what is in service stays untouched, and ``current`` still names it (I2).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from imgb.providers.base import Cancelled, Leftovers, Progress, Provider, Provid
 from imgb.reconciler.dag import Dag
 from imgb.reconciler.plan import FORGOTTEN, Action, Change, Plan
 from imgb.reconciler.workers import Workers
-from imgb.state.model import DEPOSED, Operation, ResourceState, deposed_key
+from imgb.state.model import DEPOSED, TEST_FAILED, BuildFailure, Operation, ResourceState, deposed_key
 
 TRANSIENT_INPUTS = ("context_dir", "sensitive_values")
 """Inputs a provider gets for a build and that are never persisted (providers/base.py)."""
@@ -40,7 +45,8 @@ TRANSIENT_INPUTS = ("context_dir", "sensitive_values")
 class Step(StrEnum):
     CREATE = "create"
     DELETE = "delete"
-    REUSE = "reuse"
+    PROMOTE = "promote"
+    """Put a template's generation in service, once it is built, tested, copied and shared."""
     FORGET = "forget"
 
 
@@ -56,6 +62,12 @@ class Node:
     @property
     def label(self) -> str:
         return self.change.display_address
+
+    @property
+    def is_action(self) -> bool:
+        """False for the promotion of a generation this plan builds or distributes: part of those
+        actions, not one of its own (a rollback's promotion is its action)."""
+        return self.step is not Step.PROMOTE or self.change.action is Action.REUSE
 
 
 class Session(Protocol):
@@ -74,12 +86,14 @@ class Session(Protocol):
 
     def end_operation(self, address: str, image_hash: str | None) -> None: ...
 
-    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None: ...
+    def promote(self, template: str, image_hash: str, at: str) -> None: ...
+
+    def retire(self, template: str, at: str) -> None: ...
+
+    def set_failure(self, template: str, failure: BuildFailure | None) -> None: ...
 
     def sync(self, grace: float = 0.0) -> None:
         """Return once everything recorded (also with ``wait=False``) is durable."""
-
-    def drop_current(self, template: str) -> None: ...
 
 
 class Hooks:
@@ -94,6 +108,9 @@ class Hooks:
     def failed(self, node: Node, error: ProviderError) -> None: ...
 
     def skipped(self, node: Node, because: str) -> None: ...
+
+    def in_service(self, node: Node) -> None:
+        """A generation just built (or copied and shared) went into service."""
 
     def retrying(self, node: Node, error: ProviderError, delay: float, attempt: int) -> None: ...
 
@@ -144,11 +161,17 @@ def build_steps(plan: Plan) -> Dag[Node]:
     g: Dag[Node] = Dag()
     creates: dict[str, Node] = {}
     deletes: dict[tuple[str, str | None], Node] = {}
+    promotes: dict[str, Node] = {}
+    images: dict[tuple[str, str | None], Change] = {}
+    """(template, hash) -> the plan's image change, to hang the promotion on."""
     for c in plan.changes:
+        if c.kind is Kind.IMAGE and c.template:
+            images[(c.template, c.image_hash)] = c
         if c.action in (Action.CREATE, Action.RESUME):
             creates[c.address] = Node(Step.CREATE, c)
         elif c.action is Action.REUSE:
-            creates[c.address] = Node(Step.REUSE, c)
+            if c.template:
+                promotes[c.template] = Node(Step.PROMOTE, c)
         elif c.action is Action.REPLACE:
             creates[c.address] = Node(Step.CREATE, c)
             deletes[c.key] = Node(Step.DELETE, c)
@@ -156,7 +179,18 @@ def build_steps(plan: Plan) -> Dag[Node]:
             deletes[c.key] = Node(Step.DELETE, c)
         elif c.action is Action.FORGET:
             g.add_node(Node(Step.FORGET, c))
-    for n in list(creates.values()) + list(deletes.values()):
+    # A template whose plan makes anything of the generation it leaves in service gets a promotion.
+    generation: dict[str, list[Node]] = {}
+    for n in creates.values():
+        c = n.change
+        if c.template and c.kind in _GENERATION_KINDS and plan.current_after.get(c.template) == c.image_hash:
+            generation.setdefault(c.template, []).append(n)
+    for t in generation:
+        if t not in promotes:
+            h = plan.current_after[t]
+            image = images.get((t, h)) or _image_change(t, h, generation[t][0].change.provider)
+            promotes[t] = Node(Step.PROMOTE, image)
+    for n in list(creates.values()) + list(deletes.values()) + list(promotes.values()):
         g.add_node(n)
 
     # Creates after what they need.
@@ -164,6 +198,17 @@ def build_steps(plan: Plan) -> Dag[Node]:
         for dep in n.change.depends_on:
             if dep in creates:
                 g.add_edge(creates[dep], n)
+
+    # I1: the promotion after the whole generation; every removal of the template's images,
+    # copies and shares after the promotion.
+    for t, p in promotes.items():
+        for n in generation.get(t, []):
+            g.add_edge(n, p)
+    for d in deletes.values():
+        c = d.change
+        gate = promotes.get(c.template or "")
+        if gate is not None and c.kind in _GENERATION_KINDS:
+            g.add_edge(gate, d)
 
     # Deletes in reverse dependency order: a share before its copy, a copy before its image,
     # a template before the components it uses.
@@ -197,6 +242,16 @@ def build_steps(plan: Plan) -> Dag[Node]:
         else:
             g.add_edge(d, new)
     return g
+
+
+_GENERATION_KINDS = (Kind.IMAGE, Kind.COPY, Kind.SHARE)
+
+
+def _image_change(template: str, image_hash: str | None, provider: str) -> Change:
+    """The image change a promotion stands for, when the plan holds none (a targeted plan)."""
+    t = Address.parse(template)
+    return Change(address=str(Address(Kind.IMAGE, t.name, t.key)), kind=Kind.IMAGE, action=Action.NOOP,
+                  provider=provider, template=template, image_hash=image_hash)
 
 
 def _delete_deps(c: Change) -> list[str]:
@@ -256,6 +311,11 @@ class Engine:
     def run(self, install_signal_handlers: bool = False) -> ApplyResult:
         started = time.monotonic()
         self._ids = {r.key: r.id for r in self.session.state.resources}
+        for c in self.plan.changes:
+            # An image in service that refresh found gone is built again: until then nothing is (I2).
+            if c.kind is Kind.IMAGE and c.action is Action.CREATE and c.template and c.key in self._ids:
+                if self.session.state.current.get(c.template) == c.image_hash:
+                    self.session.retire(c.template, _now())
         g = build_steps(self.plan)
         result = ApplyResult()
         remaining = {n: g.in_degree(n) for n in g.nodes}
@@ -294,8 +354,9 @@ class Engine:
                             heapq.heappush(ready, item)
                     elif ready:
                         for _, n in sorted(ready):
-                            result.skipped.append(n.label)
-                            self.hooks.skipped(n, "the apply was interrupted")
+                            if n.is_action:
+                                result.skipped.append(n.label)
+                                self.hooks.skipped(n, "the apply was interrupted")
                         ready = []
                     if not outstanding:
                         break
@@ -321,7 +382,8 @@ class Engine:
                             continue
                         outstanding -= 1
                         if err is None:
-                            result.done.append(n.label)
+                            if n.is_action:
+                                result.done.append(n.label)
                             continue
                         if isinstance(err, ProviderError):
                             err.message = self.mask(err.message)  # a build's output may quote a secret
@@ -335,8 +397,9 @@ class Engine:
                         for succ in g.descendants(n):
                             if succ not in failed_or_skipped:
                                 failed_or_skipped.add(succ)
-                                result.skipped.append(succ.label)
-                                self.hooks.skipped(succ, f"{n.label} failed")
+                                if succ.is_action:
+                                    result.skipped.append(succ.label)
+                                    self.hooks.skipped(succ, f"{n.label} failed")
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -397,7 +460,10 @@ class Engine:
         self._events.put((n, True, None))
 
     def _execute(self, n: Node) -> None:
-        self.hooks.started(n)
+        if not n.is_action:
+            self._announced.add(n)
+        else:
+            self.hooks.started(n)
         t0 = time.monotonic()
         c = n.change
         res: Mapping[str, Any] | None = None
@@ -405,19 +471,36 @@ class Engine:
             res = self._create(n)
         elif n.step is Step.DELETE:
             self._delete(n)
-        elif n.step is Step.REUSE:
-            assert c.template and c.image_hash
-            image = self.session.get(c.address, c.image_hash)
-            if image is not None and "hash_inputs" not in image.attributes and c.after:
-                # An image adoption recorded: give it the inputs later plans explain changes with.
-                inputs = c.after.get("hash_inputs", {})
-                self.session.put(image.model_copy(update={"attributes": {**image.attributes, "hash_inputs": inputs}}))
-            self.session.set_current(c.template, c.image_hash)
+        elif n.step is Step.PROMOTE:
+            self._promote(n)
         elif n.step is Step.FORGET:
             self._release(n)
             self.session.remove(c.address, c.image_hash)
+            if c.kind is Kind.IMAGE and c.template and self.session.state.current.get(c.template) == c.image_hash:
+                self.session.retire(c.template, _now())  # I2: current never names an image that is gone
         if n not in self._announced:
             self.hooks.finished(n, res, time.monotonic() - t0)
+
+    def _promote(self, n: Node) -> None:
+        """Put the generation in service (I1, I2): only reached once it is built, tested, copied
+        and shared everywhere, and durable before any removal of the template's objects starts."""
+        c = n.change
+        assert c.template and c.image_hash
+        image = self.session.get(c.address, c.image_hash)
+        if image is None or image.status != "ok":
+            raise ProviderError(
+                "ImageNotAvailable",
+                f"{c.address} ({c.image_hash[:8]}) is not in state as a usable image, so it is not made current",
+            )
+        if "hash_inputs" not in image.attributes and c.after:
+            # An image adoption recorded: give it the inputs later plans explain changes with.
+            inputs = c.after.get("hash_inputs", {})
+            self.session.put(image.model_copy(update={"attributes": {**image.attributes, "hash_inputs": inputs}}))
+        periods = self.session.state.in_service.get(c.template, [])
+        if self.session.state.current.get(c.template) != c.image_hash or not periods or periods[-1].until is not None:
+            self.session.promote(c.template, c.image_hash, _now())
+            if c.action is not Action.REUSE:
+                self.hooks.in_service(n)
 
     def _provider(self, c: Change) -> Provider:
         p = self.providers.get(c.provider)
@@ -485,6 +568,8 @@ class Engine:
             except ProviderError as e:
                 if not e.retryable:  # refused: nothing was started
                     self.session.end_operation(c.address, c.image_hash)
+                    if c.kind is Kind.IMAGE:
+                        _record_failure(self.session, c.address, c.provider, c.template, c.image_hash, e, {}, self.mask)
                 raise
             if self._long_running(provider, c.kind):
                 # The handle (an execution id) is what a later apply polls; short operations are
@@ -499,10 +584,14 @@ class Engine:
             # transient error keeps the marker: the operation may still be running.
             if not e.retryable:
                 self.session.end_operation(c.address, c.image_hash)
+                if c.kind is Kind.IMAGE and not isinstance(e, Cancelled):
+                    _record_failure(self.session, c.address, c.provider, c.template, c.image_hash, e, handle, self.mask)
+                if e.partial and e.partial.get("id"):
+                    _clean_up(self.session, provider, c, e.partial, self.retry, self._ids)
             raise
         finally:
             self._handles.pop(n.id, None)
-        status = "test_failed" if c.kind is Kind.IMAGE and result.get("status") == "TEST_FAILED" else "ok"
+        status = TEST_FAILED if c.kind is Kind.IMAGE and result.get("status") == "TEST_FAILED" else "ok"
         stored = {k: v for k, v in attrs.items() if k not in TRANSIENT_INPUTS}
         stored.update({k: v for k, v in result.items() if k != "id"})
         if c.kind is Kind.IMAGE:
@@ -523,16 +612,17 @@ class Engine:
         # Not under the engine's lock (no other action records this key), and not waited for here:
         # the slot is freed and dependents start at once. Their start records follow this result in
         # the journal, so one fsync makes both durable; sync() below covers a result nothing follows.
-        record(self.session, resource, self._ids, wait=False)  # also ends the operation
-        if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template) == c.image_hash:
-            self.session.set_current(c.template, c.image_hash or "", wait=False)
+        # A create (not a replacement) at a key state still holds: refresh found that object gone.
+        record(self.session, resource, self._ids, wait=False, old_is_gone=c.action is Action.CREATE)  # also ends the operation
+        if c.kind is Kind.IMAGE and c.template and c.template in self.session.state.failures:
+            self.session.set_failure(c.template, None)  # a later build of the template got through
         if status == "ok":
             # Said before the dependents it releases start, so the log reads in order.
             self.hooks.finished(n, result, time.monotonic() - t0)
             self._announced.add(n)
             self._events.put((n, False, None))
         self.session.sync(grace=_SHARE_FSYNC_S)
-        if status == "test_failed":
+        if status == TEST_FAILED:
             raise ProviderError(
                 "TEST_FAILED",
                 f"the image {resource.id} was built but its test commands failed; it is kept and not distributed",
@@ -553,6 +643,8 @@ class Engine:
     def _delete(self, n: Node) -> None:
         c = n.change
         provider = self._provider(c)
+        if c.action is Action.REPLACE and c.create_before_destroy and self._ids.get(c.key) == c.prior_id:
+            return  # the replacement is the very same object (a reproducible local build): nothing to delete
         if c.prior_id is not None:
             prior_id = c.prior_id
 
@@ -563,15 +655,14 @@ class Engine:
             self._with_retry(n, delete)
         with self._lock:
             deposed = (c.address, deposed_key(c.prior_id or ""))
-            if deposed in self._ids:
+            if deposed in self._ids:  # replaced: its successor holds the key
                 self._ids.pop(deposed)
                 self.session.remove(*deposed)
             elif self._ids.get(c.key) == c.prior_id:
                 self._ids.pop(c.key, None)
                 self.session.remove(c.address, c.image_hash)
-            if c.kind is Kind.IMAGE and c.template and self.plan.current_after.get(c.template, "") is None:
-                if self.session.state.current.get(c.template) == c.image_hash:
-                    self.session.drop_current(c.template)
+                if c.kind is Kind.IMAGE and c.template and self.session.state.current.get(c.template) == c.image_hash:
+                    self.session.retire(c.template, _now())  # its template is gone (or destroy)
 
     def _pace(self, provider_key: str) -> None:
         """Keep to the provider's declared request rate (Limits.requests_per_second)."""
@@ -598,13 +689,19 @@ class Engine:
 
 
 def record(
-    session: Session, resource: ResourceState, ids: dict[tuple[str, str | None], str], *, wait: bool = True
+    session: Session,
+    resource: ResourceState,
+    ids: dict[tuple[str, str | None], str],
+    *,
+    wait: bool = True,
+    old_is_gone: bool = False,
 ) -> None:
     """Put ``resource`` in state. An object it supersedes at the same key (a replacement whose
     old object is not deleted yet) is kept as deposed, so a crash before that delete loses
-    nothing: the next plan deletes it."""
+    nothing: the next plan deletes it. ``old_is_gone``: the plan created this anew because refresh
+    found the old one gone, so there is nothing to keep (I5)."""
     old_id = ids.get(resource.key)
-    if old_id is not None and old_id != resource.id:
+    if old_id is not None and old_id != resource.id and not old_is_gone:
         old = session.get(*resource.key)
         if old is not None:
             moved = old.model_copy(update={"image_hash": deposed_key(old.id), "status": DEPOSED})
@@ -649,11 +746,15 @@ def adopt_operations(
         except ProviderError as e:
             if not e.retryable:  # failed or cancelled for good: nothing to adopt
                 session.end_operation(op.address, op.image_hash)
+                if op.kind is Kind.IMAGE and not isinstance(e, Cancelled):
+                    _record_failure(session, op.address, op.provider, op.template, op.image_hash, e, op.handle)
+                if e.partial and e.partial.get("id"):
+                    _clean_up(session, provider, change, e.partial, policy, ids)
             if hooks:
                 hooks.failed(node, e)
             failures.append(_failure(node, e))
             continue
-        status = "test_failed" if result.get("status") == "TEST_FAILED" else "ok"
+        status = TEST_FAILED if result.get("status") == "TEST_FAILED" else "ok"
         attrs = {**op.desired, **{k: v for k, v in result.items() if k != "id"}}
         record(
             session,
@@ -665,6 +766,48 @@ def adopt_operations(
         if hooks:
             hooks.finished(node, result, time.monotonic() - t0)
     return failures
+
+
+def _record_failure(
+    session: Session,
+    address: str,
+    provider: str,
+    template: str | None,
+    image_hash: str | None,
+    error: ProviderError,
+    handle: Mapping[str, Any],
+    mask: Callable[[Any], Any] = lambda v: v,
+) -> None:
+    """Keep a failed build's time, error and handle: the next plan says so, and ``imgb logs``
+    finds the log through the handle (docs/lifecycle.md)."""
+    if not template or not image_hash:
+        return
+    failure = BuildFailure(address=address, provider=provider, hash=image_hash, at=_now(), code=error.code,
+                           message=mask(error.message), handle=dict(handle))
+    session.set_failure(template, failure)
+
+
+def _clean_up(
+    session: Session,
+    provider: Provider,
+    c: Change,
+    partial: Mapping[str, Any],
+    policy: RetryPolicy,
+    ids: dict[tuple[str, str | None], str],
+) -> None:
+    """Delete what a failed operation left (a copy that ended CreateFailed, the image of a failed
+    build): state must not lose track of it (I5). When the delete fails too, it is recorded as
+    deposed, so the next plan deletes it."""
+    object_id = str(partial["id"])
+    try:
+        _retry_transient(policy, lambda: provider.delete(c.kind, object_id, partial))
+        return
+    except ProviderError:
+        pass
+    leftover = ResourceState(address=c.address, kind=c.kind, provider=c.provider, id=object_id, attributes=dict(partial),
+                             template=c.template, image_hash=deposed_key(object_id), status=DEPOSED, created_at=_now())
+    session.put(leftover)
+    ids[leftover.key] = object_id
 
 
 def _finish(provider: Provider, op: Operation, desired: Mapping[str, Any], policy: RetryPolicy,

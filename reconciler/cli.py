@@ -456,7 +456,12 @@ def _run(group: Any, args: list[str]) -> int:
     from imgb.diagnostics import DiagnosticError
 
     try:
-        group.main(args=args, prog_name="imgb", standalone_mode=False)
+        result = group.main(args=args, prog_name="imgb", standalone_mode=False)
+        if isinstance(result, int) and result:
+            # typer turns a Ctrl-C into an exit code it returns (not raises) without standalone mode.
+            if result == 130:
+                io.err("\nInterrupted.\n")
+            return result
         return 0
     except Exit as e:
         return e.code

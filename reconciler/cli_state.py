@@ -213,10 +213,12 @@ def logs(
     var: io.VarOpt = None,
     var_file: io.VarFileOpt = None,
 ) -> None:
-    """Print the build log of an image."""
+    """Print the build log of an image: the latest build, or a retained or failed one."""
     from imgb.reconciler.operations import local_store
 
-    io.out(local_store.build_log(io.project(var, var_file), address))
+    log, note = local_store.build_log(io.project(var, var_file), address)
+    io.err(note + "\n")
+    io.out(log)
 
 
 @image_app.command("import")

@@ -10,7 +10,11 @@ Rules, in the order a reviewer would ask about them:
 * Copies and shares belong to an image generation. Changing only distribution targets copies,
   shares or unshares. A region or account removed from distribution is removed from every
   retained generation too.
-* Beyond ``retain`` generations per template, the oldest images go with their copies and shares.
+* An image that failed its tests is never copied, shared or made current, and not built again
+  while its inputs are the same: the plan says so, once (docs/lifecycle.md, I4).
+* ``retain`` keeps the generations most recently in service (I3); the others go with their
+  copies and shares. The engine deletes them only once the generation this plan makes current
+  is in service (I1: ``apply.build_steps``).
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from imgb.reconciler import hashing
 from imgb.reconciler.config.gc_pause import gc_paused
 from imgb.reconciler.graph import Desired, ResourceGraph
 from imgb.reconciler.masking import SECRETS_DIGEST
-from imgb.reconciler.plan import Action, Change
-from imgb.state.model import DEPOSED, ResourceState, State
+from imgb.reconciler.plan import TEST_FAILED_WARNING, Action, Change
+from imgb.state.model import DEPOSED, TEST_FAILED, ResourceState, State
 
 
 @dataclass
@@ -98,6 +102,8 @@ class _Differ:
                 self.durations[r.address] = r.duration_s
             self.generations.setdefault(r.address, set()).add(r.image_hash)
         self.current_after: dict[str, str | None] = {}
+        self.test_failed: dict[str, str] = {}
+        """Template -> the hash of its desired image, which failed its tests: kept, not distributed."""
 
     # -- helpers ---------------------------------------------------------------------------
     def _kind_schema(self, node: Desired) -> KindSchema:
@@ -290,32 +296,50 @@ class _Differ:
             self.new_ids.add(node.address)
         elif prior is not None and node.address in self.opts.replace:
             change.action = Action.REPLACE
-            change.create_before_destroy = False
             change.reasons = ["rebuild requested with --replace"]
             self.new_ids.add(node.address)
+        elif prior is not None and prior.status == TEST_FAILED:
+            # Never distributed nor made current; building the same inputs again would fail the same way.
+            self.test_failed[tmpl] = h
+            self.current_after[tmpl] = current_hash
+            in_service = f"{tmpl} stays on the image in service ({current_hash[:8]})" if current_hash else (
+                f"{tmpl} has no image in service"
+            )
+            self.diags.warning(
+                TEST_FAILED_WARNING,
+                f"{node.address} failed its tests at {prior.created_at or 'an earlier apply'} (image {prior.id}): it is "
+                f"kept for its logs (imgb logs {node.address}) but never copied, shared or made current, and "
+                f"{in_service}. To go on, change the build or test content, or rebuild it as it is with "
+                f"--replace {node.address}.",
+                node.pos,
+                node.address,
+            )
         elif prior is not None and current_hash == h:
-            if prior.status == "test_failed":
-                self.diags.warning(
-                    "Image failed its tests",
-                    f"The image {prior.id} built for {node.address} failed its test commands, so it is not "
-                    "distributed. Change the build or test content, or rebuild it with --replace "
-                    f"{node.address}.",
-                    node.pos,
-                    node.address,
-                )
+            pass
         elif prior is not None:
             change.action = Action.REUSE
             when = prior.created_at or "earlier"
             if "hash_inputs" not in prior.attributes:  # recorded by adoption, which knows no plan
                 change.reasons = [f"an interrupted apply finished building {prior.id}: it is made current, no build"]
-            else:
+            elif h in self.state.last_in_service(tmpl):
                 change.reasons = [f"rollback: the content matches retained image {prior.id} (built {when}); no build"]
+            else:
+                change.reasons = [
+                    f"an earlier apply built {prior.id} ({when}) but did not distribute it everywhere: it is "
+                    "distributed and made current, no build"
+                ]
         else:
             change.action = Action.CREATE
             old = self.by_key.get((node.address, current_hash)) if current_hash else None
             note = self.opts.drift.get((node.address, h))
+            failure = self.state.failures.get(tmpl)
             if note:
                 change.reasons = [note]
+            elif failure is not None and failure.hash == h:
+                change.reasons = [
+                    f"the build of this content failed at {failure.at} ({failure.code}; imgb logs {node.address} "
+                    "shows why): it is built again"
+                ]
             elif old is not None:
                 old_inputs = old.attributes.get("hash_inputs") or {}
                 change.reasons = hashing.explain(old_inputs, node.hash_inputs, node.base_label or "")
@@ -328,6 +352,8 @@ class _Differ:
     def _distribution(self, node: Desired) -> None:
         assert node.template is not None and node.image_hash is not None
         h = node.image_hash
+        if self.test_failed.get(node.template) == h:
+            return  # an image that failed its tests is never copied or shared
         prior = self.by_key.get((node.address, h))
         attrs, unknown_attrs = self._resolved_attrs(node)
         change = self._noop(node, attrs, unknown_attrs)
@@ -340,8 +366,9 @@ class _Differ:
             # from the old one is made again from the new one.
             replaced = [d for d in node.deps if d in self.new_ids]
             if replaced or node.address in self.opts.replace:
+                # The new one is made first (state keeps the old one as deposed meanwhile): an
+                # account never goes without it (docs/lifecycle.md, I1).
                 change.action = Action.REPLACE
-                change.create_before_destroy = False  # same address and hash: the old one goes first
                 change.reasons = [f"{d} will be replaced" for d in replaced] or ["replacement requested with --replace"]
         else:
             change.action = Action.CREATE
@@ -361,37 +388,21 @@ class _Differ:
 
     # -- state side: what goes away --------------------------------------------------------
     def _deletions(self) -> None:
-        desired = self.graph.nodes if not (self.opts.destroy) else {}
-        if self.opts.refresh_only:
-            desired = {}
-        live_templates = {a for a, n in desired.items() if n.kind is Kind.TEMPLATE}
-        images_by_template: dict[str, list[ResourceState]] = {}
-        for r in self.state.resources:
-            if r.kind is Kind.IMAGE and r.template:
-                images_by_template.setdefault(r.template, []).append(r)
-        to_delete: list[tuple[ResourceState, str]] = []
         if self.opts.refresh_only:
             return
+        desired = self.graph.nodes if not self.opts.destroy else {}
+        live_templates = {a for a, n in desired.items() if n.kind is Kind.TEMPLATE}
+        generations: dict[str, dict[str, bool]] = {}
+        """Template -> content hash -> whether its image failed its tests."""
+        for r in self.state.resources:
+            if r.template and r.image_hash and r.status != DEPOSED:
+                gens = generations.setdefault(r.template, {})
+                gens[r.image_hash] = gens.get(r.image_hash, False) or r.status == TEST_FAILED
+        pruned = {
+            (tmpl, h): why for tmpl in sorted(live_templates) for h, why in self._pruned(tmpl, generations.get(tmpl, {})).items()
+        }
 
-        # Generations to prune: beyond `retain`, oldest first; failed images once superseded.
-        pruned: set[tuple[str, str]] = set()
-        for tmpl in sorted(live_templates):
-            current = self.current_after.get(tmpl)
-            gens = list(images_by_template.get(tmpl, []))
-            gens.sort(key=lambda r: (r.image_hash != current, r.created_at or ""), reverse=False)
-            keep = self._retain(tmpl)
-            ok = [r for r in gens if r.status == "ok" or r.image_hash == current]
-            ok_sorted = [r for r in ok if r.image_hash == current] + sorted(
-                (r for r in ok if r.image_hash != current), key=lambda r: r.created_at or "", reverse=True
-            )
-            # A generation this plan builds is not in state yet but takes one of the slots.
-            slots = keep - (1 if current is not None and all(r.image_hash != current for r in ok) else 0)
-            for r in ok_sorted[max(slots, 0) :]:
-                pruned.add((tmpl, r.image_hash or ""))
-            for r in gens:
-                if r.status != "ok" and r.image_hash != current:
-                    pruned.add((tmpl, r.image_hash or ""))
-
+        to_delete: list[tuple[ResourceState, str]] = []
         for r in self.state.resources:
             if r.key in self.changes:
                 continue
@@ -408,21 +419,13 @@ class _Differ:
             elif tmpl not in live_templates:
                 to_delete.append((r, f"{tmpl} is no longer in the configuration"))
             elif (tmpl, r.image_hash or "") in pruned:
-                if r.status != "ok":
-                    to_delete.append((r, "failed its tests and is superseded"))
-                else:
-                    to_delete.append((r, f"beyond retain = {self._retain(tmpl)} for {tmpl}"))
+                to_delete.append((r, pruned[(tmpl, r.image_hash or "")]))
             elif r.kind in (Kind.COPY, Kind.SHARE) and r.address not in desired:
                 what = "region" if r.kind is Kind.COPY else "account"
                 to_delete.append((r, f"this {what} is no longer a distribution target"))
-            elif r.kind is Kind.IMAGE and r.image_hash != self.current_after.get(tmpl):
-                # A retained generation: kept for rollback, no change.
-                continue
 
         for r, why in to_delete:
             retained = r.status != DEPOSED and r.image_hash is not None and r.image_hash != self.state.current.get(r.template or "")
-            if r.key in self.changes:
-                continue
             self._add(
                 Change(
                     address=r.address,
@@ -472,6 +475,33 @@ class _Differ:
                 )
             )
         return changes
+
+    def _pruned(self, tmpl: str, generations: Mapping[str, bool]) -> dict[str, str]:
+        """The generations of a live template that go, each with the reason (docs/lifecycle.md).
+
+        ``retain = N`` keeps the generation this plan leaves in service and the N - 1 others most
+        recently in service, the one in service now first. A generation never in service (its
+        tests failed, or its distribution never finished) takes no slot and goes once superseded;
+        the desired one is kept, and so is an image that failed its tests while it is desired."""
+        keep = self._retain(tmpl)
+        after = self.current_after.get(tmpl)
+        now = self.state.current.get(tmpl)
+        left_service = self.state.last_in_service(tmpl)
+        if now is not None:
+            left_service[now] = "~"  # in service until the plan's generation replaces it
+        kept = {h for h in (after, self.test_failed.get(tmpl)) if h}
+        ranked = sorted((h for h in generations if h in left_service and h not in kept), key=lambda h: (left_service[h], h), reverse=True)
+        slots = keep - (1 if after else 0)
+        out: dict[str, str] = {}
+        for h in ranked[max(slots, 0) :]:
+            since = left_service[h]
+            when = "replaced once the new image is in service" if since == "~" else (
+                f"out of service since {since}" if since else "out of service"
+            )
+            out[h] = f"beyond retain = {keep} for {tmpl}: {when}"
+        for h in sorted(set(generations) - kept - set(ranked)):
+            out[h] = "failed its tests and is superseded" if generations[h] else "never in service, and superseded"
+        return out
 
     # -- --target ----------------------------------------------------------------------------
     def _filter_targets(self, changes: list[Change]) -> list[Change]:

@@ -19,6 +19,8 @@ from imgb.reconciler.masking import fill_placeholders
 
 SAVED_FORMAT_VERSION = "1.1"
 """Saved plan files (``imgb plan --out``): 1.1 records what apply needs to execute them alone."""
+TEST_FAILED_WARNING = "Image failed its tests"
+"""The plan's warning when the image the configuration asks for failed its tests (docs/lifecycle.md, I4)."""
 
 
 class Action(StrEnum):

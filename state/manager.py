@@ -6,8 +6,9 @@ the whole state after every resource and is quadratic because of it). The snapsh
 by ``checkpoint``: at the end of a session, and whenever the journal has grown as large as the
 snapshot, which keeps the total cost linear.
 
-Journal entries are compact JSON objects with an ``op``: put, remove, begin, end, set_current,
-drop_current, set_outputs (see ``apply_entry``).
+Journal entries are compact JSON objects with an ``op``: put, remove, begin, end, promote, retire,
+set_failure, move_template, set_outputs (see ``apply_entry``; set_current and drop_current are
+read from journals an older imgb left).
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from pydantic import ValidationError
 
 from imgb.addresses import Address, AddressError
 from imgb.state.backend import DEFAULT_WORKSPACE, Backend, BackendError, LockInfo
-from imgb.state.model import STATE_VERSION, Operation, OutputState, ResourceState, State
+from imgb.state.model import (
+    STATE_VERSION,
+    BuildFailure,
+    Operation,
+    OutputState,
+    ResourceState,
+    State,
+    migrate,
+)
 
 # The journal is compacted once it is larger than the snapshot (and at least this big), so the
 # bytes written for snapshots stay proportional to the bytes appended.
@@ -57,9 +66,19 @@ def _recovery_hint(backend: Backend, workspace: str) -> str:
     return "Restore the state from a backup (`imgb state push`), then run `imgb refresh`."
 
 
+def parse_state(data: bytes | str) -> State:
+    """A state document, migrated from an older format version (``model.migrate``).
+    Raises ValidationError (or ValueError for text that is not JSON)."""
+    try:
+        doc = json.loads(data)
+    except ValueError:  # not JSON, or not UTF-8
+        return State.model_validate_json(data)  # raises pydantic's message for it
+    return State.model_validate(migrate(doc))
+
+
 def decode_state(data: bytes, backend: Backend, workspace: str) -> State:
     try:
-        state = State.model_validate_json(data)
+        state = parse_state(data)
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'document'}: {err['msg']}" for err in e.errors()[:3]
@@ -140,10 +159,22 @@ class _Index:
             self.begin(Operation.model_validate(entry["operation"]))
         elif op == "end":
             self.end(entry["address"], entry.get("image_hash"))
-        elif op == "set_current":
-            self.state.current[entry["template"]] = entry["hash"]
-        elif op == "drop_current":
-            self.state.current.pop(entry["template"], None)
+        elif op == "promote":
+            self.state.promote(entry["template"], entry["hash"], entry["at"])
+        elif op == "retire":
+            self.state.retire(entry["template"], entry["at"])
+        elif op == "set_failure":
+            failure = entry.get("failure")
+            if failure is None:
+                self.state.failures.pop(entry["template"], None)
+            else:
+                self.state.failures[entry["template"]] = BuildFailure.model_validate(failure)
+        elif op == "move_template":
+            self.state.move_template(entry["src"], entry["dst"])
+        elif op == "set_current":  # an older imgb's journal: the period's start is unknown
+            self.state.promote(entry["template"], entry["hash"], "")
+        elif op == "drop_current":  # an older imgb's journal
+            self.state.retire(entry["template"], "")
         elif op == "set_outputs":
             self.state.outputs = {k: OutputState.model_validate(v) for k, v in entry["outputs"].items()}
         else:
@@ -343,17 +374,34 @@ class StateSession:
             lambda: self._index.end(address, image_hash),
         )
 
-    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None:
+    def promote(self, template: str, image_hash: str, at: str) -> None:
+        """Put a generation of ``template`` in service (``State.promote``): ``current`` and the
+        in-service history move in one journal entry."""
+        self._record(
+            {"op": "promote", "template": template, "hash": image_hash, "at": at},
+            lambda: self.state.promote(template, image_hash, at),
+        )
+
+    def retire(self, template: str, at: str) -> None:
+        """Nothing of ``template`` is in service any more (``State.retire``)."""
+        self._record({"op": "retire", "template": template, "at": at}, lambda: self.state.retire(template, at))
+
+    def set_failure(self, template: str, failure: BuildFailure | None) -> None:
+        """Record the last failed build of ``template`` (None: forget it)."""
+
         def mutate() -> None:
-            self.state.current[template] = image_hash
+            if failure is None:
+                self.state.failures.pop(template, None)
+            else:
+                self.state.failures[template] = failure
 
-        self._record({"op": "set_current", "template": template, "hash": image_hash}, mutate, wait)
+        self._record(
+            {"op": "set_failure", "template": template, "failure": failure.model_dump(mode="json") if failure else None},
+            mutate,
+        )
 
-    def drop_current(self, template: str) -> None:
-        def mutate() -> None:
-            self.state.current.pop(template, None)
-
-        self._record({"op": "drop_current", "template": template}, mutate)
+    def move_template(self, src: str, dst: str) -> None:
+        self._record({"op": "move_template", "src": src, "dst": dst}, lambda: self.state.move_template(src, dst))
 
     def set_outputs(self, outputs: Mapping[str, OutputState | Any]) -> None:
         converted = {
@@ -499,7 +547,7 @@ class StateSession:
 
     def push(self, state: State, *, force: bool = False) -> None:
         """Replace the state with an uploaded one, refusing another lineage or an older serial unless forced."""
-        if state.version != STATE_VERSION:  # not even forced: this imgb would write it back as version 1
+        if state.version != STATE_VERSION:  # not even forced: this imgb would write it in another version
             raise PushRefused(
                 f"the pushed state has format version {state.version}; this imgb reads and writes version "
                 f"{STATE_VERSION}. Push it with the imgb version that wrote it."

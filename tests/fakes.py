@@ -233,15 +233,23 @@ class MemorySession:
             self.state.operations = [o for o in self.state.operations if (o.address, o.image_hash) != (address, image_hash)]
             self.writes += 1
 
-    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None:
+    def promote(self, template: str, image_hash: str, at: str) -> None:
         with self._lock:
-            self.state.current[template] = image_hash
+            self.state.promote(template, image_hash, at)
+            self.writes += 1
+
+    def retire(self, template: str, at: str) -> None:
+        with self._lock:
+            self.state.retire(template, at)
+            self.writes += 1
+
+    def set_failure(self, template: str, failure: Any) -> None:
+        with self._lock:
+            if failure is None:
+                self.state.failures.pop(template, None)
+            else:
+                self.state.failures[template] = failure
             self.writes += 1
 
     def sync(self, grace: float = 0.0) -> None:
         return None  # every write above is immediate
-
-    def drop_current(self, template: str) -> None:
-        with self._lock:
-            self.state.current.pop(template, None)
-            self.writes += 1

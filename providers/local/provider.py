@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -211,8 +212,9 @@ class LocalProvider:
         if self.store.get(region, "images", iid) is None:
             raise ProviderError("InvalidImageId.NotFound", f"image {iid} does not exist in region {region}.")
         shares = self.store.shares(region)
-        shares.setdefault(iid, []).append(account)
-        self.store.set_shares(region, shares)
+        if account not in shares.setdefault(iid, []):  # sharing twice is sharing once
+            shares[iid].append(account)
+            self.store.set_shares(region, shares)
         return {"id": f"{iid}/{account}"}
 
     def wait(self, kind: Kind, handle: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
@@ -336,13 +338,16 @@ class LocalProvider:
                     self.store.set_shares(region, shares)
 
     def logs(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> str:
+        """The log of an image's build; of a build that made no image (it failed), given its handle
+        (``{"op": ...}``) as ``attrs`` and no id."""
         if Kind(kind) not in (Kind.IMAGE, Kind.COPY):
             return ""
-        rec = self.store.get(str(attrs.get("region") or self.region), "images", id)
-        if rec is None or not rec.get("log"):
+        rec = self.store.get(str(attrs.get("region") or self.region), "images", id) if id else None
+        key = rec.get("log") if rec is not None else (None if id else attrs.get("op"))
+        if not isinstance(key, str) or not re.fullmatch(r"[0-9a-f]{40}", key):  # token_key's form: never a path
             return ""
         try:
-            return self.store.log_path(str(rec["log"])).read_text(errors="replace")
+            return self.store.log_path(str(key)).read_text(errors="replace")
         except FileNotFoundError:
             return ""
 

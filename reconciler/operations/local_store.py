@@ -7,6 +7,7 @@ from typing import Any
 from imgb.addresses import Address, Kind
 from imgb.reconciler.errors import OperationError
 from imgb.reconciler.project import Project
+from imgb.state.model import DEPOSED, TEST_FAILED, BuildFailure, ResourceState, State
 
 
 def images(project: Project) -> list[dict[str, Any]]:
@@ -19,25 +20,73 @@ def images(project: Project) -> list[dict[str, Any]]:
         roots = {store_root(p.attrs, project.directory) for p in config.providers.values() if p.type == "local"}
     except ValueError as e:  # a root outside the configuration directory, not allowed by the operator
         raise OperationError(f"the local provider's store: {e}.") from None
-    return [row for root in sorted(roots) for row in list_images(root)]
+    rows = [row for root in sorted(roots) for row in list_images(root)]
+    state = project.state_manager().load()
+    in_service = {
+        (str(r.attributes.get("region") or ""), r.id): r.template
+        for r in state.resources
+        if r.kind in (Kind.IMAGE, Kind.COPY) and r.template and r.status == "ok" and state.is_current(r)
+    }
+    for row in rows:
+        row["in_service"] = in_service.get((row["region"], row["id"]))
+    return rows
 
 
-def build_log(project: Project, address: str) -> str:
-    """The build log of the image at ``address`` (current, or ``(retained HASH)``), masked."""
+def build_log(project: Project, address: str) -> tuple[str, str]:
+    """The build log of the image at ``address``, masked, and a note saying which build it is:
+    ``image.web`` is the template's latest build (a failed one, or one whose tests failed, when it
+    came after the image in service); ``image.web (retained HASH)`` any image or failed build."""
     state = project.state_manager().load()
     addr = Address.parse(address)
     if addr.kind is not Kind.IMAGE:
         raise OperationError("logs are kept for images: give an address like image.web.")
-    h = state.current.get(str(addr.template)) if addr.retained is None else None
-    candidates = [r for r in state.resources if r.address == str(addr.current()) and (h is None or r.image_hash == h)]
-    if addr.retained:
-        candidates = [r for r in candidates if (r.image_hash or "").startswith(addr.retained)]
-    if not candidates:
+    found = _build_for_logs(state, addr)
+    if found is None:
         raise OperationError(f'no image "{address}" in the state.')
-    r = candidates[0]
+    provider_key, image_id, attrs, note = found
     providers = project.providers()  # the configuration names the provider: its variables must have values
-    masked: str = project.masker()(providers[r.provider].logs(r.kind, r.id, r.attributes))  # logs may predate masking
-    return masked
+    if provider_key not in providers:
+        raise OperationError(f'provider "{provider_key}" is not configured, so the log of {address} cannot be read.')
+    masked: str = project.masker()(providers[provider_key].logs(Kind.IMAGE, image_id, attrs))  # logs may predate masking
+    return masked, note
+
+
+def _build_for_logs(state: State, addr: Address) -> tuple[str, str, dict[str, Any], str] | None:
+    """(provider, image id, attributes, note) of the build ``addr`` names."""
+    template, plain = str(addr.template), str(addr.current())
+    images = [r for r in state.resources if r.address == plain and r.kind is Kind.IMAGE and r.status != DEPOSED]
+    failure = state.failures.get(template)
+    failure = failure if failure is not None and failure.address == plain else None
+
+    def failed_build(f: BuildFailure) -> tuple[str, str, dict[str, Any], str]:
+        return f.provider, "", dict(f.handle), f"# {plain}: the build of {f.hash[:8]} that failed at {f.at} ({f.code})"
+
+    def image(r: ResourceState) -> tuple[str, str, dict[str, Any], str]:
+        h = (r.image_hash or "")[:8]
+        if r.status == TEST_FAILED:
+            note = f"# {plain}: image {r.id} ({h}), whose tests failed at {r.created_at}"
+        elif state.current.get(template) == r.image_hash:
+            note = f"# {plain}: image {r.id} ({h}), in service"
+        else:
+            note = f"# {plain}: image {r.id} ({h}), retained"
+        return r.provider, r.id, dict(r.attributes), note
+
+    if addr.retained:
+        for r in images:
+            if (r.image_hash or "").startswith(addr.retained):
+                return image(r)
+        return failed_build(failure) if failure is not None and failure.hash.startswith(addr.retained) else None
+    if failure is not None:  # kept only while no later build got through
+        return failed_build(failure)
+    by_time = sorted(images, key=lambda r: (r.created_at or "", r.image_hash or ""))
+    current = [r for r in images if r.image_hash == state.current.get(template)]
+    since = (current[0].created_at or "") if current else ""
+    later_failed = [r for r in by_time if r.status == TEST_FAILED and (not current or (r.created_at or "") > since)]
+    if later_failed:
+        return image(later_failed[-1])
+    if current:
+        return image(current[0])
+    return image(by_time[-1]) if by_time else None
 
 
 def import_base_image(project: Project, name: str, src: str, region: str | None) -> tuple[dict[str, Any], str]:

@@ -12,6 +12,7 @@ from imgb.reconciler.errors import OperationError
 from imgb.reconciler.project import Project
 from imgb.state.backend import LockError, LockInfo, pid_alive
 from imgb.state.local import LocalBackend
+from imgb.state.manager import parse_state
 from imgb.state.model import ResourceState, State
 from imgb.state.workspace import migrate
 
@@ -19,9 +20,12 @@ from imgb.state.workspace import migrate
 def show(project: Project, address: str) -> list[tuple[str, ResourceState]]:
     """The resources at ``address`` (as shown, or as recorded) with the address they are shown at."""
     state = project.state_manager().load().normalized()
-    found = [(state.display_address(r), r) for r in state.resources if state.display_address(r) == address or r.address == address]
+    # image.web is the image in service; a retained one is shown at image.web (retained HASH).
+    found = [(state.display_address(r), r) for r in state.resources if state.display_address(r) == address]
     if not found:
-        raise OperationError(f'no resource "{address}" in the state. Run imgb state list to see what is there.')
+        others = [state.display_address(r) for r in state.resources if r.address == address]
+        hint = f" {address} has nothing in service; state holds {', '.join(others)}." if others else ""
+        raise OperationError(f'no resource "{address}" in the state.{hint} Run imgb state list to see what is there.')
     return found
 
 
@@ -68,11 +72,10 @@ def move(project: Project, source: str, destination: str) -> int:
         for r, to in moves:
             template = r.template and str(moved(Address.parse(r.template), src, dst) or r.template)
             session.put(r.model_copy(update={"address": to, "template": template}))
-        for tmpl, h in sorted(st.current.items()):
+        for tmpl in sorted(set(st.current) | set(st.in_service) | set(st.failures)):
             to_t = moved(Address.parse(tmpl), src, dst)
-            if to_t is not None:
-                session.drop_current(tmpl)
-                session.set_current(str(to_t), h)
+            if to_t is not None and str(to_t) != tmpl:
+                session.move_template(tmpl, str(to_t))  # what is in service, since when, goes along
         session.checkpoint()
     if not moves:
         raise OperationError(f'no resource "{source}" in the state.')
@@ -82,7 +85,7 @@ def move(project: Project, source: str, destination: str) -> int:
 def push(project: Project, path: Path, *, force: bool) -> None:
     """Replace the state with a JSON file (refused across lineages or to an older serial)."""
     try:
-        state = State.model_validate_json(path.read_bytes())
+        state = parse_state(path.read_bytes())  # a version 1 state is migrated
     except Exception as e:
         raise OperationError(f"{path} is not an imgb state file: {str(e).splitlines()[0]}") from None
     project.state_manager().push(state, force=force)

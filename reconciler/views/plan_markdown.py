@@ -19,7 +19,7 @@ from imgb.addresses import Address, Kind
 from imgb.reconciler.plan import Action, Change, Plan
 from imgb.reconciler.views import cost_text
 from imgb.reconciler.views.graph_text import mermaid_flowchart
-from imgb.reconciler.views.plan_text import headline, render_change, summary_line
+from imgb.reconciler.views.plan_text import TEST_FAILED_WARNING, headline, render_change, summary_line
 
 LIMIT = 60_000
 """Characters; GitHub refuses comments over 65,536, and CI may add a line or two around ours."""
@@ -47,7 +47,10 @@ def render_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
     head: list[str] = [MARKER, f"### imgb plan{' (destroy)' if plan.mode == 'destroy' else ''}", ""]
     head += _drift_section(plan)
     if not changes:
-        head.append("**No changes.** Your images match the configuration.")
+        if any(w.get("summary") == TEST_FAILED_WARNING for w in plan.warnings):
+            head.append("**No changes imgb can make.** An image the configuration asks for failed its tests (see below).")
+        else:
+            head.append("**No changes.** Your images match the configuration.")
         if plan.cost is not None and plan.cost.monthly_change:  # retain or regions changed: nothing to build yet
             head += ["", *cost_text.markdown(plan.cost, 0)]
         head += _warnings_section(plan)
@@ -228,12 +231,12 @@ def _graph_section(plan: Plan, budget: int) -> str:
     from imgb.reconciler.apply import Step, build_steps
 
     steps = build_steps(plan)
-    n = steps.number_of_nodes()
+    n = sum(1 for nd in steps.nodes if nd.is_action)  # a promotion is shown, but is part of its build
     if n < 2:
         return ""
     title = f"<details><summary>Order of the {n} actions (graph)</summary>\n\n"
     too_big = f"_The graph of the {n} actions is not shown: it has more than {GRAPH_MAX_NODES} nodes._\n"
-    if n > GRAPH_MAX_NODES:
+    if steps.number_of_nodes() > GRAPH_MAX_NODES:
         return too_big if len(too_big) <= budget else ""
     order: dict[object, tuple[tuple[str, int, str, str, str], int, str]] = {}
     for node in steps.nodes:
@@ -256,11 +259,11 @@ def _graph_section(plan: Plan, budget: int) -> str:
     return text
 
 
-_SIGN = {"create": "+", "delete": "-", "reuse": "↺", "forget": "forget"}
+_SIGN = {"create": "+", "delete": "-", "promote": "in service:", "forget": "forget"}
 _STYLES = {
     "create": "fill:#dafbe1,stroke:#1a7f37",
     "delete": "fill:#ffebe9,stroke:#cf222e",
-    "reuse": "fill:#ddf4ff,stroke:#0969da",
+    "promote": "fill:#ddf4ff,stroke:#0969da",
     "forget": "fill:#fff8c5,stroke:#9a6700",
 }
 

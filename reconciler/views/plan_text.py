@@ -9,7 +9,7 @@ from typing import Any
 from imgb import unknown
 from imgb.addresses import Kind
 from imgb.reconciler.masking import SECRETS_DIGEST
-from imgb.reconciler.plan import FORGOTTEN, Action, Change, Plan
+from imgb.reconciler.plan import FORGOTTEN, TEST_FAILED_WARNING, Action, Change, Plan
 from imgb.reconciler.views import cost_text
 
 # A secrets digest only says *that* a secret changed; the reasons line says it in words.
@@ -180,6 +180,8 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
     if not changes:
         if plan.mode == "refresh-only" and plan.drift:
             lines.append("The state will be updated to match what exists. No images will be built.")
+        elif any(w.get("summary") == TEST_FAILED_WARNING for w in plan.warnings):
+            lines.append("No changes imgb can make: an image the configuration asks for failed its tests (see below).")
         else:
             lines.append("No changes. Your images match the configuration.")
         if plan.cost is not None and plan.cost.monthly_change:  # retain or regions changed: nothing to build yet

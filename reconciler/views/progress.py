@@ -21,7 +21,7 @@ def verb(node: Node, done: bool = False) -> str:
         )
     elif step == "delete":
         pair = ("Unsharing", "Unshared") if kind is Kind.SHARE else ("Deleting", "Deleted")
-    elif step == "reuse":
+    elif step == "promote":
         pair = ("Making current", "Made current")
     else:
         pair = ("Forgetting", "Forgot")
@@ -62,6 +62,9 @@ class LineHooks(Hooks):
 
     def skipped(self, node: Node, because: str) -> None:
         self._line(f"{node.label}: skipped ({because})")
+
+    def in_service(self, node: Node) -> None:
+        self._line(f"{node.label}: in service")
 
     def retrying(self, node: Node, error: Any, delay: float, attempt: int) -> None:
         self._line(f"{node.label}: {error.code}, retrying in {delay:.1f}s (attempt {attempt + 1})")

@@ -35,7 +35,7 @@ def render_images(rows: list[dict[str, Any]]) -> str:
     """The local store's images as a table (imgb images)."""
     if not rows:
         return "No images.\n"
-    cols = ["region", "id", "name", "family", "content_hash", "created", "size", "shared_with"]
+    cols = ["region", "id", "name", "family", "content_hash", "created", "size", "shared_with", "in_service"]
     table = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]

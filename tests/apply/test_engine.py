@@ -61,11 +61,14 @@ def test_test_failure_keeps_image_out_of_distribution():  # type: ignore[no-unty
     session = MemorySession()
     result = apply_config(base(), session, fp)
     assert [f.code for f in result.failed] == ["TEST_FAILED"]
-    img = session.state.get("image.web", session.state.current["template.web"])
-    assert img is not None and img.status == "test_failed"
+    assert "template.web" not in session.state.current  # never made current (docs/lifecycle.md, I4)
+    [img] = [r for r in session.state.resources if r.kind == "image"]
+    assert img.status == "test_failed"
     assert not [r for r in session.state.resources if r.kind in ("copy", "share")]
     again = plan_for(base(), session, fp)
-    assert not [c for c in again.actionable() if c.kind == "image"]
+    assert not again.actionable()  # neither built again nor copied: the plan says what to do
+    [warning] = again.warnings
+    assert warning["summary"] == "Image failed its tests" and "--replace image.web" in warning["detail"]
 
 
 def test_retryable_errors_are_retried_without_duplicates():  # type: ignore[no-untyped-def]

@@ -258,7 +258,7 @@ def _state_cases(good: bytes) -> dict[str, bytes]:
         "garbage": bytes(range(256)),
         "not-utf8": b"\xff" + good,
         "json-list": b"[1, 2]",
-        "newer-version": json.dumps({**doc, "version": 2}).encode(),
+        "newer-version": json.dumps({**doc, "version": doc["version"] + 1}).encode(),
         "serial-as-text": json.dumps({**doc, "serial": "7"}).encode(),
         "resources-as-map": json.dumps({**doc, "resources": {"a": 1}}).encode(),
         "resource-null": json.dumps({**doc, "resources": [None]}).encode(),

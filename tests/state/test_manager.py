@@ -16,7 +16,7 @@ from imgb.addresses import Kind
 from imgb.state.backend import BackendError
 from imgb.state.local import LocalBackend
 from imgb.state.manager import CHECKPOINT_MIN_BYTES, PushRefused, StateManager, encode_state
-from imgb.state.model import Operation, OutputState, ResourceState, State
+from imgb.state.model import BuildFailure, Operation, OutputState, ResourceState, State
 
 
 def _image(template: str, h: str) -> ResourceState:
@@ -45,9 +45,14 @@ def test_every_mutation_survives_a_crash(tmp_path: Path) -> None:
     s.remove("component.c2")
     s.put(_image("web", "aaaa"))
     s.put(_image("web", "bbbb"))
-    s.set_current("template.web", "bbbb")
-    s.set_current("template.api", "cccc")
-    s.drop_current("template.api")
+    s.promote("template.web", "aaaa", "2026-01-01T00:00:00Z")
+    s.promote("template.web", "bbbb", "2026-01-02T00:00:00Z")
+    s.promote("template.api", "cccc", "2026-01-01T00:00:00Z")
+    s.retire("template.api", "2026-01-03T00:00:00Z")
+    s.set_failure("template.web", BuildFailure(address="image.web", provider="local", hash="dddd", at="2026-01-04T00:00:00Z",
+                                               code="CommandFailed", message="exit 1", handle={"op": "k"}))
+    s.move_template("template.web", "template.www")
+    s.move_template("template.www", "template.web")
     op = Operation(
         address='copy.web["r2"]',
         kind=Kind.COPY,
@@ -72,6 +77,12 @@ def test_every_mutation_survives_a_crash(tmp_path: Path) -> None:
     }
     assert loaded.get("component.c2") is None
     assert loaded.current == {"template.web": "bbbb"}
+    assert [(p.hash, p.since, p.until) for p in loaded.in_service["template.web"]] == [
+        ("aaaa", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
+        ("bbbb", "2026-01-02T00:00:00Z", None),
+    ]
+    assert [(p.hash, p.until) for p in loaded.in_service["template.api"]] == [("cccc", "2026-01-03T00:00:00Z")]
+    assert loaded.failures["template.web"].hash == "dddd" and loaded.failures["template.web"].handle == {"op": "k"}
     assert [(o.address, o.token) for o in loaded.operations] == [('copy.web["r2"]', "t2")]
     assert loaded.outputs["ids"].value == {"r1": "img-bbbb"} and loaded.outputs["secret"].sensitive
 
