@@ -30,7 +30,7 @@ from imgb.reconciler import hashing
 from imgb.reconciler.config.model import Config
 from imgb.reconciler.graph import Desired
 from imgb.reconciler.plan import FORGOTTEN, Action, Change, Move, Plan, Rehash
-from imgb.state.model import ResourceState, State
+from imgb.state.model import ResourceState, State, timestamp
 
 
 @dataclass
@@ -71,6 +71,11 @@ def move_records(state: State, src: Address, dst: Address) -> tuple[list[tuple[R
     return pairs, current
 
 
+def _renamer(src: Address, dst: Address) -> Callable[[str], str]:
+    """Where a template address goes when ``src`` moves to ``dst``."""
+    return lambda t: str(moved(Address.parse(t), src, dst) or t)
+
+
 def plan_refactoring(
     config: Config, state: State, providers: Mapping[str, Provider], mask: Callable[[Any], Any]
 ) -> Refactoring:
@@ -78,7 +83,7 @@ def plan_refactoring(
     st = state
     for m in config.moved:
         src, dst = Address.parse(m.from_address), Address.parse(m.to_address)
-        pairs, current = move_records(st, src, dst)
+        pairs, _ = move_records(st, src, dst)
         if not pairs:
             continue  # nothing recorded there: the block stays as history, as in Terraform
         busy = sorted({o.address for o in st.operations for r, _ in pairs if o.address == r.address})
@@ -102,7 +107,8 @@ def plan_refactoring(
             )
             continue
         kept = [r for r in st.resources if (r.address, r.image_hash) not in moving]
-        st = st.model_copy(update={"resources": kept + [new for _, new in pairs], "current": current})
+        st = st.model_copy(update={"resources": kept + [new for _, new in pairs]})
+        st = st.with_templates_renamed(_renamer(src, dst))
         out.moves.append(Move(from_address=m.from_address, to_address=m.to_address))
         for old, new in pairs:
             if old.address != new.address:
@@ -231,8 +237,8 @@ def rehash_moved_components(refactoring: Refactoring, config: Config, nodes: Ite
                 attrs = {**r.attributes, "hash_inputs": dict(node.hash_inputs)} if r.kind is Kind.IMAGE else r.attributes
                 r = r.model_copy(update={"image_hash": node.image_hash, "attributes": attrs})
             resources.append(r)
-        current = {t: (node.image_hash if (t, h) == (node.template, old_hash) else h) for t, h in st.current.items()}
-        st = st.model_copy(update={"resources": resources, "current": current})
+        st = st.model_copy(update={"resources": resources}, deep=True)
+        st.rehash(node.template, old_hash, node.image_hash)
         refactoring.rehashed.append(Rehash(template=node.template, from_hash=old_hash, to_hash=node.image_hash,
                                            hash_inputs=dict(node.hash_inputs)))
     refactoring.state = st
@@ -264,41 +270,43 @@ class _Session(Protocol):
 
     def remove(self, address: str, image_hash: str | None) -> None: ...
 
-    def set_current(self, template: str, image_hash: str, *, wait: bool = True) -> None: ...
+    def move_template(self, src: str, dst: str) -> None: ...
 
-    def drop_current(self, template: str) -> None: ...
+    def rehash(self, template: str, old: str, new: str) -> None: ...
+
+    def promote(self, template: str, image_hash: str, at: str) -> None: ...
+
+    def retire(self, template: str, at: str) -> None: ...
 
 
 def apply_refactoring(session: _Session, plan: Plan) -> None:
     """Record the plan's moves and imports in state, before its actions run (they refer to the
-    objects by their new addresses)."""
+    objects by their new addresses). A moved template takes its lifecycle facts along (what is
+    in service, since when: docs/lifecycle.md), or the next plan would prune its retained images."""
     for m in plan.moves:
-        pairs, current = move_records(session.state, Address.parse(m.from_address), Address.parse(m.to_address))
-        before = dict(session.state.current)
+        src, dst = Address.parse(m.from_address), Address.parse(m.to_address)
+        pairs, _ = move_records(session.state, src, dst)
         for old, _ in pairs:
             session.remove(old.address, old.image_hash)
         for _, new in pairs:
             session.put(new)
-        for t in sorted(set(before) - set(current)):
-            session.drop_current(t)
-        for t, h in sorted(current.items()):
-            if before.get(t) != h:
-                session.set_current(t, h)
+        st, rename = session.state, _renamer(src, dst)
+        for t in sorted(set(st.current) | set(st.in_service) | set(st.failures)):
+            if rename(t) != t:
+                session.move_template(t, rename(t))
     for rh in plan.rehashed:
         records = [r for r in session.state.resources if r.template == rh.template and r.image_hash == rh.from_hash]
-        was_current = session.state.current.get(rh.template) == rh.from_hash
         for r in records:
             session.remove(r.address, r.image_hash)
         for r in records:
             attrs = {**r.attributes, "hash_inputs": dict(rh.hash_inputs)} if r.kind is Kind.IMAGE else r.attributes
             session.put(r.model_copy(update={"image_hash": rh.to_hash, "attributes": attrs}))
-        if was_current:
-            session.set_current(rh.template, rh.to_hash)
+        session.rehash(rh.template, rh.from_hash, rh.to_hash)
     for c in plan.changes:
         if c.importing and session.state.get(c.address, c.image_hash) is None:
             session.put(ResourceState(address=c.address, kind=c.kind, provider=c.provider, id=c.importing,
                                       template=c.template, image_hash=c.image_hash, attributes=dict(c.before or {})))
             if c.kind is Kind.IMAGE and c.template and c.image_hash:
-                session.set_current(c.template, c.image_hash)
+                session.promote(c.template, c.image_hash, timestamp())  # an adopted image is the one in service
         if c.action is Action.FORGET and c.kind is Kind.TEMPLATE and c.address in session.state.current:
-            session.drop_current(c.address)
+            session.retire(c.address, timestamp())

@@ -7,7 +7,7 @@ by ``checkpoint``: at the end of a session, and whenever the journal has grown a
 snapshot, which keeps the total cost linear.
 
 Journal entries are compact JSON objects with an ``op``: put, remove, begin, end, promote, retire,
-set_failure, move_template, set_outputs (see ``apply_entry``; set_current and drop_current are
+set_failure, move_template, rehash, set_outputs (see ``apply_entry``; set_current and drop_current are
 read from journals an older imgb left).
 """
 
@@ -171,6 +171,8 @@ class _Index:
                 self.state.failures[entry["template"]] = BuildFailure.model_validate(failure)
         elif op == "move_template":
             self.state.move_template(entry["src"], entry["dst"])
+        elif op == "rehash":
+            self.state.rehash(entry["template"], entry["old"], entry["new"])
         elif op == "set_current":  # an older imgb's journal: the period's start is unknown
             self.state.promote(entry["template"], entry["hash"], "")
         elif op == "drop_current":  # an older imgb's journal
@@ -402,6 +404,11 @@ class StateSession:
 
     def move_template(self, src: str, dst: str) -> None:
         self._record({"op": "move_template", "src": src, "dst": dst}, lambda: self.state.move_template(src, dst))
+
+    def rehash(self, template: str, old: str, new: str) -> None:
+        self._record(
+            {"op": "rehash", "template": template, "old": old, "new": new}, lambda: self.state.rehash(template, old, new)
+        )
 
     def set_outputs(self, outputs: Mapping[str, OutputState | Any]) -> None:
         converted = {

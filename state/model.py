@@ -14,6 +14,8 @@ keeps the ones most recently in service), ``failures`` the last build that faile
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +26,11 @@ STATE_VERSION = 2
 """2: ``in_service`` and ``failures`` (version 1 states are migrated when read: ``migrate``)."""
 DEPOSED = "deposed"
 TEST_FAILED = "test_failed"
+
+
+def timestamp() -> str:
+    """A time as state records them (UTC, milliseconds)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def deposed_key(object_id: str) -> str:
@@ -175,6 +182,27 @@ class State(_Model):
         for p in self.in_service.get(template, []):
             if p.until is None:
                 p.until = at
+
+    def rehash(self, template: str, old: str, new: str) -> None:
+        """A generation re-keyed to another content hash (a moved component): its in-service
+        record goes with it."""
+        if self.current.get(template) == old:
+            self.current[template] = new
+        for p in self.in_service.get(template, []):
+            if p.hash == old:
+                p.hash = new
+        failure = self.failures.get(template)
+        if failure is not None and failure.hash == old:
+            self.failures[template] = failure.model_copy(update={"hash": new})
+
+    def with_templates_renamed(self, rename: Callable[[str], str]) -> State:
+        """A copy whose lifecycle facts (current, in_service, failures) follow templates renamed
+        by ``rename`` (moved blocks, as the plan sees them before apply records the move)."""
+        return self.model_copy(update={
+            "current": {rename(t): h for t, h in self.current.items()},
+            "in_service": {rename(t): [p.model_copy() for p in ps] for t, ps in self.in_service.items()},
+            "failures": {rename(t): f for t, f in self.failures.items()},
+        })
 
     def move_template(self, src: str, dst: str) -> None:
         """``imgb state mv`` of a template: its lifecycle facts go with it."""

@@ -251,5 +251,13 @@ class MemorySession:
                 self.state.failures[template] = failure
             self.writes += 1
 
+    def move_template(self, src: str, dst: str) -> None:
+        self.state.move_template(src, dst)
+        self.writes += 1
+
+    def rehash(self, template: str, old: str, new: str) -> None:
+        self.state.rehash(template, old, new)
+        self.writes += 1
+
     def sync(self, grace: float = 0.0) -> None:
         return None  # every write above is immediate

@@ -261,3 +261,23 @@ def test_a_version_1_state_is_migrated() -> None:
     assert st.version == 2
     assert st.current == {"template.web": "bbbb", "template.api": "dddd"}
     assert [(p.hash, p.until) for p in st.in_service["template.web"]] == [("aaaa", "2026-01-02T00:00:00Z"), ("bbbb", None)]
+
+
+@needs_sandbox
+def test_a_moved_template_keeps_its_retained_images_and_their_history(local: tuple[Site, LocalCloud]) -> None:
+    site, cloud = local
+    for content in (0, 1):
+        site.write(Spec({"web": TemplateSpec(content=content, accounts=(site.flavor.accounts[0],))}))
+        assert site.imgb("apply", "--auto-approve").code == 0
+    images = {i.id for i in cloud.images()}
+    periods = [p.hash for p in site.state().in_service["template.web"]]
+    hcl = (site.d / "main.imgb.hcl").read_text().replace('template "web"', 'template "www"')
+    hcl = hcl.replace('distribution "web"', 'distribution "www"').replace("distribution.web", "distribution.www")
+    (site.d / "main.imgb.hcl").write_text(hcl + '\nmoved {\n  from = template.web\n  to   = template.www\n}\n')
+    plan = json.loads(site.imgb("plan", "--format", "json").out)
+    assert not [c["address"] for c in plan["resource_changes"] if c["action"] == "delete" and c["kind"] != "template"]
+    assert site.imgb("apply", "--auto-approve").code == 0
+    st = site.state()
+    assert [p.hash for p in st.in_service["template.www"]] == periods and "template.web" not in st.in_service
+    assert {i.id for i in cloud.images()} == images  # nothing rebuilt, nothing pruned
+    assert site.imgb("plan", "--detailed-exitcode").code == 0

@@ -53,6 +53,10 @@ def test_every_mutation_survives_a_crash(tmp_path: Path) -> None:
                                                code="CommandFailed", message="exit 1", handle={"op": "k"}))
     s.move_template("template.web", "template.www")
     s.move_template("template.www", "template.web")
+    s.put(_image("web", "eeee"))
+    s.promote("template.web", "eeee", "2026-01-05T00:00:00Z")
+    s.rehash("template.web", "eeee", "ffff")  # a moved component re-keys the generation in service
+    s.promote("template.web", "bbbb", "2026-01-06T00:00:00Z")
     op = Operation(
         address='copy.web["r2"]',
         kind=Kind.COPY,
@@ -79,7 +83,9 @@ def test_every_mutation_survives_a_crash(tmp_path: Path) -> None:
     assert loaded.current == {"template.web": "bbbb"}
     assert [(p.hash, p.since, p.until) for p in loaded.in_service["template.web"]] == [
         ("aaaa", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
-        ("bbbb", "2026-01-02T00:00:00Z", None),
+        ("bbbb", "2026-01-02T00:00:00Z", "2026-01-05T00:00:00Z"),
+        ("ffff", "2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z"),
+        ("bbbb", "2026-01-06T00:00:00Z", None),
     ]
     assert [(p.hash, p.until) for p in loaded.in_service["template.api"]] == [("cccc", "2026-01-03T00:00:00Z")]
     assert loaded.failures["template.web"].hash == "dddd" and loaded.failures["template.web"].handle == {"op": "k"}
