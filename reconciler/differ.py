@@ -20,7 +20,7 @@ Rules, in the order a reviewer would ask about them:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from imgb import unknown
@@ -351,9 +351,15 @@ class _Differ:
 
     def _distribution(self, node: Desired) -> None:
         assert node.template is not None and node.image_hash is not None
+        if self.test_failed.get(node.template) == node.image_hash:
+            # An image that failed its tests is never copied or shared; the one that stays in
+            # service goes where the configuration asks instead (a region or account added).
+            serving = self.current_after.get(node.template)
+            if serving is None or (str(Address.image(Address.parse(node.template))), serving) not in self.by_key:
+                return
+            node = self._for_generation(node, serving)
         h = node.image_hash
-        if self.test_failed.get(node.template) == h:
-            return  # an image that failed its tests is never copied or shared
+        assert h is not None
         prior = self.by_key.get((node.address, h))
         attrs, unknown_attrs = self._resolved_attrs(node)
         change = self._noop(node, attrs, unknown_attrs)
@@ -385,6 +391,16 @@ class _Differ:
         if change.action is not Action.NOOP:
             self.new_ids.add(node.address)
         self._add(change)
+
+    def _for_generation(self, node: Desired, image_hash: str) -> Desired:
+        """``node`` (a copy or share) for another generation of its template: named as that
+        generation's image is."""
+        attrs = dict(node.attrs)
+        if node.kind is Kind.COPY:
+            image = self.by_key[(node.deps[0], image_hash)]
+            attrs["content_hash"] = image_hash
+            attrs["image_name"] = image.attributes.get("image_name", attrs["image_name"])
+        return replace(node, attrs=attrs, image_hash=image_hash)
 
     # -- state side: what goes away --------------------------------------------------------
     def _deletions(self) -> None:

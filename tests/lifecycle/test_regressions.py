@@ -281,3 +281,27 @@ def test_a_moved_template_keeps_its_retained_images_and_their_history(local: tup
     assert [p.hash for p in st.in_service["template.www"]] == periods and "template.web" not in st.in_service
     assert {i.id for i in cloud.images()} == images  # nothing rebuilt, nothing pruned
     assert site.imgb("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_target_added_while_the_desired_image_failed_its_tests_gets_the_image_in_service(
+    ali: tuple[Site, EmulatedCloud],
+) -> None:
+    """Found by the model-based suite: the image in service was not copied to a region (nor shared
+    with an account) added after the desired image failed its tests, although apply succeeded."""
+    site, cloud = ali
+    spec = TemplateSpec(accounts=(site.flavor.accounts[0],))
+    site.write(Spec({"web": spec}))
+    assert site.imgb("apply", "--auto-approve").code == 0
+    in_service = site.state().current["template.web"]
+    site.write(Spec({"web": spec.edit(content=1, fails="test")}))
+    assert site.imgb("apply", "--auto-approve").code == 1
+    wider = spec.edit(content=1, fails="test", regions=(site.flavor.regions[0],), accounts=site.flavor.accounts[:2])
+    site.write(Spec({"web": wider}))
+    ran = site.imgb("apply", "--auto-approve")
+    assert ran.code == 0, ran.text
+    st = site.state()
+    assert st.current["template.web"] == in_service
+    assert complete(cloud.images(), in_service, wider, site.flavor) == []  # copied and shared everywhere asked
+    assert not [i for i in cloud.images() if i.test_failed and (i.shared or i.region != site.flavor.home)]
+    assert state_matches(st, cloud.inventory()) == []
+    assert site.imgb("plan", "--detailed-exitcode").code == 0
