@@ -308,5 +308,8 @@ def apply_refactoring(session: _Session, plan: Plan) -> None:
                                       template=c.template, image_hash=c.image_hash, attributes=dict(c.before or {})))
             if c.kind is Kind.IMAGE and c.template and c.image_hash:
                 session.promote(c.template, c.image_hash, timestamp())  # an adopted image is the one in service
-        if c.action is Action.FORGET and c.kind is Kind.TEMPLATE and c.address in session.state.current:
+        # A template forgotten for good takes its image out of service; a deposed template record
+        # found gone (its replacement is the live one) takes nothing.
+        live = c.image_hash is None
+        if c.action is Action.FORGET and c.kind is Kind.TEMPLATE and live and c.address in session.state.current:
             session.retire(c.address, timestamp())

@@ -305,3 +305,32 @@ def test_a_target_added_while_the_desired_image_failed_its_tests_gets_the_image_
     assert not [i for i in cloud.images() if i.test_failed and (i.shared or i.region != site.flavor.home)]
     assert state_matches(st, cloud.inventory()) == []
     assert site.imgb("plan", "--detailed-exitcode").code == 0
+
+
+
+def test_a_deposed_template_found_gone_takes_nothing_out_of_service() -> None:
+    """CI's test_kill_apply_at_random_points[quickstart-local]: a kill after the new image went into
+    service and the old template was deleted, before state forgot the old (deposed) template. The
+    next apply forgot the deposed template.web record and, with it, the template's image in service,
+    so the plan after that apply wanted a rollback to the image in service."""
+    from imgb.addresses import Kind
+    from imgb.reconciler.plan import Action, Change, Plan
+    from imgb.reconciler.refactor import apply_refactoring
+    from imgb.state.model import DEPOSED, ResourceState, State, deposed_key
+    from tests.fakes import MemorySession
+
+    st = State(resources=[
+        ResourceState(address="template.web", kind=Kind.TEMPLATE, provider="local", id="ip-new"),
+        ResourceState(address="template.web", kind=Kind.TEMPLATE, provider="local", id="ip-old",
+                      image_hash=deposed_key("ip-old"), status=DEPOSED),
+    ])
+    st.promote("template.web", "aaaa", "2026-01-01T00:00:00Z")
+    session = MemorySession(st)
+    gone = Change(address="template.web", kind=Kind.TEMPLATE, action=Action.FORGET, provider="local",
+                  image_hash=deposed_key("ip-old"), reasons=["deleted outside imgb"])
+    apply_refactoring(session, Plan(changes=[gone]))
+    assert session.state.current == {"template.web": "aaaa"}
+    assert session.state.in_service["template.web"][-1].until is None
+    # A template forgotten for good (a removed block, or gone and no longer configured) is out of service.
+    apply_refactoring(session, Plan(changes=[gone.model_copy(update={"image_hash": None})]))
+    assert "template.web" not in session.state.current
