@@ -232,12 +232,12 @@ def test_an_object_found_gone_and_made_again_leaves_nothing_deposed(ali: tuple[S
 
 def test_ctrl_c_outside_the_engine_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    import imgb.reconciler.cli as cli
+    import imgb.reconciler.cli_io as cli_io
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_project", interrupted)
+    monkeypatch.setattr(cli_io, "project", interrupted)  # Ctrl-C while the configuration loads
     assert main(["-C", str(tmp_path), "apply", "--auto-approve"]) == 130  # was 0: a CI job saw success
     assert "Interrupted" in capsys.readouterr().err
 
