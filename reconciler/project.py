@@ -59,6 +59,12 @@ class Project:
         self._loaded = config, diags
         return config, diags
 
+    def forget_configuration(self) -> None:
+        """Load the configuration again when next asked (a command wrote one of its files)."""
+        self.close()
+        self._providers.clear()
+        self._config, self._loaded = None, None
+
     @property
     def config(self) -> Config:
         if self._config is None:

@@ -85,4 +85,5 @@ def generate_config(project: Project, path: Path) -> list[str]:
     if not refactoring.unconfigured_imports:
         return []
     write_private(path, generated_config(refactoring.unconfigured_imports).encode())
+    project.forget_configuration()  # the plan that follows reads the new file too
     return [a for a, _, _ in refactoring.unconfigured_imports]
