@@ -135,8 +135,15 @@ def _requirement_names(dist: md.Distribution) -> list[str]:
 
 
 def _copy_runtime_deps(dest: Path) -> None:
-    """Copy the files of imgb's runtime dependencies (not the cloud extras), and pytest's, to ``dest``."""
-    todo, seen = [*_requirement_names(md.distribution("imgb")), "pytest"], set()
+    """Copy the files of imgb's runtime dependencies (not the cloud extras), and pytest's, to ``dest``,
+    with imgb's own metadata: its backends and providers are found through its entry points."""
+    imgb = md.distribution("imgb")
+    for f in imgb.files or []:
+        if f.parts[0].endswith((".dist-info", ".egg-info")):
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copy2(Path(str(imgb.locate_file(""))) / f, dest / f)
+    todo, seen = [*_requirement_names(imgb), "pytest"], set()
     while todo:
         name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
         if name in seen:
