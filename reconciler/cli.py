@@ -270,10 +270,12 @@ def _apply(planfile: str | None, auto_approve: bool, options: PlanOptions, proje
         io.err("Apply cancelled.\n")
         raise Exit(1)
     if outcome.result is not None:
-        _summarize(outcome.result, destroy=outcome.plan.mode == "destroy")
+        _summarize(outcome.result, destroy=outcome.plan.mode == "destroy", adopted_seconds=outcome.adopted_seconds)
+    elif outcome.adopted_seconds:
+        io.out(f"\nFinished the operations an interrupted apply left in progress in {outcome.adopted_seconds:.1f}s.\n")
 
 
-def _summarize(result: ApplyResult, destroy: bool = False) -> None:
+def _summarize(result: ApplyResult, destroy: bool = False, adopted_seconds: float = 0.0) -> None:
     if result.failed:
         io.err("\nApply failed:\n")
         for f in result.failed:
@@ -287,7 +289,9 @@ def _summarize(result: ApplyResult, destroy: bool = False) -> None:
         io.err("\nApply interrupted. Everything that finished is recorded in state; run imgb apply again to continue.\n")
         raise Exit(1)
     what = "Destroy" if destroy else "Apply"
-    io.out(f"\n{what} complete! {len(result.done)} action(s) in {result.seconds:.1f}s.\n")
+    # the whole apply's time: what an interrupted apply left in flight was finished first
+    adopted = f" ({adopted_seconds:.1f}s of it finishing what an interrupted apply left in progress)" if adopted_seconds else ""
+    io.out(f"\n{what} complete! {len(result.done)} action(s) in {result.seconds + adopted_seconds:.1f}s{adopted}.\n")
 
 
 @app.command()

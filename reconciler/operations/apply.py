@@ -4,6 +4,7 @@ read the plan, have it confirmed, carry it out, record the outputs."""
 from __future__ import annotations
 
 import gc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,8 @@ class ApplyOutcome:
     result: ApplyResult | None = None
     """None when there was nothing to do or the plan was not confirmed."""
     cancelled: bool = False
+    adopted_seconds: float = 0.0
+    """Time spent finishing what an interrupted apply left in flight, before planning."""
 
 
 def apply(project: Project, request: ApplyRequest, view: ApplyView) -> ApplyOutcome:
@@ -47,7 +50,7 @@ def apply(project: Project, request: ApplyRequest, view: ApplyView) -> ApplyOutc
                 secrets = saved.check(project, plan_file, session.state, manager.exists())
                 the_plan = plan_file
             else:
-                _finish_interrupted(project, session, view)
+                adopted_seconds = _finish_interrupted(project, session, view)
                 the_plan = make_plan(project, session.state, manager.exists(), request.options, view)
                 view.show_plan(the_plan)
                 if not the_plan.actionable() and not (the_plan.drift and request.options.refresh_only):
@@ -55,20 +58,21 @@ def apply(project: Project, request: ApplyRequest, view: ApplyView) -> ApplyOutc
                     # recorded before it was masked is replaced.
                     if record_outputs(project, session):
                         session.checkpoint()
-                    return ApplyOutcome(the_plan)
+                    return ApplyOutcome(the_plan, adopted_seconds=adopted_seconds)
                 if not view.confirm(the_plan):
-                    return ApplyOutcome(the_plan, cancelled=True)
+                    return ApplyOutcome(the_plan, cancelled=True, adopted_seconds=adopted_seconds)
                 secrets = saved.secrets(the_plan, project.config)
             result = execute(project, session, the_plan, secrets, request.options.parallelism, view)
-            return ApplyOutcome(the_plan, result)
+            return ApplyOutcome(the_plan, result, adopted_seconds=adopted_seconds if plan_file is None else 0.0)
     finally:
         project.close()
 
 
-def _finish_interrupted(project: Project, session: StateSession, view: ApplyView) -> None:
-    """Adopt the operations an interrupted apply left in flight, before planning."""
+def _finish_interrupted(project: Project, session: StateSession, view: ApplyView) -> float:
+    """Adopt the operations an interrupted apply left in flight, before planning; the seconds it took."""
     if not session.state.operations:
-        return
+        return 0.0
+    started = time.monotonic()
     project.load()
     providers = project.providers()
     with view.adopting() as hooks:
@@ -84,6 +88,7 @@ def _finish_interrupted(project: Project, session: StateSession, view: ApplyView
                 "started twice; nothing else was done. Run imgb apply again.",
             )
         )
+    return time.monotonic() - started
 
 
 def execute(

@@ -195,9 +195,7 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
         lines.extend(render_change(c))
         lines.append("")
     lines.append(summary_line(plan))
-    # builds and copies that will run: a rollback (reuse) or a delete takes none of their time
-    running = (Action.CREATE, Action.REPLACE, Action.RESUME)
-    eta = sum(c.eta_s or 0 for c in changes if c.kind in (Kind.IMAGE, Kind.COPY) and c.action in running)
+    eta = expected_seconds(changes)
     if eta >= 1:  # "about 0s" says nothing (and would make the output depend on the machine's speed)
         lines.append(f"Expected duration from earlier runs: about {_duration(eta)} of build and copy time.")
     if plan.cost is not None:
@@ -205,6 +203,13 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
         if detailed:
             lines.extend(cost_text.detailed(plan.cost))
     return "\n".join(lines + _warnings(plan)) + "\n"
+
+
+def expected_seconds(changes: list[Change]) -> float:
+    """The build and copy time earlier runs predict for ``changes``: only builds and copies that
+    run count (a rollback, which reuses an image, or a delete takes none of it)."""
+    running = (Action.CREATE, Action.REPLACE, Action.RESUME)
+    return sum(c.eta_s or 0 for c in changes if c.kind in (Kind.IMAGE, Kind.COPY) and c.action in running)
 
 
 def _warnings(plan: Plan) -> list[str]:

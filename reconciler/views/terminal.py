@@ -55,5 +55,7 @@ class Terminal:
             yield LineHooks(self.out)
             return
         actionable = plan.actionable()
-        with LiveHooks(len(actionable), sum(c.eta_s or 0 for c in actionable if c.kind in ("image", "copy"))) as live:
+        from imgb.reconciler.views.plan_text import expected_seconds
+
+        with LiveHooks(len(actionable), expected_seconds(actionable)) as live:
             yield live
