@@ -181,9 +181,9 @@ def parse(text: str, prec: int = PREC) -> Number | None:
     s = text
     if not s:
         return None
-    if s in ("Inf", "+Inf", "inf", "+inf", "Infinity", "+Infinity"):
+    if s in ("Inf", "+Inf", "inf", "+inf"):  # big.Float.Parse's spellings; not "Infinity"
         return POS_INF
-    if s in ("-Inf", "-inf", "-Infinity"):
+    if s in ("-Inf", "-inf"):
         return NEG_INF
     if _NUMBER_RE.match(s) is None:
         return None

@@ -40,6 +40,23 @@ class _Loader(yaml.SafeLoader):
             return ""
         return super().resolve(kind, value, implicit)
 
+    def scan_to_next_token(self) -> None:
+        """As go-yaml's scanner (libyaml's): a tab separates tokens in the flow context, and in
+        the block context where no simple key may start (after "key:"); PyYAML takes spaces only."""
+        if self.index == 0 and self.peek() == "\uFEFF":
+            self.forward()
+        while True:
+            while self.peek() == " " or (self.peek() == "\t" and (self.flow_level or not self.allow_simple_key)):
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                    self.forward()
+            if self.scan_line_break():
+                if not self.flow_level:
+                    self.allow_simple_key = True
+            else:
+                return
+
 
 _BOOLS = {
     **dict.fromkeys(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"], True),
@@ -190,6 +207,8 @@ def decode(text: str) -> Any:
             if not loader.check_node():
                 raise YAMLError("on line 1, column 1: missing start of document")
             node = loader.get_node()
+            if getattr(loader, "yaml_version", None) not in (None, (1, 1)):
+                raise YAMLError("found incompatible YAML document")  # go-yaml reads YAML 1.1 only
             if loader.check_node():
                 mark = loader.peek_event().start_mark
                 raise YAMLError(f"on line {mark.line + 1}, column {mark.column + 1}: unexpected extra content after value")

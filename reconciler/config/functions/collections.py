@@ -378,13 +378,13 @@ def f_setsubtract(c: Call, a: list[Any]) -> Any:
 def f_setproduct(c: Call, a: list[Any]) -> Any:
     if len(a) < 2:
         raise FuncError("at least two arguments are required")
-    all_sets = True
+    any_set = False  # cty: a list only when every argument is a list or tuple
     etys: list[Type] = []
     for i, s in enumerate(a):
         if not isinstance(s, list):
             raise FuncError("a set or a list is required", i)
-        if not isinstance(s, SetV):
-            all_sets = False
+        if isinstance(s, SetV):
+            any_set = True
         if isinstance(s, ListV | SetV):
             etys.append(s.ety)
         else:
@@ -397,7 +397,7 @@ def f_setproduct(c: Call, a: list[Any]) -> Any:
     for i, s in enumerate(a):
         items = [convert(x, etys[i]) for x in s]
         combos = [c_ + [x] for c_ in combos for x in items]
-    if all_sets:
+    if any_set:
         return make_set(combos, elem)
     return ListV(combos, elem)
 

@@ -79,7 +79,7 @@ def parse_duration(s: str, arg: int) -> int:
     """Go's time.ParseDuration, in nanoseconds."""
     text = s
     sign = 1
-    if text[:1] in "+-":
+    if text and text[0] in "+-":
         sign = -1 if text[0] == "-" else 1
         text = text[1:]
     if text == "0":

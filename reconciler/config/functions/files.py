@@ -99,9 +99,12 @@ def f_filebase64(c: Call, a: list[Any]) -> Any:
 @function("fileexists", P)
 def f_fileexists(c: Call, a: list[Any]) -> Any:
     path, _ = _resolve_path(c, a[0], 0)
-    if path.exists() and not path.is_file():
-        raise FuncError(f'"{a[0]}" is not a regular file, but "{"directory" if path.is_dir() else "other"}"', 0)
-    return path.is_file()
+    try:
+        if path.exists() and not path.is_file():
+            raise FuncError(f'"{a[0]}" is not a regular file, but "{"directory" if path.is_dir() else "other"}"', 0)
+        return path.is_file()
+    except OSError as exc:  # a name too long, a loop: exists() lets these through
+        raise FuncError(f'"{a[0]}" cannot be checked: {exc.strerror}', 0) from None
 
 
 def _file_hash(algo: str, b64: bool = False) -> Any:
@@ -239,7 +242,11 @@ def f_fileset(c: Call, a: list[Any]) -> Any:
     base, rel = _resolve_path(c, a[0], 0) if a[0] not in ("", ".") else (c.ev.ctx.directory.resolve(), ".")
     rx = _glob_regex(a[1])
     out: list[str] = []
-    if base.is_dir():
+    try:
+        is_dir = base.is_dir()
+    except OSError as exc:
+        raise FuncError(f'"{a[0]}" cannot be read: {exc.strerror}', 0) from None
+    if is_dir:
         for root, dirs, files in os.walk(base):
             dirs.sort()
             for f in files:

@@ -25,6 +25,8 @@ def _go_ipv4(text: str) -> str:
 
 
 def _network(prefix: str, arg: int = 0) -> Net:
+    if "/" not in prefix:  # Go's ParseCIDR; Python would read a lone address as a /32 or /128
+        raise FuncError(f"invalid CIDR expression: invalid CIDR address: {prefix}", arg)
     try:
         return ipaddress.ip_network(_go_ipv4(prefix), strict=False)
     except ValueError:
@@ -36,7 +38,11 @@ def _int(v: Any, arg: int) -> int:
 
 
 def _addr(net: Net, value: int) -> str:
-    return str(ipaddress.ip_address(value) if net.version == 6 else ipaddress.IPv4Address(value))
+    """The address as Go's net.IP prints it: an IPv4-mapped IPv6 address in dotted form."""
+    if net.version == 4:
+        return str(ipaddress.IPv4Address(value))
+    v6 = ipaddress.IPv6Address(value)
+    return str(v6.ipv4_mapped) if v6.ipv4_mapped is not None else str(v6)
 
 
 @function("cidrhost", Param("prefix", STRING), Param("hostnum", NUMBER))
@@ -48,8 +54,11 @@ def f_cidrhost(c: Call, a: list[Any]) -> Any:
         hostnum += size
     if not 0 <= hostnum < size:
         raise FuncError(f"prefix of {net.prefixlen} does not accommodate a host numbered {_int(a[1], 1)}", 1)
-    value = int(net.network_address) + hostnum
-    return str(ipaddress.IPv6Address(value)) if net.version == 6 else str(ipaddress.IPv4Address(value))
+    if net.version == 6 and net.network_address.ipv4_mapped is not None:
+        # go-cidr's Host takes an IPv4-mapped network's bit length as 32 and shifts the host
+        # number into the wrong place (0:1::ffff:a00:0 for host 1 of ::ffff:10.0.0.0/104); as Terraform.
+        return _addr(net, int(net.network_address) | hostnum << 96)
+    return _addr(net, int(net.network_address) + hostnum)
 
 
 @function("cidrnetmask", Param("prefix", STRING))
