@@ -51,7 +51,59 @@ def check(project: Project, saved: Plan, state: State, state_exists: bool) -> li
     reasons += _moved_bases(project, saved, config)
     if reasons:
         raise DiagnosticError(_stale(reasons))
+    wrong = inconsistencies(saved, state, config)
+    if wrong:
+        raise DiagnosticError(error(
+            "Invalid plan file",
+            "The plan does not agree with the configuration and the state it was made from, so it was "
+            "edited after imgb wrote it: " + "; ".join(wrong) + ". Nothing was applied. Make a new plan with imgb plan --out.",
+        ))
     return secrets(saved, config)
+
+
+def inconsistencies(saved: Plan, state: State, config: Config) -> list[str]:
+    """What a plan imgb made cannot contain, given the (verified, unchanged) configuration and state
+    it was made from: the checksum only finds corruption, and apply executes the plan as written."""
+    from imgb.addresses import Address, AddressError, Kind
+    from imgb.reconciler.plan import Action
+
+    made = (Action.CREATE, Action.REPLACE, Action.REUSE, Action.RESUME)
+    planned = {c.address for c in saved.changes}
+    held = {r.address for r in state.resources}
+    ids: dict[str, set[str]] = {}
+    for r in state.resources:
+        ids.setdefault(r.address, set()).add(r.id)
+    wrong: list[str] = []
+    for c in saved.changes:
+        try:
+            kind = Address.parse(c.address).kind
+        except AddressError:
+            wrong.append(f"{c.address} is not an address")
+            continue
+        if kind != c.kind:
+            wrong.append(f"{c.address} is recorded as a {c.kind}")
+        if saved.mode == "destroy" and c.action in made:
+            wrong.append(f"a destroy plan {c.action}s {c.address}")
+        missing = [d for d in c.depends_on if d not in planned and d not in held]
+        if missing:
+            wrong.append(f"{c.address} depends on {', '.join(missing)}, which neither the plan nor the state holds")
+        if c.action in (Action.DELETE, Action.FORGET) and c.prior_id and c.prior_id not in ids.get(c.address, set()):
+            wrong.append(f"{c.address} would delete {c.prior_id}, which the state does not record there")
+        declared: Mapping[str, object] | None = (
+            config.components if c.kind == Kind.COMPONENT else config.templates if c.kind == Kind.TEMPLATE else None
+        )
+        if declared is not None and c.action in made and c.address not in declared:
+            wrong.append(f"{c.address} is made but not declared")
+        deposed = (c.image_hash or "").startswith("deposed:")
+        if declared is not None and c.action is Action.DELETE and c.address in declared and not deposed:
+            wrong.append(f"{c.address} is declared but deleted")
+        if c.kind == Kind.SHARE and c.action in made:
+            account = (c.after or {}).get("account")
+            tmpl = config.templates.get(str(c.template)) or config.templates.get(f"template.{c.template}")
+            allowed = {a for ref in (tmpl.distribute if tmpl else ()) for a in ref.accounts}
+            if account not in allowed:
+                wrong.append(f"{c.address} shares with account {account}, which the configuration does not name")
+    return sorted(set(wrong))
 
 
 def secrets(the_plan: Plan, config: Config) -> list[str]:

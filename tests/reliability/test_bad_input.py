@@ -187,8 +187,9 @@ def _plan_cases(good: bytes) -> dict[str, bytes]:
     for at in (0.1, 0.3, 0.5, 0.7, 0.9):
         i = int(len(good) * at)
         cases[f"bit-flip-{at}"] = good[:i] + bytes([good[i] ^ 0x04]) + good[i + 1 :]
-    for edit in ("action", "share-account", "dropped-change", "mode", "inner-version", "schema", "wrong-kind",
-                 "plan-is-a-string"):
+    # (A change dropped from a plan leaves a subset of the reviewed work, as -target does: it is
+    # applied, and the next plan shows what was left out; test_a_plan_with_a_change_dropped...)
+    for edit in ("action", "share-account", "mode", "inner-version", "schema", "wrong-kind", "plan-is-a-string"):
         cases[f"edited-resummed-{edit}"] = _edited(good, edit)
     return cases
 
@@ -199,6 +200,15 @@ def plan_site(tmp_path: Path) -> tuple[Path, bytes]:
     out = imgb(d, "plan", "--out", str(tmp_path / "good.imgbplan"))
     out.assert_clean(0)
     return d, (tmp_path / "good.imgbplan").read_bytes()
+
+
+def test_a_plan_with_a_change_dropped_does_only_what_is_left(plan_site: tuple[Path, bytes], tmp_path: Path) -> None:
+    d, good = plan_site
+    f = tmp_path / "dropped.imgbplan"
+    f.write_bytes(_edited(good, "dropped-change"))
+    imgb(d, "apply", str(f)).assert_clean(0)
+    after = imgb(d, "plan", "--detailed-exitcode")
+    assert after.code == 2 and "1 to add" in after.out, after.out  # the dropped change is still to do
 
 
 def test_malformed_and_edited_plan_files_are_refused(plan_site: tuple[Path, bytes], tmp_path: Path) -> None:
