@@ -279,10 +279,12 @@ def _syntax_diag(e: UnexpectedInput, shift: _Shift, text: str, snippet: bool = F
             pos,
         )
     if expected == {"RBRACE"} and found == "the end of the file":
+        opened = _unclosed_brace_line(text)
         return error(
             "Unclosed configuration block",
-            'A block is missing its closing "}". Add "}" at the end of the block.',
-            pos,
+            'There is no closing "}" for this block before the end of the file. Add it where the block '
+            "ends; an extra or missing brace elsewhere in the file can cause this too.",
+            shift.pos(opened, 1) if opened is not None else pos,
         )
     if "RSQB" in expected and found == "the end of the file":
         return error("Unclosed list", 'A list is missing its closing "]".', pos)
@@ -308,6 +310,57 @@ def _syntax_diag(e: UnexpectedInput, shift: _Shift, text: str, snippet: bool = F
 # --- the tree walk -------------------------------------------------------------------------------
 
 _SKIP = {"new_line_or_comment"}
+
+
+def _unclosed_brace_line(text: str) -> int | None:
+    """The line of the innermost "{" still open at the end of ``text`` (HCL reports an unclosed block
+    where it opens), skipping strings, interpolations, comments and heredocs."""
+    opened: list[int | None] = []  # a block's line, or None for an interpolation inside a string
+    in_string = False
+    i, line, n = 0, 1, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif in_string:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_string = False
+            elif text.startswith(("$${", "%%{"), i):
+                i += 2
+            elif text.startswith(("${", "%{"), i):
+                opened.append(None)
+                in_string = False
+                i += 1
+        elif c == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            line += text.count("\n", i, end)
+            i = end
+            continue
+        elif c == '"':
+            in_string = True
+        elif text.startswith("<<", i) and (m := _HEREDOC_START.match(text, i)):
+            close = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*$", re.MULTILINE).search(text, m.end())
+            end = n if close is None else close.end()
+            line += text.count("\n", i, end)
+            i = end
+            continue
+        elif c == "{":
+            opened.append(line)
+        elif c == "}" and opened:
+            in_string = opened.pop() is None  # the end of an interpolation returns to its string
+        i += 1
+    blocks = [x for x in opened if x is not None]
+    return blocks[-1] if blocks else None
+
+
+_HEREDOC_START = re.compile(r"<<-?([A-Za-z_][\w-]*)[ \t]*\r?\n")
 
 
 def _trees(children: list[Tree | Token]) -> list[Tree]:

@@ -282,8 +282,18 @@ def check_validations(d: Declared, ev: Evaluator, diags: Diagnostics) -> None:
             message = to_string(strip(ev.eval(attrs["error_message"].expr)))
         except (EvalError, ConversionError):
             message = "The value does not satisfy the validation rule."
+        shown = "(sensitive value)" if d.sensitive else _shown(d.value)
         diags.error(
             "Invalid value for variable",
-            f"{message}\n\nThis was checked by the validation rule at {rule.pos}.",
+            f"{message}\n\nvar.{d.name} is {shown} ({d.source or 'default'}). "
+            f"This was checked by the validation rule at {rule.pos}.",
             rule.pos,
         )
+
+
+def _shown(value: Any) -> str:
+    try:
+        text = to_display(strip(value))
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -98,7 +98,7 @@ def test_expressions_shape() -> None:
     ("text", "summary", "line"),
     [
         ("a = \n", "Invalid expression", 1),
-        ('b {\n  a = 1\n', "Unclosed configuration block", 2),
+        ('b {\n  a = 1\n', "Unclosed configuration block", 1),
         ('a = "x\n', "Unterminated string", 1),
         ("a = <<EOT\nfoo\n", "Unterminated heredoc", 1),
         ("a = 1\n}\n", "Argument or block definition required", 2),
