@@ -6,9 +6,9 @@ Which source, first match wins (the Terraform provider's order and environment v
    the ECS instance imgb runs on, from the instance metadata service;
 2. ``profile`` (or ``ALICLOUD_PROFILE`` / ``ALIBABA_CLOUD_PROFILE``): a profile of the Alibaba Cloud
    CLI's ``~/.aliyun/config.json`` (any of its modes, RamRoleArn included);
-3. ``ALICLOUD_ACCESS_KEY`` / ``ALICLOUD_SECRET_KEY`` (+ ``ALICLOUD_SECURITY_TOKEN``);
-4. the library's default chain: ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` / ``ALIBABA_CLOUD_SECURITY_TOKEN``,
-   OIDC, the CLI's current profile, the instance role, a credentials URI.
+3. ``ALICLOUD_ACCESS_KEY`` / ``ALICLOUD_SECRET_KEY`` (+ ``ALICLOUD_SECURITY_TOKEN``), else
+   ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` (+ ``ALIBABA_CLOUD_SECURITY_TOKEN``), read when used;
+4. the library's default chain: OIDC, the CLI's current profile, the instance role, a credentials URI.
 
 Then, with an ``assume_role`` block (or ``ALICLOUD_ASSUME_ROLE_ARN`` / ``ALIBABA_CLOUD_ROLE_ARN``),
 that source signs STS ``AssumeRole`` for the role, in the role's account. Every provider that issues
@@ -81,9 +81,12 @@ def source_provider(*, profile: str | None = None, ecs_role_name: str | None = N
     profile = profile or _env(env, "ALICLOUD_PROFILE", "ALIBABA_CLOUD_PROFILE")
     if profile:
         return CLIProfileCredentialsProvider(profile_name=profile)
-    ak, sk = _env(env, "ALICLOUD_ACCESS_KEY"), _env(env, "ALICLOUD_SECRET_KEY")
+    # The library's own names are read here too: its default chain reads them once, when it is first
+    # imported, so a process whose environment changes later (imgb as a library, tests) would not see them.
+    ak = _env(env, "ALICLOUD_ACCESS_KEY") or _env(env, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+    sk = _env(env, "ALICLOUD_SECRET_KEY") or _env(env, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
     if ak and sk:
-        token = _env(env, "ALICLOUD_SECURITY_TOKEN")
+        token = _env(env, "ALICLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN")
         if token:
             return StaticSTSCredentialsProvider(access_key_id=ak, access_key_secret=sk, security_token=token)
         return StaticAKCredentialsProvider(access_key_id=ak, access_key_secret=sk)
