@@ -304,12 +304,17 @@ def read_inside(directory: str | os.PathLike[str], rel: str) -> bytes:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OutsideDirectory(errno.EINVAL, "it is not a regular file", rel)
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_fd(fd)
     finally:
         os.close(fd)
+
+
+def read_fd(fd: int) -> bytes:
+    """Everything left to read from ``fd`` (a file opened with the checks above)."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def write_inside(directory: str | os.PathLike[str], rel: str, data: bytes) -> None:

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgb.fsops import ALLOW_PATHS_ENV
+from imgb.fsops import ALLOW_PATHS_ENV, read_fd
 from imgb.state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict, pid_alive
 from imgb.state.names import check_workspace_name
 
@@ -680,10 +680,7 @@ def _open_nofollow(path: Path, flags: int) -> int:
 def _read_nofollow(path: Path) -> bytes:
     fd = _open_nofollow(path, os.O_RDONLY)
     try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_fd(fd)
     finally:
         os.close(fd)
 

@@ -69,8 +69,7 @@ def inconsistencies(saved: Plan, state: State, config: Config) -> list[str]:
 
     made = (Action.CREATE, Action.REPLACE, Action.REUSE, Action.RESUME)
     planned = {c.address for c in saved.changes}
-    held = {r.address for r in state.resources}
-    ids: dict[str, set[str]] = {}
+    ids: dict[str, set[str]] = {}  # address -> the ids state records there
     for r in state.resources:
         ids.setdefault(r.address, set()).add(r.id)
     wrong: list[str] = []
@@ -84,7 +83,7 @@ def inconsistencies(saved: Plan, state: State, config: Config) -> list[str]:
             wrong.append(f"{c.address} is recorded as a {c.kind}")
         if saved.mode == "destroy" and c.action in made:
             wrong.append(f"a destroy plan {c.action}s {c.address}")
-        missing = [d for d in c.depends_on if d not in planned and d not in held]
+        missing = [d for d in c.depends_on if d not in planned and d not in ids]
         if missing:
             wrong.append(f"{c.address} depends on {', '.join(missing)}, which neither the plan nor the state holds")
         if c.action in (Action.DELETE, Action.FORGET) and c.prior_id and c.prior_id not in ids.get(c.address, set()):
@@ -99,7 +98,7 @@ def inconsistencies(saved: Plan, state: State, config: Config) -> list[str]:
             wrong.append(f"{c.address} is declared but deleted")
         if c.kind == Kind.SHARE and c.action in made:
             account = (c.after or {}).get("account")
-            tmpl = config.templates.get(str(c.template)) or config.templates.get(f"template.{c.template}")
+            tmpl = config.templates.get(c.template or "")  # the template's address
             allowed = {a for ref in (tmpl.distribute if tmpl else ()) for a in ref.accounts}
             if account not in allowed:
                 wrong.append(f"{c.address} shares with account {account}, which the configuration does not name")
