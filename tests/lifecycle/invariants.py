@@ -145,7 +145,9 @@ def check_converged(
             continue
         # A generation whose home image was deleted behind imgb's back keeps its slot while its
         # copies are there, but has no home image to find.
-        kept = set(history.most_recent(t_addr, t.retain)) - lost if cur else set()
+        # With nothing in service (its image was lost, and the desired one failed its tests) retain
+        # still keeps the ones most recently in service.
+        kept = set(history.most_recent(t_addr, t.retain)) - lost
         have = {i.hash for i in obs.images if owners.get(i.hash) == t_addr and i.region == flavor.home and not i.test_failed}
         if have != kept:
             problems.append(

@@ -265,8 +265,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         plan = json.loads(ran.out)
         desired: dict[str, str] = {}
         for c in plan["resource_changes"]:
-            # Not a deletion: with retain = 1 the image in service goes once its successor is in service.
-            if c["kind"] == "image" and "(" not in c["address"] and c.get("image_hash") and c["action"] != "delete":
+            # Not a deletion (retain = 1 deletes the image in service once its successor is in service),
+            # nor a forget (the image in service found gone leaves state while its content is built again).
+            if c["kind"] == "image" and "(" not in c["address"] and c.get("image_hash") and c["action"] not in ("delete", "forget"):
                 desired[c["template"]] = c["image_hash"]
                 self.owners[c["image_hash"]] = c["template"]
         have = {(i.hash, i.test_failed) for i in before.images if i.region == self.flavor.home and i.usable}
