@@ -225,6 +225,16 @@ def build_steps(plan: Plan) -> Dag[Node]:
                 if same_gen:
                     g.add_edge(n, d)
 
+    # A share goes before the very object it shares (by id), whatever generation state keys them
+    # under: a share left on a copy an interrupted apply replaced (deposed) included.
+    by_id = {d.change.prior_id: d for d in deletes.values() if d.change.kind in (Kind.IMAGE, Kind.COPY) and d.change.prior_id}
+    for d in deletes.values():
+        c = d.change
+        if c.kind is Kind.SHARE and c.prior_id:
+            target = by_id.get(c.prior_id.rpartition("/")[0])
+            if target is not None:
+                g.add_edge(d, target)
+
     # Replacements: the old object goes after the new one exists and after everything that
     # depended on it has moved to the new one; unless the kind deletes first.
     for d in deletes.values():
@@ -460,6 +470,11 @@ class Engine:
         self._events.put((n, True, None))
 
     def _execute(self, n: Node) -> None:
+        if n.step is Step.DELETE and self._replaced_by_itself(n.change):
+            # Said as it is: a delete that deletes nothing is not reported as "Deleted".
+            self.hooks.skipped(n, f"the replacement is the very same object, {n.change.prior_id}: kept")
+            self._announced.add(n)
+            return
         if not n.is_action:
             self._announced.add(n)
         else:
@@ -640,11 +655,16 @@ class Engine:
         prior_id, release = c.prior_id, provider.release
         self._with_retry(n, lambda: release(c.kind, prior_id, c.before or {}))
 
+    def _replaced_by_itself(self, c: Change) -> bool:
+        """The replacement came out as the very same object (a reproducible local build; an alicloud
+        copy, which is found again by its name): there is nothing to delete."""
+        return c.action is Action.REPLACE and c.create_before_destroy and self._ids.get(c.key) == c.prior_id
+
     def _delete(self, n: Node) -> None:
         c = n.change
         provider = self._provider(c)
-        if c.action is Action.REPLACE and c.create_before_destroy and self._ids.get(c.key) == c.prior_id:
-            return  # the replacement is the very same object (a reproducible local build): nothing to delete
+        if self._replaced_by_itself(c):
+            return
         if c.prior_id is not None:
             prior_id = c.prior_id
 

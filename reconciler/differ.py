@@ -371,11 +371,14 @@ class _Differ:
             # A rebuilt image (or copy) of the same hash has a new id: what was copied or shared
             # from the old one is made again from the new one.
             replaced = [d for d in node.deps if d in self.new_ids]
-            if replaced or node.address in self.opts.replace:
+            stale = node.kind is Kind.SHARE and not replaced and self._shares_a_superseded_object(prior)
+            if replaced or stale or node.address in self.opts.replace:
                 # The new one is made first (state keeps the old one as deposed meanwhile): an
                 # account never goes without it (docs/lifecycle.md, I1).
                 change.action = Action.REPLACE
-                change.reasons = [f"{d} will be replaced" for d in replaced] or ["replacement requested with --replace"]
+                change.reasons = [f"{d} will be replaced" for d in replaced] or (
+                    [f"it shares {prior.id.rpartition('/')[0]}, which an interrupted apply replaced"] if stale
+                    else ["replacement requested with --replace"])
         else:
             change.action = Action.CREATE
             note = self.opts.drift.get((node.address, h))
@@ -401,6 +404,12 @@ class _Differ:
             attrs["content_hash"] = image_hash
             attrs["image_name"] = image.attributes.get("image_name", attrs["image_name"])
         return replace(node, attrs=attrs, image_hash=image_hash)
+
+    def _shares_a_superseded_object(self, share: ResourceState) -> bool:
+        """A share recorded for an image or copy that was replaced (it is deposed, and this plan
+        deletes it): deleting that object takes the share with it."""
+        shared = share.id.rpartition("/")[0]
+        return any(r.status == DEPOSED and r.id == shared and r.kind in (Kind.IMAGE, Kind.COPY) for r in self.state.resources)
 
     # -- state side: what goes away --------------------------------------------------------
     def _deletions(self) -> None:
@@ -436,6 +445,8 @@ class _Differ:
                 to_delete.append((r, f"{tmpl} is no longer in the configuration"))
             elif (tmpl, r.image_hash or "") in pruned:
                 to_delete.append((r, pruned[(tmpl, r.image_hash or "")]))
+            elif r.kind is Kind.SHARE and self._shares_a_superseded_object(r):
+                to_delete.append((r, f"it shares {r.id.rpartition('/')[0]}, which an interrupted apply replaced and this plan deletes"))
             elif r.kind in (Kind.COPY, Kind.SHARE) and r.address not in desired:
                 what = "region" if r.kind is Kind.COPY else "account"
                 to_delete.append((r, f"this {what} is no longer a distribution target"))

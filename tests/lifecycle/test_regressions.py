@@ -334,3 +334,49 @@ def test_a_deposed_template_found_gone_takes_nothing_out_of_service() -> None:
     # A template forgotten for good (a removed block, or gone and no longer configured) is out of service.
     apply_refactoring(session, Plan(changes=[gone.model_copy(update={"image_hash": None})]))
     assert "template.web" not in session.state.current
+
+
+def test_replacing_a_copy_keeps_a_copy_in_service(ali: tuple[Site, EmulatedCloud]) -> None:
+    """`--replace copy.x` on alicloud: CopyImage names a copy after its source image, and names are
+    unique in a region, so the provider finds the copy in service again. Seen once in a long run: the
+    copy was then unshared and deleted. It must be kept, shared, and not reported as deleted."""
+    site, cloud = ali
+    region, account = site.flavor.regions[0], site.flavor.accounts[0]
+    site.write(Spec({"web": TemplateSpec(regions=(region,), accounts=(account,))}))
+    assert site.imgb("apply", "--auto-approve").code == 0
+    h = site.state().current["template.web"]
+    [old] = [i for i in cloud.images() if i.hash == h and i.region == region]
+    ran = site.imgb("apply", "--auto-approve", "--replace", f'copy.web["{region}"]')
+    assert ran.code == 0, ran.text
+    assert [(i.id, i.shared) for i in cloud.images() if i.hash == h and i.region == region] == [(old.id, frozenset({account}))]
+    assert f"the replacement is the very same object, {old.id}: kept" in ran.out
+    assert "Deleted" not in ran.out and "Unshared" not in ran.out, ran.out
+    assert state_matches(site.state(), cloud.inventory()) == []
+    assert site.imgb("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_kill_at_any_write_of_a_replacement_leaves_every_share_on_a_live_copy(ali: tuple[Site, EmulatedCloud]) -> None:
+    """The long model run: a kill after a copy was replaced (the old one deposed) and before its
+    share was made again left the share recorded on the deposed copy, whose deletion then took the
+    share away while state kept it. Killed at each durable write in turn, the next apply converges."""
+    site, cloud = ali
+    region, account = site.flavor.regions[0], site.flavor.accounts[0]
+    spec = Spec({"web": TemplateSpec(regions=(region,), accounts=(account,))})
+    site.write(spec)
+    assert site.imgb("apply", "--auto-approve").code == 0
+    at, killed = 1, 0
+    while True:
+        ran = site.child("apply", "--auto-approve", "--replace", "image.web", crash_at=at)
+        if ran.code >= 0:  # the apply outlived its writes: every write was a kill point
+            assert ran.code == 0, ran.text
+            break
+        killed += 1
+        again = site.imgb("apply", "--auto-approve")
+        assert again.code == 0, (at, again.text)
+        st = site.state()
+        assert state_matches(st, cloud.inventory()) == [], at
+        h = st.current["template.web"]
+        assert complete(cloud.images(), h, spec.templates["web"], site.flavor) == [], at
+        assert site.imgb("plan", "--detailed-exitcode").code == 0, at
+        at += 1
+    assert killed >= 6  # build, copy, share and their replacements' writes were all kill points
