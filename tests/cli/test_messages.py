@@ -101,5 +101,5 @@ def test_after_a_failed_build_the_plan_gives_the_true_reason(readme_example: Pat
     code, out, _ = imgb(capsys, d, "apply", "-auto-approve")
     assert code == 1 and "image.web: failed" in out, out
     code, out, _ = imgb(capsys, d, "plan")
-    assert "(deposed" in out and "the apply that replaced it stopped before deleting it" in out, out
+    assert "(deposed" in out and "the apply that replaced it did not delete it" in out, out
     assert "interrupted" not in out, out
