@@ -20,14 +20,14 @@ import typer
 from imgb.fsops import ALLOW_NETWORK_ENV, ALLOW_PATHS_ENV
 from imgb.reconciler import cli_authoring, cli_state
 from imgb.reconciler import cli_io as io
-from imgb.reconciler.cli_io import AutoApproveOpt, Exit, InputOpt, LockOpt, LockTimeoutOpt, VarFileOpt, VarOpt
+from imgb.reconciler.cli_io import Exit
+from imgb.reconciler.cli_options import AutoApproveOpt, InputOpt, LockOpt, LockTimeoutOpt, VarFileOpt, VarOpt
+from imgb.reconciler.cli_plan import FORMATS, options, render, terminal
 
 if TYPE_CHECKING:
     from imgb.reconciler.apply import ApplyResult
-    from imgb.reconciler.plan import Plan
     from imgb.reconciler.planner import PlanOptions
     from imgb.reconciler.project import Project
-    from imgb.reconciler.views.terminal import Terminal
 
 app = typer.Typer(
     name="imgb",
@@ -51,10 +51,6 @@ RefreshOnlyOpt = Annotated[bool, typer.Option(
     "--refresh-only", help="Only check for objects changed outside imgb (drift); builds nothing.")]
 RefreshOpt = Annotated[bool, typer.Option(
     "--refresh/--no-refresh", help="Read every object from its provider first (--refresh=false: do not).")]
-FORMATS = ("human", "json", "markdown")
-
-EXIT_DRIFT = 3
-"""imgb plan --refresh-only --detailed-exitcode: objects changed outside imgb."""
 
 
 @app.callback()
@@ -94,36 +90,6 @@ def _version_flag(value: bool) -> None:
     if value:
         version()
         raise Exit(0)
-
-
-def _options(*, destroy: bool = False, refresh: bool = True, refresh_only: bool = False, targets: list[str] | None = None,
-             replace: list[str] | None = None, parallelism: int = 10) -> PlanOptions:
-    from imgb.reconciler.planner import PlanOptions
-
-    return PlanOptions(destroy, refresh, refresh_only, list(targets or []), list(replace or []), parallelism)
-
-
-def _format(json_: bool, format_: str) -> str:
-    fmt_ = "json" if json_ else format_
-    if fmt_ not in FORMATS:
-        io.fail(f'--format must be human, json or markdown, not "{fmt_}".')
-    return fmt_
-
-
-def _render(plan: Plan, fmt_: str, detailed: bool = False) -> str:
-    from imgb.reconciler.views.plan_json import render_json
-    from imgb.reconciler.views.plan_markdown import render_markdown
-    from imgb.reconciler.views.plan_text import render_plan
-
-    if fmt_ == "human":
-        return render_plan(plan, detailed=detailed)
-    return {"json": render_json, "markdown": render_markdown}[fmt_](plan)
-
-
-def _terminal(auto_approve: bool = False) -> Terminal:
-    from imgb.reconciler.views.terminal import Terminal
-
-    return Terminal(io.out, io.show_diags, auto_approve=auto_approve)
 
 
 # -- version / validate / fmt --------------------------------------------------------------------------
@@ -209,29 +175,13 @@ def plan(
     ] = None,
 ) -> None:
     """Show what apply would do: builds, copies, shares and deletes, with the reasons."""
-    from imgb.reconciler.operations.plan import PlanRequest, generate_config
-    from imgb.reconciler.operations.plan import plan as plan_op
+    from imgb.reconciler.cli_plan import plan_command
 
-    project = io.project(var, var_file, lock=lock, lock_timeout=lock_timeout)
-    if generate_config_out:
-        written = generate_config(project, Path(generate_config_out))
-        if written:
-            io.err(f"Wrote {generate_config_out} for {', '.join(written)}. Review it.\n\n")
-        else:
-            io.err("Every import block's target is declared; nothing to generate.\n")
-    fmt_ = _format(json_, format_)
-    options = _options(destroy=destroy, refresh=refresh, refresh_only=refresh_only, targets=target, replace=replace, parallelism=parallelism)
-    the_plan = plan_op(project, PlanRequest(options, Path(out) if out else None), _terminal())
-    io.out(_render(the_plan, fmt_, detailed))
-    if out and fmt_ == "human":
-        io.out(f"\nSaved the plan to {out}. To apply exactly this plan, run: imgb apply {out}\n")
-    if detailed_exitcode:
-        if refresh_only:
-            # Its own code, so a scheduled drift check tells drift from an ordinary pending change.
-            if the_plan.drift or the_plan.actionable():
-                raise Exit(EXIT_DRIFT)
-        elif the_plan.actionable() or the_plan.drift:
-            raise Exit(2)
+    plan_command(
+        out=out, json_=json_, format_=format_, detailed_exitcode=detailed_exitcode, target=target, replace=replace,
+        destroy=destroy, refresh_only=refresh_only, refresh=refresh, detailed=detailed, var=var, var_file=var_file,
+        parallelism=parallelism, lock=lock, lock_timeout=lock_timeout, generate_config_out=generate_config_out,
+    )
 
 
 @app.command()
@@ -251,8 +201,8 @@ def apply(
     input_: InputOpt = True,
 ) -> None:
     """Build, copy, share and delete so the images match the configuration."""
-    options = _options(destroy=destroy, refresh=refresh, refresh_only=refresh_only, targets=target, replace=replace, parallelism=parallelism)
-    _apply(planfile, auto_approve, options, io.project(var, var_file, lock=lock, lock_timeout=lock_timeout))
+    plan_options = options(destroy=destroy, refresh=refresh, refresh_only=refresh_only, targets=target, replace=replace, parallelism=parallelism)
+    _apply(planfile, auto_approve, plan_options, io.project(var, var_file, lock=lock, lock_timeout=lock_timeout))
 
 
 def _apply(planfile: str | None, auto_approve: bool, options: PlanOptions, project: Project) -> None:
@@ -262,7 +212,7 @@ def _apply(planfile: str | None, auto_approve: bool, options: PlanOptions, proje
 
     request = ApplyRequest(Path(planfile) if planfile else None, options)
     try:
-        outcome = apply_op(project, request, _terminal(auto_approve))
+        outcome = apply_op(project, request, terminal(auto_approve))
     except NotConfirmed as e:
         io.err("\n")
         io.fail(str(e))
@@ -307,7 +257,7 @@ def destroy(
 ) -> None:
     """Delete everything imgb made for this configuration."""
     project = io.project(var, var_file, lock=lock, lock_timeout=lock_timeout)
-    _apply(None, auto_approve, _options(destroy=True, targets=target, parallelism=parallelism), project)
+    _apply(None, auto_approve, options(destroy=True, targets=target, parallelism=parallelism), project)
 
 
 @app.command()
@@ -319,7 +269,7 @@ def refresh(
     input_: InputOpt = True,
 ) -> None:
     """Record in state what changed outside imgb (same as apply --refresh-only --auto-approve)."""
-    _apply(None, True, _options(refresh_only=True), io.project(var, var_file, lock=lock, lock_timeout=lock_timeout))
+    _apply(None, True, options(refresh_only=True), io.project(var, var_file, lock=lock, lock_timeout=lock_timeout))
 
 
 @app.command()
@@ -335,7 +285,7 @@ def show(
     if planfile:
         if format_ not in FORMATS:
             io.fail(f'--format must be human, json or markdown, not "{format_}".')
-        io.out(_render(read_plan_file(Path(planfile)), "json" if json_ else format_))
+        io.out(render(read_plan_file(Path(planfile)), "json" if json_ else format_))
         return
     state = io.project().state_manager().load()
     io.dump(state.normalized().model_dump(mode="json")) if json_ else io.out(render_state(state))
@@ -457,9 +407,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(group: Any, args: list[str]) -> int:
-    from imgb.diagnostics import DiagnosticError
-
-    try:
+    def body() -> int:
         result = group.main(args=args, prog_name="imgb", standalone_mode=False)
         if isinstance(result, int) and result:
             # typer turns a Ctrl-C into an exit code it returns (not raises) without standalone mode.
@@ -467,41 +415,23 @@ def _run(group: Any, args: list[str]) -> int:
                 io.err("\nInterrupted.\n")
             return result
         return 0
-    except Exit as e:
-        return e.code
-    except DiagnosticError as e:
-        io.show_diags(e.diagnostics)
+
+    return io.outcome(body, _click_error)
+
+
+def _click_error(e: Exception) -> int | None:
+    """The exit code of the CLI framework's own exceptions (typer vendors click; they are
+    recognised by shape rather than imported), None for any other."""
+    code = getattr(e, "exit_code", None)
+    if code is not None and hasattr(e, "show"):
+        e.show()
+        return 1  # usage errors are errors (exit 2 means "changes present")
+    if code is not None:
+        return int(code)
+    if type(e).__name__ == "Abort":
+        io.err("Aborted.\n")
         return 1
-    except KeyboardInterrupt:
-        io.err("\nInterrupted.\n")
-        return 130
-    except SystemExit as e:
-        return int(e.code or 0)
-    except Exception as e:
-        # typer vendors click; recognise its exceptions by shape rather than import them.
-        code = getattr(e, "exit_code", None)
-        if code is not None and hasattr(e, "show"):
-            e.show()
-            return 1  # usage errors are errors (exit 2 means "changes present")
-        if code is not None:
-            return int(code)
-        if type(e).__name__ == "Abort":
-            io.err("Aborted.\n")
-            return 1
-        return _internal_error(e)
-
-
-def _internal_error(e: BaseException) -> int:
-    from imgb.reconciler.errors import explain_exception, write_debug_log
-
-    known = explain_exception(e)
-    if known is not None:
-        io.err(known)
-        return 1
-    log = write_debug_log(e, [s for project in io.PROJECTS for s in project.secrets()])
-    where = f" The details are in {log}." if log else ""
-    io.err(f"Error: internal error in imgb ({type(e).__name__}).{where} Please report it as a bug.\n")
-    return 1
+    return None
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """The command line's side of every command: the directory it works in, the projects it opened,
-the flags several commands share, printing, and leaving with an exit code. ``cli.py`` and
-``cli_state.py`` build their commands on it."""
+printing, and leaving with an exit code (``outcome``: every way a command can end, in one place).
+``cli.py`` and ``cli_state.py`` build their commands on it; so does the front door's fast path
+(``cli_fast``), which is why nothing here imports the CLI framework (its option declarations are
+in ``cli_options``)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from imgb.reconciler.project import Project
@@ -18,18 +19,6 @@ DIR: dict[str, Path] = {"path": Path(".")}
 
 PROJECTS: list[Project] = []
 """Projects this command opened: the debug log masks their sensitive values."""
-
-VarOpt = Annotated[list[str] | None, typer.Option("--var", help="Set a variable: name=value (repeatable).")]
-VarFileOpt = Annotated[list[str] | None, typer.Option("--var-file", help="Read variable values from a file.")]
-LockTimeoutOpt = Annotated[str, typer.Option(
-    "--lock-timeout", help="Wait this long for the state lock (30s, 5m, 1h, 500ms); 0s fails at once.")]
-LockOpt = Annotated[bool, typer.Option(
-    "--lock/--no-lock", help="Lock the state while the command runs (--lock=false: take no lock; only when nothing else can write it).")]
-InputOpt = Annotated[bool, typer.Option(
-    "--input/--no-input", help="Terraform's -input=false, for its scripts: imgb never asks for variable values (a missing "
-    "one is an error), so there is nothing to turn off; apply still asks for its confirmation, as Terraform's does.")]
-AutoApproveOpt = Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 class Exit(Exception):
@@ -83,6 +72,15 @@ def project(
 
 def parse_lock_timeout(text: str) -> float:
     """--lock-timeout: 30s, 5m, 1h, 500ms or plain seconds."""
+    seconds = lock_timeout_seconds(text)
+    if seconds is None:
+        fail(f'invalid --lock-timeout "{text.strip()}"; use a duration such as 30s or 5m.')
+        return 0.0
+    return seconds
+
+
+def lock_timeout_seconds(text: str) -> float | None:
+    """The seconds of a --lock-timeout value, None when it is not one."""
     text = text.strip()
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
     for u in ("ms", "s", "m", "h"):
@@ -90,5 +88,40 @@ def parse_lock_timeout(text: str) -> float:
             return float(text[: -len(u)]) * units[u]
     if text.replace(".", "", 1).isdigit():
         return float(text)
-    fail(f'invalid --lock-timeout "{text}"; use a duration such as 30s or 5m.')
-    return 0.0
+    return None
+
+
+def outcome(body: Callable[[], int], other: Callable[[Exception], int | None] | None = None) -> int:
+    """The exit code of a command's ``body``, however it ends: ``Exit``, a diagnostic, Ctrl-C, or an
+    exception (``other`` may claim one, the CLI framework's own; anything else is a bug, written
+    to the debug log)."""
+    from imgb.diagnostics import DiagnosticError
+
+    try:
+        return body()
+    except Exit as e:
+        return e.code
+    except DiagnosticError as e:
+        show_diags(e.diagnostics)
+        return 1
+    except KeyboardInterrupt:
+        err("\nInterrupted.\n")
+        return 130
+    except SystemExit as e:
+        return int(e.code or 0)
+    except Exception as e:
+        code = other(e) if other is not None else None
+        return code if code is not None else internal_error(e)
+
+
+def internal_error(e: BaseException) -> int:
+    from imgb.reconciler.errors import explain_exception, write_debug_log
+
+    known = explain_exception(e)
+    if known is not None:
+        err(known)
+        return 1
+    log = write_debug_log(e, [s for project in PROJECTS for s in project.secrets()])
+    where = f" The details are in {log}." if log else ""
+    err(f"Error: internal error in imgb ({type(e).__name__}).{where} Please report it as a bug.\n")
+    return 1

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from imgb.reconciler import cli_io as io
+from imgb.reconciler import cli_options as opts
 
 state_app = typer.Typer(help="Read and change the state.", no_args_is_help=True)
 workspace_app = typer.Typer(help="Manage workspaces (separate states for one configuration).", no_args_is_help=True)
@@ -39,11 +40,11 @@ def force_unlock(lock_id: Annotated[str, typer.Argument(help="The lock's id, as 
 def import_(
     address: Annotated[str, typer.Argument(help="The declared address to record it at, e.g. template.web.")],
     id: Annotated[str, typer.Argument(help="The object's id at its provider.")],
-    var: io.VarOpt = None,
-    var_file: io.VarFileOpt = None,
-    lock: io.LockOpt = True,
-    lock_timeout: io.LockTimeoutOpt = "0s",
-    input_: io.InputOpt = True,
+    var: opts.VarOpt = None,
+    var_file: opts.VarFileOpt = None,
+    lock: opts.LockOpt = True,
+    lock_timeout: opts.LockTimeoutOpt = "0s",
+    input_: opts.InputOpt = True,
 ) -> None:
     """Read an existing object through its provider and record it in state at ADDRESS."""
     from imgb.reconciler.operations import state as ops
@@ -74,8 +75,8 @@ def state_show(address: Annotated[str, typer.Argument(help="The resource's addre
 @state_app.command("rm")
 def state_rm(
     addresses: Annotated[list[str], typer.Argument(help="The addresses to forget (their objects stay).")],
-    lock: io.LockOpt = True,
-    lock_timeout: io.LockTimeoutOpt = "0s",
+    lock: opts.LockOpt = True,
+    lock_timeout: opts.LockTimeoutOpt = "0s",
 ) -> None:
     """Forget resources without deleting them."""
     from imgb.reconciler.operations import state as ops
@@ -88,8 +89,8 @@ def state_rm(
 def state_mv(
     source: Annotated[str, typer.Argument(help="The address in state.")],
     destination: Annotated[str, typer.Argument(help="The new address, of the same kind.")],
-    lock: io.LockOpt = True,
-    lock_timeout: io.LockTimeoutOpt = "0s",
+    lock: opts.LockOpt = True,
+    lock_timeout: opts.LockTimeoutOpt = "0s",
 ) -> None:
     """Move a resource to another address (after renaming a block), without rebuilding."""
     from imgb.reconciler.operations import state as ops
@@ -108,8 +109,8 @@ def state_pull() -> None:
 def state_push(
     path: Annotated[str, typer.Argument(help="A state file written by imgb state pull.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite even a different lineage or a newer serial.")] = False,
-    lock: io.LockOpt = True,
-    lock_timeout: io.LockTimeoutOpt = "0s",
+    lock: opts.LockOpt = True,
+    lock_timeout: opts.LockTimeoutOpt = "0s",
 ) -> None:
     """Replace the state with a JSON file (refused across lineages or to an older serial)."""
     from imgb.reconciler.operations import state as ops
@@ -184,8 +185,8 @@ def workspace_delete(
     force: Annotated[bool, typer.Option(
         "--force", help="Delete it even though its state still manages objects or has operations in progress "
         "(they are forgotten, not deleted).")] = False,
-    lock: io.LockOpt = True,
-    lock_timeout: io.LockTimeoutOpt = "0s",
+    lock: opts.LockOpt = True,
+    lock_timeout: opts.LockTimeoutOpt = "0s",
 ) -> None:
     """Delete a workspace and its state. Refused for "default", the selected workspace, and one that
     still manages objects, unless --force."""
@@ -196,7 +197,7 @@ def workspace_delete(
 
 
 # -- local provider helpers --------------------------------------------------------------------------------
-def images(json_: io.JsonOpt = False, var: io.VarOpt = None, var_file: io.VarFileOpt = None) -> None:
+def images(json_: opts.JsonOpt = False, var: opts.VarOpt = None, var_file: opts.VarFileOpt = None) -> None:
     """List the images in the local provider's store, per region."""
     from imgb.reconciler.operations import local_store
     from imgb.reconciler.views.state_text import render_images
@@ -210,8 +211,8 @@ def images(json_: io.JsonOpt = False, var: io.VarOpt = None, var_file: io.VarFil
 
 def logs(
     address: Annotated[str, typer.Argument(help="An image's address in state: image.web, or image.web (retained 3f2a9c1d).")],
-    var: io.VarOpt = None,
-    var_file: io.VarFileOpt = None,
+    var: opts.VarOpt = None,
+    var_file: opts.VarFileOpt = None,
 ) -> None:
     """Print the build log of an image: the latest build, or a retained or failed one."""
     from imgb.reconciler.operations import local_store

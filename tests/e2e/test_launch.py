@@ -4,6 +4,7 @@ the CLI framework, byte for byte as the CLI answers them; everything else goes t
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -82,3 +83,77 @@ def test_validate_without_typer_prints_what_the_cli_prints(args: list[str], tmp_
     assert (front.stdout, front.stderr.replace("TYPER\n", ""), front.returncode) == (cli.stdout, cli.stderr, cli.returncode)
     fast = "validate" in args and not {"-validate", "--bogus", "extra", "-help"} & set(args) and args.count("-json") < 2
     assert ("TYPER" not in front.stderr) == (fast and "/nonexistent" not in " ".join(args)), front.stderr
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The quickstart applied (no changes to plan), not applied (everything to add), and with a state
+    file that is not one."""
+    base = tmp_path_factory.mktemp("plan-sites")
+    made = {}
+    for name in ("applied", "new", "bad-state"):
+        d = made[name] = base / name
+        shutil.copytree(ROOT / "examples" / "quickstart", d, ignore=shutil.ignore_patterns(".imgb", "imgb.state.json*"))
+    applied = run(CLI, "-C", str(made["applied"]), "apply", "-auto-approve")
+    assert applied.returncode == 0, applied.stderr
+    (made["bad-state"] / "imgb.state.json").write_text('{"version": 2, "serial": "many"}')
+    return made
+
+
+PLAN_LINES = [  # (site, command line, taken without the CLI framework)
+    ("applied", ["plan"], True),
+    ("applied", ["plan", "-detailed-exitcode"], True),
+    ("applied", ["plan", "-json"], True),
+    ("applied", ["-no-color", "plan", "-format=markdown", "-input=false"], True),
+    ("applied", ["plan", "-refresh=false", "-lock=false", "-lock-timeout=5s", "-parallelism", "3"], True),
+    ("applied", ["plan", "-var", "app_version=2.0.0", "-detailed-exitcode", "-detailed"], True),
+    ("applied", ["plan", "-var=app_version=bad"], True),
+    ("applied", ["plan", "-var-file=missing.imgbvars.hcl"], True),
+    ("applied", ["plan", "-target=template.web", "-target", "component.hardening"], True),
+    ("applied", ["plan", "-target=nope[["], True),
+    ("applied", ["plan", "-replace=image.web", "-json"], True),
+    ("applied", ["plan", "-destroy", "-detailed-exitcode"], True),
+    ("applied", ["plan", "-refresh-only", "-detailed-exitcode"], True),
+    ("applied", ["plan", "-out=saved.imgbplan"], True),
+    ("applied", ["plan", "-out", "saved.imgbplan", "-json"], True),
+    ("new", ["plan", "-detailed-exitcode"], True),
+    ("new", ["plan", "-format", "json"], True),
+    ("bad-state", ["plan"], True),
+    # the CLI's: values it refuses, pairs, help, arguments, a missing directory
+    ("applied", ["plan", "-parallelism=0"], False),
+    ("applied", ["plan", "-parallelism=x"], False),
+    ("applied", ["plan", "-format=yaml"], False),
+    ("applied", ["plan", "-lock-timeout=soon"], False),
+    ("applied", ["plan", "-refresh", "-refresh=false"], False),
+    ("applied", ["plan", "-out", "-json"], False),
+    ("applied", ["plan", "-out"], False),
+    ("applied", ["plan", "-json", "-json"], False),
+    ("applied", ["plan", "-help"], False),
+    ("applied", ["plan", "extra"], False),
+    ("applied", ["plan", "-bogus"], False),
+    (None, ["-chdir=/nonexistent", "plan"], False),
+]
+
+
+@pytest.mark.parametrize(("site", "args", "fast"), PLAN_LINES, ids=[f"{s}: {' '.join(a)}" for s, a, _ in PLAN_LINES])
+def test_plan_without_typer_prints_what_the_cli_prints(site: str | None, args: list[str], fast: bool, sites: dict[str, Path]) -> None:
+    """A plain plan runs without the CLI framework, through the CLI's own plan body; anything
+    unusual goes to the CLI before the plan starts. Output, exit code, the plan file it saves and
+    the state it leaves are the CLI's, byte for byte."""
+    line = [f"-chdir={sites[site]}", *args] if site else args
+    results = []
+    for code in (FRONT, CLI):
+        state = sites[site] / "imgb.state.json" if site else None
+        before = state.read_bytes() if state and state.exists() else None
+        ran = run(code, *line)
+        saved = sites[site] / "saved.imgbplan" if site else None
+        plan_file = saved.read_bytes() if saved and saved.exists() else None
+        if saved:
+            saved.unlink(missing_ok=True)
+        assert (state.read_bytes() if state and state.exists() else None) == before  # a plan never writes state
+        results.append((ran.stdout, ran.stderr.replace("TYPER\n", ""), ran.returncode, plan_file, "TYPER" in ran.stderr))
+    front, cli = results
+    assert front[:4] == cli[:4]
+    assert front[4] == (not fast), front[1]
+    if "saved.imgbplan" in args or "-out=saved.imgbplan" in args:
+        assert front[3] is not None

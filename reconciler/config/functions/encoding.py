@@ -10,7 +10,7 @@ import struct
 import zlib
 from typing import Any
 
-from imgb.reconciler.config import numbers, yamlcodec
+from imgb.reconciler.config import numbers
 from imgb.reconciler.config.functions import Call, FuncError, Param, function
 from imgb.reconciler.config.numbers import Num, format_number, is_number
 from imgb.reconciler.config.types import STRING, object_of
@@ -101,6 +101,8 @@ def f_jsondecode(c: Call, a: list[Any]) -> Any:
 
 @function("yamlencode", Param("value", allow_null=True))
 def f_yamlencode(c: Call, a: list[Any]) -> Any:
+    from imgb.reconciler.config import yamlcodec  # PyYAML: only for configurations that use YAML
+
     try:
         return yamlcodec.encode(a[0])
     except yamlcodec.YAMLError as exc:
@@ -109,6 +111,8 @@ def f_yamlencode(c: Call, a: list[Any]) -> Any:
 
 @function("yamldecode", Param("src", STRING))
 def f_yamldecode(c: Call, a: list[Any]) -> Any:
+    from imgb.reconciler.config import yamlcodec
+
     try:
         return yamlcodec.decode(a[0])
     except yamlcodec.YAMLError as exc:
