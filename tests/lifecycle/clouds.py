@@ -150,6 +150,9 @@ class EmulatedCloud(Cloud):
 
     def __init__(self, emulator: Emulator):
         self.em = emulator
+        self._failed: set[str] = set()
+        """Ids of images whose build ended TEST_FAILED, as seen so far: deleting a template deletes its
+        executions, and with them the only record the API keeps of which image failed its tests."""
         world = emulator.world
         real_start = world.start_execution
 
@@ -169,7 +172,8 @@ class EmulatedCloud(Cloud):
     def images(self) -> list[Img]:
         world = self.em.world
         built = self._hashes()
-        failed = {ex.image_id for ex in world.executions.values() if ex.status == "TEST_FAILED" and ex.image_id}
+        self._failed |= {ex.image_id for ex in world.executions.values() if ex.status == "TEST_FAILED" and ex.image_id}
+        failed = self._failed
         out = []
         with self.em._state.lock:
             for (region, iid), img in sorted(world.images.items()):
