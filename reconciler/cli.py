@@ -318,6 +318,7 @@ def output(
         "scripts; sensitive values included).")] = False,
 ) -> None:
     """Show output values from the state."""
+    from imgb.reconciler.console import format_value  # values as Terraform prints them
     from imgb.reconciler.project import dump_json
 
     if raw and json_:
@@ -332,13 +333,15 @@ def output(
         if raw:
             io.out(_raw(name, o.value))
             return
-        val = "(sensitive)" if o.sensitive and not json_ else o.value
-        io.out(dump_json(val) if json_ or not isinstance(val, str) else val + "\n")
+        if json_:
+            io.out(dump_json(o.value))
+        else:
+            io.out(("(sensitive)" if o.sensitive else format_value(o.value)) + "\n")
     elif json_:
         io.dump({k: {"value": v.value, "sensitive": v.sensitive} for k, v in sorted(outs.items())})
     else:
         for k, v in sorted(outs.items()):
-            io.out(f"{k} = {'(sensitive)' if v.sensitive else dump_json(v.value).strip()}\n")
+            io.out(f"{k} = {'(sensitive)' if v.sensitive else format_value(v.value)}\n")
 
 
 def _raw(name: str, value: Any) -> str:
