@@ -432,7 +432,7 @@ class _Differ:
             if r.key in self.changes:
                 continue
             if r.status == DEPOSED:
-                to_delete.append((r, "superseded by its replacement; the apply that replaced it did not delete it (it stopped, or something the deletion waited for failed)"))
+                to_delete.append((r, "superseded by its replacement; the apply that replaced it did not delete it: it stopped early, or a build it waited for did not succeed"))
                 continue
             if r.kind in (Kind.COMPONENT, Kind.TEMPLATE):
                 if r.address not in desired:
