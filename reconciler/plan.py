@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from imgb.addresses import Address, Kind
 from imgb.reconciler.guardrails.figures import PlanCost, SourceRef
 from imgb.reconciler.masking import fill_placeholders
+from imgb.records import Record
 
 SAVED_FORMAT_VERSION = "1.1"
 """Saved plan files (``imgb plan --out``): 1.1 records what apply needs to execute them alone."""
@@ -51,11 +51,8 @@ SYMBOLS = {
 }
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Change(_Model):
+@dataclass(kw_only=True)
+class Change(Record):
     address: str
     """The current-generation address (image.web, copy.web["r"])."""
     kind: Kind
@@ -66,17 +63,17 @@ class Change(_Model):
     """image/copy/share: the generation this change is about."""
     retained: bool = False
     """The change is about a retained (non-current) image generation."""
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
     """Why, for people: 'component.nginx content changed'. Never used for decisions."""
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
-    after_unknown: list[str] = Field(default_factory=list)
+    after_unknown: list[str] = field(default_factory=list)
     """Attributes of ``after`` that are known only after apply."""
-    replace_paths: list[str] = Field(default_factory=list)
+    replace_paths: list[str] = field(default_factory=list)
     """Attributes whose change forces the replacement."""
     prior_id: str | None = None
     """The id of the existing object (deletes, replacements, no-ops)."""
-    depends_on: list[str] = Field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
     """Addresses of resources this one needs (desired side)."""
     sensitive_after: dict[str, Any] | None = None
     """``after`` with each sensitive value as a numbered placeholder (``masking.Placeholders``), for
@@ -110,24 +107,27 @@ class Change(_Model):
         return self.action is not Action.NOOP or self.previous_address is not None or self.importing is not None
 
 
-class Rehash(_Model):
+@dataclass(kw_only=True)
+class Rehash(Record):
     """A moved component renamed an input of an image's content hash: the image recorded under
     ``from_hash`` (with its copies and shares) is recorded under ``to_hash``, not built again."""
 
     template: str
     from_hash: str
     to_hash: str
-    hash_inputs: dict[str, str] = Field(default_factory=dict)
+    hash_inputs: dict[str, str] = field(default_factory=dict)
 
 
-class Move(_Model):
+@dataclass(kw_only=True)
+class Move(Record):
     """A moved block that moves something recorded in state: applied before the actions."""
 
     from_address: str
     to_address: str
 
 
-class Secret(_Model):
+@dataclass(kw_only=True)
+class Secret(Record):
     """A sensitive value a saved plan needs, without the value."""
 
     verifier: str
@@ -135,14 +135,16 @@ class Secret(_Model):
     """Its position among the configuration's sensitive values (sorted): where apply looks first."""
 
 
-class PinnedBase(_Model):
+@dataclass(kw_only=True)
+class PinnedBase(Record):
     template: str
     image: str | None = None
     family: str | None = None
     image_id: str
 
 
-class Plan(_Model):
+@dataclass(kw_only=True)
+class Plan(Record):
     format_version: str = SAVED_FORMAT_VERSION
     imgb_version: str = ""
     mode: str = "normal"
@@ -150,33 +152,33 @@ class Plan(_Model):
     prior_serial: int | None = None
     prior_lineage: str | None = None
     prior_state_existed: bool = False
-    files: dict[str, str] = Field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
     """The configuration files the plan was made from -> their sha256."""
-    read_files: dict[str, str] = Field(default_factory=dict)
+    read_files: dict[str, str] = field(default_factory=dict)
     """The files the configuration reads (file(), templatefile(), COPY sources) -> their sha256."""
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
     """The values of the non-sensitive variables the plan was made with: apply uses them."""
-    sensitive_variables: dict[str, str] = Field(default_factory=dict)
+    sensitive_variables: dict[str, str] = field(default_factory=dict)
     """Sensitive variables -> a verifier of the value the plan was made with (``masking.verifier``);
     their values are not written, apply asks for them again."""
-    secrets: list[Secret] = Field(default_factory=list)
+    secrets: list[Secret] = field(default_factory=list)
     """The sensitive values the changes hold as placeholders (``Change.sensitive_after``), by number."""
-    pinned_bases: list[PinnedBase] = Field(default_factory=list)
-    changes: list[Change] = Field(default_factory=list)
-    moves: list[Move] = Field(default_factory=list)
-    rehashed: list[Rehash] = Field(default_factory=list)
-    current_after: dict[str, str | None] = Field(default_factory=dict)
+    pinned_bases: list[PinnedBase] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    rehashed: list[Rehash] = field(default_factory=list)
+    current_after: dict[str, str | None] = field(default_factory=dict)
     """Template address -> content hash of its current image once applied (None: no image)."""
-    targets: list[str] = Field(default_factory=list)
-    replace: list[str] = Field(default_factory=list)
-    warnings: list[dict[str, Any]] = Field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     refreshed: bool = True
-    drift: list[str] = Field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
     """Addresses refresh found changed or gone outside imgb."""
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
     cost: PlanCost | None = None
     """What applying costs (issue 21): builds, storage before and after; None when not estimated."""
-    sources: dict[str, SourceRef] = Field(default_factory=dict)
+    sources: dict[str, SourceRef] = field(default_factory=dict)
     """Change address -> the configuration block that asks for it (policy diagnostics point there)."""
 
     def executable(self, change: Change, secrets: list[str]) -> dict[str, Any]:
@@ -246,7 +248,7 @@ class Plan(_Model):
             raise ValueError("the plan file was modified after it was written (its checksum does not match)")
         try:
             plan = cls.model_validate(doc["plan"])
-        except Exception as e:  # pydantic's ValidationError: the structure is not a plan
+        except Exception as e:  # DecodeError (pydantic's message): the structure is not a plan
             raise ValueError(f"the plan file is malformed: {str(e).splitlines()[0]}") from None
         if plan.format_version != SAVED_FORMAT_VERSION:
             raise ValueError(f"the plan has format {plan.format_version!r}; this imgb reads {SAVED_FORMAT_VERSION!r}")

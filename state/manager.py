@@ -21,9 +21,8 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from pydantic import ValidationError
-
 from imgb.addresses import Address, AddressError
+from imgb.records import DecodeError
 from imgb.state.backend import DEFAULT_WORKSPACE, Backend, BackendError, LockInfo
 from imgb.state.model import (
     STATE_VERSION,
@@ -68,7 +67,7 @@ def _recovery_hint(backend: Backend, workspace: str) -> str:
 
 def parse_state(data: bytes | str) -> State:
     """A state document, migrated from an older format version (``model.migrate``).
-    Raises ValidationError (or ValueError for text that is not JSON)."""
+    Raises DecodeError (pydantic's message for a document that is not a state)."""
     try:
         doc = json.loads(data)
     except ValueError:  # not JSON, or not UTF-8
@@ -79,7 +78,7 @@ def parse_state(data: bytes | str) -> State:
 def decode_state(data: bytes, backend: Backend, workspace: str) -> State:
     try:
         state = parse_state(data)
-    except ValidationError as e:
+    except DecodeError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'document'}: {err['msg']}" for err in e.errors()[:3]
         )

@@ -13,14 +13,13 @@ keeps the ones most recently in service), ``failures`` the last build that faile
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from imgb.addresses import Address, Kind
+from imgb.records import Record
 
 STATE_VERSION = 2
 """2: ``in_service`` and ``failures`` (version 1 states are migrated when read: ``migrate``)."""
@@ -33,23 +32,26 @@ def timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def new_lineage() -> str:
+    import uuid  # (with platform and socket: only when a state is made)
+
+    return str(uuid.uuid4())
+
+
 def deposed_key(object_id: str) -> str:
     """The image_hash slot of a deposed object: keeps it apart from its successor at one address."""
     return f"deposed:{object_id}"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ResourceState(_Model):
+@dataclass(kw_only=True)
+class ResourceState(Record):
     address: str
     """The current-generation address: image.web, copy.web["cn-shanghai"] (never the retained form)."""
     kind: Kind
     provider: str
     id: str
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    dependencies: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
     template: str | None = None
     """image, copy, share: the template address they come from."""
     image_hash: str | None = None
@@ -65,7 +67,8 @@ class ResourceState(_Model):
         return (self.address, self.image_hash)
 
 
-class Operation(_Model):
+@dataclass(kw_only=True)
+class Operation(Record):
     """An operation started but not yet finished (a build, a copy): persisted before waiting so
     that the next apply adopts it instead of starting another."""
 
@@ -76,11 +79,12 @@ class Operation(_Model):
     handle: dict[str, Any]
     template: str | None = None
     image_hash: str | None = None
-    desired: dict[str, Any] = Field(default_factory=dict)
+    desired: dict[str, Any] = field(default_factory=dict)
     started_at: str
 
 
-class ServicePeriod(_Model):
+@dataclass(kw_only=True)
+class ServicePeriod(Record):
     """One stretch of time a generation of a template was in service."""
 
     hash: str
@@ -90,7 +94,8 @@ class ServicePeriod(_Model):
     """When another generation replaced it; None while it is in service."""
 
 
-class BuildFailure(_Model):
+@dataclass(kw_only=True)
+class BuildFailure(Record):
     """The last build of a template that failed, kept so that the plan can say so and
     ``imgb logs`` can find its log (the provider's handle of the build)."""
 
@@ -100,28 +105,30 @@ class BuildFailure(_Model):
     at: str
     code: str
     message: str
-    handle: dict[str, Any] = Field(default_factory=dict)
+    handle: dict[str, Any] = field(default_factory=dict)
 
 
-class OutputState(_Model):
+@dataclass(kw_only=True)
+class OutputState(Record):
     value: Any = None
     sensitive: bool = False
 
 
-class State(_Model):
+@dataclass(kw_only=True)
+class State(Record):
     version: int = STATE_VERSION
     serial: int = 0
-    lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    lineage: str = field(default_factory=new_lineage)
     imgb_version: str = ""
-    resources: list[ResourceState] = Field(default_factory=list)
-    current: dict[str, str] = Field(default_factory=dict)
+    resources: list[ResourceState] = field(default_factory=list)
+    current: dict[str, str] = field(default_factory=dict)
     """Template address -> content hash of its generation in service."""
-    in_service: dict[str, list[ServicePeriod]] = Field(default_factory=dict)
+    in_service: dict[str, list[ServicePeriod]] = field(default_factory=dict)
     """Template address -> when each generation was in service, oldest first."""
-    failures: dict[str, BuildFailure] = Field(default_factory=dict)
+    failures: dict[str, BuildFailure] = field(default_factory=dict)
     """Template address -> its last failed build, while no build of it succeeded since."""
-    operations: list[Operation] = Field(default_factory=list)
-    outputs: dict[str, OutputState] = Field(default_factory=dict)
+    operations: list[Operation] = field(default_factory=list)
+    outputs: dict[str, OutputState] = field(default_factory=dict)
 
     # -- queries ---------------------------------------------------------------------------
     def index(self) -> dict[tuple[str, str | None], ResourceState]:

@@ -3,16 +3,14 @@ in the configuration each change comes from."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
 
 from imgb.diagnostics import SourcePos
+from imgb.records import Record
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ActionCost(_Model):
+@dataclass(kw_only=True)
+class ActionCost(Record):
     """What one action of the plan costs."""
 
     address: str
@@ -28,7 +26,8 @@ class ActionCost(_Model):
     """Storage per month this action adds (a build or copy) or ends (a delete) at once."""
 
 
-class TemplateCost(_Model):
+@dataclass(kw_only=True)
+class TemplateCost(Record):
     """The storage a template's images and copies take, now and at full retention."""
 
     template: str
@@ -37,7 +36,7 @@ class TemplateCost(_Model):
     """``last build`` or ``estimate: …`` (no image built yet)."""
     retain: int | None = None
     """Generations kept at full retention (None: the template leaves the configuration)."""
-    regions: list[str] = Field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
     """Where each generation is stored: the home region first, then the copies."""
     gib_before: float | None = None
     gib_after: float | None = None
@@ -47,7 +46,8 @@ class TemplateCost(_Model):
     """retain × image_gib × the storage price of each region, per month (0 when the template goes)."""
 
 
-class PlanCost(_Model):
+@dataclass(kw_only=True)
+class PlanCost(Record):
     currency: str = ""
     """ISO 4217; empty when every provider is free (local: disk usage only)."""
     build: float | None = None
@@ -61,20 +61,21 @@ class PlanCost(_Model):
     """Every price used was zero (the local provider): disk usage is what there is to show."""
     complete: bool = True
     """False when a price was unavailable: the sums leave out what could not be priced (notes say what)."""
-    notes: list[str] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
     """Where the prices come from."""
-    actions: list[ActionCost] = Field(default_factory=list)
-    templates: list[TemplateCost] = Field(default_factory=list)
+    actions: list[ActionCost] = field(default_factory=list)
+    templates: list[TemplateCost] = field(default_factory=list)
 
 
-class SourceRef(_Model):
+@dataclass(kw_only=True)
+class SourceRef(Record):
     filename: str
     line: int
     column: int = 1
     block: str
     """The address of the block: template.web, distribution.prod."""
-    attributes: dict[str, int] = Field(default_factory=dict)
+    attributes: dict[str, int] = field(default_factory=dict)
     """Line of each attribute of the block (same file)."""
     attribute: str | None = None
     """The attribute that asks for the change (a share: the distribution's ``accounts``)."""
