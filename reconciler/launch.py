@@ -31,6 +31,9 @@ def main() -> int:
 
         sys.stdout.write(TEXT)
         return 0
+    from imgb.dataclass_code import install
+
+    install()  # before the first dataclass: their methods' code from the cache, not compiled again
     from imgb.reconciler.cli_fast import run
 
     code = run(args)

@@ -1,0 +1,117 @@
+"""The methods ``dataclasses`` writes for each class (``__init__``, ``__repr__``, ``__eq__``,
+``__hash__``, a frozen class's ``__setattr__``/``__delattr__``), compiled once and kept on disk.
+
+``dataclasses`` generates those methods as source text and compiles it with ``exec`` each time a
+class is created: Python caches a module's bytecode but never this, and imgb's ~100 dataclasses
+(the syntax tree, the configuration model, providers, plans) spent a third of a small command's
+start-up compiling it again. ``install`` gives the ``dataclasses`` module an ``exec`` of its own
+(a module global, which it finds before the builtin) that looks the text up in this cache and
+runs the code object compiled from exactly that text; new texts are compiled as ``exec`` would
+(no ``__future__`` flags: ``dataclasses`` has none) and added to the file when the process ends.
+The code is the same either way (tests/test_dataclass_code.py compares the classes made both ways),
+so a missing, unreadable or stale file only costs the compile.
+
+The file sits beside imgb's own bytecode (``imgb/__pycache__``, one per Python version: bytecode is
+not portable between them), as Python keeps ``.pyc`` files; where that cannot be written (an
+installation the user does not own, ``PYTHONDONTWRITEBYTECODE``, a ``PYTHONPYCACHEPREFIX``) in imgb's
+cache directory (``$IMGB_CACHE_DIR``, ``$XDG_CACHE_HOME/imgb`` or ``~/.cache/imgb``). It is written
+privately and atomically, and trusted as the ``.pyc`` files and the parse cache beside it are.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import marshal
+import os
+import sys
+from types import CodeType
+from typing import Any
+
+MAX_BYTES = 8 << 20
+"""A file grown past this (texts of classes since edited) is started afresh."""
+
+_codes: dict[str, bytes] = {}
+"""Source text -> its code, marshalled (unmarshalled when used: a file holds every class's methods)."""
+_new: dict[str, bytes] = {}
+_paths: list[str] = []
+
+
+def cache_files(env: Any = None) -> list[str]:
+    """Where the file is kept, in order of preference."""
+    env = os.environ if env is None else env
+    name = f"dataclass-code.{sys.implementation.cache_tag}-{'.'.join(map(str, sys.version_info[:3]))}.marshal"
+    places = []
+    if not sys.dont_write_bytecode and sys.pycache_prefix is None:
+        places.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__", name))
+    if env.get("IMGB_CACHE_DIR"):
+        places.append(os.path.join(env["IMGB_CACHE_DIR"], name))
+    elif env.get("XDG_CACHE_HOME"):
+        places.append(os.path.join(env["XDG_CACHE_HOME"], "imgb", name))
+    else:
+        places.append(os.path.join(os.path.expanduser("~"), ".cache", "imgb", name))
+    return places
+
+
+def install() -> None:
+    """From now on, classes made by ``dataclasses`` take their methods' code from the cache."""
+    import dataclasses
+
+    if _paths:
+        return
+    _paths.extend(cache_files())
+    for path in _paths:
+        try:
+            with open(path, "rb") as f:
+                data = f.read(MAX_BYTES + 1)
+            loaded = marshal.loads(data) if len(data) <= MAX_BYTES else {}
+        except (OSError, ValueError, EOFError, TypeError):
+            continue  # no cache there yet, or one that is not readable: compile
+        if isinstance(loaded, dict) and all(type(v) is bytes for v in loaded.values()):
+            _codes.update(loaded)
+            break
+    dataclasses.exec = _exec  # type: ignore[attr-defined]
+    atexit.register(save)
+
+
+def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
+    if type(source) is str:
+        code = _kept(source)
+        if code is None:
+            code = compile(source, "<string>", "exec", dont_inherit=True)
+            _codes[source] = _new[source] = marshal.dumps(code)
+        source = code
+    builtins.exec(source, globals, locals)
+
+
+def _kept(source: str) -> CodeType | None:
+    kept = _codes.get(source)
+    if kept is None:
+        return None
+    try:
+        code = marshal.loads(kept)
+    except (ValueError, EOFError, TypeError):
+        return None  # a damaged entry: compiled again (and replaced)
+    return code if type(code) is CodeType else None
+
+
+def save() -> None:
+    """Add the code compiled in this process to the file (replaced atomically, private)."""
+    if not _new:
+        return
+    _new.clear()
+    data = marshal.dumps(_codes)
+    for path in _paths:
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+            return
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    # nowhere writable: the next process compiles again
