@@ -450,14 +450,35 @@ def is_yaml(text: str) -> bool:
     """A component's content is YAML when it parses as a mapping with ``Tasks``."""
     if "Tasks" not in text and "\\" not in text:
         return False  # no such key, not even escaped: skip the YAML parse (most contents are commands)
+    protected, _ = _protect_refs(text)
+    if "Tasks" not in text and not _may_be_a_mapping(protected):
+        return False  # escapes, but where no mapping can be: no PyYAML (a Dockerfile's line continuations)
     import yaml
 
-    protected, _ = _protect_refs(text)
     try:
         value = yaml.safe_load(protected)
     except yaml.YAMLError:
         return False
     return isinstance(value, dict) and "Tasks" in value
+
+
+_LINE_BREAKS_RE = re.compile("[\r\n\x85\u2028\u2029]")
+_VALUE_INDICATOR_RE = re.compile(r":(?:[ \t]|$)")
+
+
+def _may_be_a_mapping(text: str) -> bool:
+    """False only when YAML cannot read ``text`` as a mapping: its first line with content (YAML's
+    line breaks; blank lines and comments skipped) starts with a letter or digit, so it is no
+    quoted key, flow collection, tag, anchor, alias, directive or document marker, and holds no
+    ``:`` followed by a blank or the line's end, so it is no ``key:`` either. A root mapping's
+    first key stands on that line (an implicit key takes one line), so the document is a scalar,
+    a sequence or an error: never a mapping with ``Tasks``."""
+    for line in _LINE_BREAKS_RE.split(text.lstrip("\ufeff")):
+        s = line.strip(" \t")
+        if not s or s.startswith("#"):
+            continue
+        return not (s[0].isascii() and s[0].isalnum()) or _VALUE_INDICATOR_RE.search(s) is not None
+    return False  # no content: an empty document is null
 
 
 def looks_like_yaml(text: str) -> bool:

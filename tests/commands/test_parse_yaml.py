@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imgb.commands.parse import is_yaml, looks_like_yaml, parse_yaml_component
 
@@ -190,3 +192,43 @@ def test_is_yaml_and_looks_like_yaml() -> None:
     assert looks_like_yaml("# comment\nParameters:\n  x: [\n")
     assert not looks_like_yaml("RUN echo Tasks:\n")
     assert not is_yaml("key: value\n")
+
+
+# -- is_yaml's shortcut: no PyYAML for a content that cannot be a mapping ----------------------------
+FRAGMENTS = ["RUN", "echo", " ", "  ", "\t", ":", ": ", ":\t", "\\", "\\\n", '"', "'", "\n", "\r\n", "\r", "\x85", "\u2028",
+             "\ufeff", "#", "-", "---", "?", "&a", "*a", "!!map", "{", "}", "[", "]", ",", "%YAML 1.1", "{{ a: b }}",
+             "{{ x\n}}", "Tasks", "\\x54asks", '"\\x54asks"', "\\u0054asks", '"Ta\\\nsks"', "name", "1", "|", ">", ".", "_"]
+
+
+def _slow_is_yaml(text: str) -> bool:
+    import yaml
+
+    from imgb.commands.parse import _protect_refs
+
+    try:
+        value = yaml.safe_load(_protect_refs(text)[0])
+    except yaml.YAMLError:
+        return False
+    return isinstance(value, dict) and "Tasks" in value
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=14))
+def test_is_yaml_skips_pyyaml_only_where_pyyaml_finds_no_mapping(parts: list[str]) -> None:
+    from imgb.commands.parse import _may_be_a_mapping, _protect_refs
+
+    text = "".join(parts)
+    if not _may_be_a_mapping(_protect_refs(text)[0]):
+        assert not _slow_is_yaml(text), repr(text)
+    assert is_yaml.__wrapped__(text) == _slow_is_yaml(text), repr(text)  # type: ignore[attr-defined]
+
+
+def test_is_yaml_shortcut_cases() -> None:
+    from imgb.commands.parse import _may_be_a_mapping
+
+    continued = 'RUN echo "app:x:1000" >> /etc/passwd && \\\n    mkdir -p /srv\nCOPY a b\n'
+    assert not _may_be_a_mapping(continued) and not is_yaml(continued)  # the quickstart's: no PyYAML
+    for text in ('"\\x54asks":\n  - x', "# c\n\n  key: v\n", "a:", "&x\nTasks: 1", "--- \nk: v", "{a: 1}", "?\n", "\u2028k: v"):
+        assert _may_be_a_mapping(text), repr(text)
+    escaped = '"\\x54asks":\n  - name: a\n    action: ExecuteBash\n    inputs: {commands: [x]}\n'
+    assert is_yaml(escaped) == _slow_is_yaml(escaped)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import uuid as _uuid
 from typing import Any
 
 from imgb.reconciler.config import numbers
@@ -31,15 +30,17 @@ for _name, _algo in (("base64sha256", "sha256"), ("base64sha512", "sha512")):
 
 @function("uuid", volatile=True)
 def f_uuid(c: Call, a: list[Any]) -> Any:
+    import uuid as _uuid  # (with platform: only for configurations that call it)
+
     return str(_uuid.uuid4())
-
-
-_NAMESPACES = {"dns": _uuid.NAMESPACE_DNS, "url": _uuid.NAMESPACE_URL, "oid": _uuid.NAMESPACE_OID, "x500": _uuid.NAMESPACE_X500}
 
 
 @function("uuidv5", Param("namespace", STRING), Param("name", STRING))
 def f_uuidv5(c: Call, a: list[Any]) -> Any:
-    ns = _NAMESPACES.get(a[0])
+    import uuid as _uuid
+
+    namespaces = {"dns": _uuid.NAMESPACE_DNS, "url": _uuid.NAMESPACE_URL, "oid": _uuid.NAMESPACE_OID, "x500": _uuid.NAMESPACE_X500}
+    ns = namespaces.get(a[0])
     if ns is None:
         try:
             ns = _uuid.UUID(a[0])
