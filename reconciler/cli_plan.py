@@ -37,13 +37,18 @@ def output_format(json_: bool, format_: str) -> str:
 
 
 def render(plan: Plan, fmt_: str, detailed: bool = False) -> str:
-    from imgb.reconciler.views.plan_json import render_json
-    from imgb.reconciler.views.plan_markdown import render_markdown
-    from imgb.reconciler.views.plan_text import render_plan
-
+    """The plan in ``fmt_`` (one of ``FORMATS``); only that format's view is imported."""
     if fmt_ == "human":
+        from imgb.reconciler.views.plan_text import render_plan
+
         return render_plan(plan, detailed=detailed)
-    return {"json": render_json, "markdown": render_markdown}[fmt_](plan)
+    if fmt_ == "json":
+        from imgb.reconciler.views.plan_json import render_json
+
+        return render_json(plan)
+    from imgb.reconciler.views.plan_markdown import render_markdown
+
+    return render_markdown(plan)
 
 
 def terminal(auto_approve: bool = False) -> Terminal:

@@ -16,7 +16,7 @@ import stat
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ from imgb.providers.local.oci import (
 )
 from imgb.providers.local.store import Store
 
-BUILTIN = ("busybox", "scratch")
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 EPOCH = 0
@@ -39,12 +38,6 @@ EPOCH = 0
 
 class BaseImageError(Exception):
     """A base image could not be made or imported; the message says how to fix it."""
-
-
-def is_base(rec: Mapping[str, Any]) -> bool:
-    """An imported or built-in base image (not one imgb built or copied)."""
-    source = str(rec.get("source") or "")
-    return source == "builtin" or source.startswith("import:")
 
 
 def base_config(diff_ids: list[str], *, cmd: list[str] | None = None) -> dict[str, Any]:

@@ -10,8 +10,7 @@ from imgb.commands.parse import parse_content
 from imgb.commands.paths import is_url
 from imgb.diagnostics import Diagnostic, SourcePos, error
 from imgb.fsops import ALLOW_NETWORK_ENV, network_allowed
-from imgb.providers.local.baseimages import BUILTIN, is_base
-from imgb.providers.local.builder import UNSUPPORTED_ACTIONS
+from imgb.providers.local.bases import BUILTIN, is_base
 from imgb.providers.local.store import InvalidRegion, Store, check_region
 from imgb.unknown import has_markers
 
@@ -33,6 +32,8 @@ def _content_diags(text: str, field: str, desired: Mapping[str, Any], address: s
     out: list[Diagnostic] = []
     parsed = parse_content(text, component=field == "content")
     if parsed.form == "yaml":
+        from imgb.providers.local.builder import UNSUPPORTED_ACTIONS  # the build machinery: for YAML only
+
         for task in parsed.component.tasks if parsed.component else ():
             if task.action in UNSUPPORTED_ACTIONS:
                 out.append(error(

@@ -12,8 +12,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -38,6 +36,8 @@ def sha256_digest(data: bytes) -> str:
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so readers see the old or the new file, never a torn one."""
+    import tempfile  # (with shutil and random: only when something is written, not for a plan's reads)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -210,6 +210,9 @@ def link_blob(src: Path, dst: Path) -> str:
     except OSError as e:
         if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES):
             raise
+    import shutil
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=".tmp-")
     try:
         with open(src, "rb") as s, os.fdopen(fd, "wb") as d:

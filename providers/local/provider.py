@@ -18,7 +18,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -29,12 +28,11 @@ from typing import Any
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic
 from imgb.providers.base import Cancelled, Progress, ProviderError, ProviderSchema, Quote
-from imgb.providers.local import baseimages
+from imgb.providers.local import bases
 from imgb.providers.local.checks import check_desired
 from imgb.providers.local.oci import link_blob
 from imgb.providers.local.schema import COMPONENT_IN, IMAGE_IN, SCHEMA, TEMPLATE_IN, default_root
 from imgb.providers.local.store import InvalidRegion, Store, check_region, image_id, now_iso, token_key
-from imgb.providers.local.worker import lost_error, process_start_time
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -76,12 +74,14 @@ class LocalProvider:
             named = [r for r in images if r.get("name") == image and r.get("status") == "Available"]
             # An imported (or built-in) base wins over any built image of the same name: in a
             # shared store, a template of another project must not shadow it.
-            named = [r for r in named if baseimages.is_base(r)] or named
-            if image in baseimages.BUILTIN and not any(baseimages.is_base(r) for r in named):
+            named = [r for r in named if bases.is_base(r)] or named
+            if image in bases.BUILTIN and not any(bases.is_base(r) for r in named):
                 named = []
             if named:
                 return str(max(named, key=lambda r: (r.get("created", ""), r["id"]))["id"])
-            if image in baseimages.BUILTIN:
+            if image in bases.BUILTIN:
+                from imgb.providers.local import baseimages  # (layers, archives: only to make one)
+
                 try:
                     return str(baseimages.ensure_builtin(self.store, self.region, image)["id"])
                 except baseimages.BaseImageError as e:
@@ -136,6 +136,8 @@ class LocalProvider:
         return handle
 
     def _spawn_worker(self, key: str, context_dir: Any, secrets: Any = ()) -> None:
+        import subprocess
+
         env = dict(os.environ)
         env["PYTHONPATH"] = _PROJECT_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         proc = subprocess.Popen(
@@ -256,12 +258,16 @@ class LocalProvider:
             if op.get("state") == "queued" and time.time() - float(op.get("ready_at", 0)) > 30 and started:
                 self._mark_dead(op["key"], "the build worker never started")
             return
+        from imgb.providers.local.worker import process_start_time  # the build worker: only while builds run
+
         if op.get("state") == "running" and process_start_time(int(pid)) != op.get("pid_start"):
             fresh = self.store.get_op(op["key"]) or {}
             if fresh.get("state") == "running":
                 self._mark_dead(op["key"], "the build worker stopped without a result (killed, or the machine restarted)")
 
     def _mark_dead(self, key: str, why: str) -> None:
+        from imgb.providers.local.worker import lost_error
+
         with self.store.lock():
             op = self.store.get_op(key) or {"key": key}
             if op.get("state") in ("running", "queued"):
@@ -279,6 +285,8 @@ class LocalProvider:
                 self.store.put_op(op)
                 return
             pid, start = op.get("pid"), op.get("pid_start")
+        from imgb.providers.local.worker import process_start_time
+
         if pid and process_start_time(int(pid)) == start:
             try:
                 os.kill(int(pid), signal.SIGTERM)

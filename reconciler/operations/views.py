@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imgb.diagnostics import Diagnostics
-from imgb.reconciler.apply import Hooks
 from imgb.reconciler.plan import Plan
+
+if TYPE_CHECKING:  # the engine loads when something is applied, not for a plan
+    from imgb.reconciler.apply import Hooks
 
 
 class PlanView(Protocol):
@@ -45,6 +47,8 @@ class Quiet:
 
     @contextlib.contextmanager
     def adopting(self) -> Iterator[Hooks]:
+        from imgb.reconciler.apply import Hooks
+
         yield Hooks()
 
     def show_plan(self, plan: Plan) -> None:
@@ -55,4 +59,6 @@ class Quiet:
 
     @contextlib.contextmanager
     def applying(self, plan: Plan) -> Iterator[Hooks]:
+        from imgb.reconciler.apply import Hooks
+
         yield Hooks()

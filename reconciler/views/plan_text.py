@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any
 
@@ -147,6 +146,8 @@ def render_change(c: Change) -> list[str]:
             out.append(f"      ~ {k.ljust(width)} = <<-EOT{forces}")
             old = unknown.display(b or "").rstrip("\n").splitlines()
             new = unknown.display(a or "").rstrip("\n").splitlines()
+            import difflib  # only for a change of content
+
             for ln in difflib.ndiff(old, new):
                 if ln.startswith("? "):
                     continue

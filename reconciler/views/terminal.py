@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from imgb.reconciler.apply import Hooks
 from imgb.reconciler.plan import Plan
-from imgb.reconciler.views.progress import LineHooks, LiveHooks
+
+if TYPE_CHECKING:  # the engine and its progress views load when something is applied, not for a plan
+    from imgb.reconciler.apply import Hooks
 
 
 class NotConfirmed(Exception):
@@ -27,6 +28,8 @@ class Terminal:
 
     @contextlib.contextmanager
     def adopting(self) -> Iterator[Hooks]:
+        from imgb.reconciler.views.progress import LineHooks
+
         self.out("Finishing operations an interrupted apply left in progress:\n")
         yield LineHooks(self.out)
         self.out("\n")
@@ -45,6 +48,8 @@ class Terminal:
 
     @contextlib.contextmanager
     def applying(self, plan: Plan) -> Iterator[Hooks]:
+        from imgb.reconciler.views.progress import LineHooks, LiveHooks
+
         self.out("\n")
         for m in plan.moves:  # recorded already, before the actions
             self.out(f"{m.from_address}: Moved to {m.to_address}\n")
