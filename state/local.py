@@ -83,12 +83,16 @@ class _Journal:
 
 @dataclass
 class _HeldLock:
+    """A lock this process holds: its file and what it says."""
+
     fd: int
     info: LockInfo
 
 
 @dataclass
 class _Appender:
+    """The journal file kept open for appends, and what it was when opened."""
+
     fd: int
     ino: int
     size: int
@@ -548,7 +552,8 @@ class LocalBackend:
                     data = json.dumps(info.to_json(), sort_keys=True).encode() + b"\n"
                     os.ftruncate(fd, 0)
                     os.pwrite(fd, data, 0)
-                    os.fsync(fd)
+                    # No fsync: the info is for display while the flock is held, which other processes
+                    # read from the page cache; a crash frees the flock, and the next holder rewrites it.
                 except OSError as e:
                     os.close(fd)
                     raise BackendError(
