@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 from functools import total_ordering
 
 PREC = 512
@@ -67,6 +66,8 @@ class Num:
     def __hash__(self) -> int:
         if self.inf:
             return hash(-math.inf if self.neg else math.inf)
+        from fractions import Fraction  # (with decimal: only when a number is hashed)
+
         n, d = self.fraction()
         return hash(Fraction(n, d))  # equal to the hash of an equal int or float
 

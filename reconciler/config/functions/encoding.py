@@ -7,7 +7,6 @@ import binascii
 import codecs
 import json
 import struct
-import zlib
 from typing import Any
 
 from imgb.reconciler.config import numbers
@@ -147,6 +146,8 @@ def _b64decode(s: str, arg: int) -> bytes:
 def gzip_bytes(data: bytes) -> bytes:
     """Go's gzip.Writer with Write, Flush and Close: a header with no time and OS 255, the data in a
     sync-flushed deflate block, then an empty final stored block."""
+    import zlib
+
     comp = zlib.compressobj(6, zlib.DEFLATED, -15)
     body = comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
