@@ -38,6 +38,8 @@ class AddressError(ValueError):
 
 @dataclass(frozen=True)
 class Address:
+    """A resource's address: ``kind.name``, ``kind.name["key"]``, or a retained image's ``image.web (retained 3f2a9c1d)``."""
+
     kind: Kind
     name: str
     key: str | None = None

@@ -34,6 +34,8 @@ class SourcePos:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One problem found (an error or a warning), where it is, and how to fix it."""
+
     severity: Severity
     summary: str
     """A short noun phrase, no final period: 'Unsupported command "ADD"'."""

@@ -85,6 +85,8 @@ class Cancelled(ProviderError):
 
 @dataclass(frozen=True)
 class KindSchema:
+    """How a provider's objects of one kind change: what replaces them, what it computes."""
+
     force_new: frozenset[str] = frozenset()
     """Attributes whose change replaces the object (every attribute, for immutable kinds)."""
     computed: frozenset[str] = frozenset()
@@ -114,6 +116,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class ProviderSchema:
+    """A provider's kinds and its documented limits."""
+
     kinds: Mapping[Kind, KindSchema]
     limits: Limits = field(default_factory=Limits)
 

@@ -37,6 +37,8 @@ from imgb.state.model import DEPOSED, TEST_FAILED, ResourceState, State
 
 @dataclass
 class DiffOptions:
+    """What the diff is asked for (the plan's mode, targets, replacements) and what it knows (drift, schemas)."""
+
     destroy: bool = False
     refresh_only: bool = False
     targets: list[str] = field(default_factory=list)
@@ -59,6 +61,8 @@ neither provider can rename) keeps its name."""
 
 @dataclass
 class DiffResult:
+    """The changes, each template's image in service afterwards, and what the diff found wrong."""
+
     changes: list[Change]
     current_after: dict[str, str | None]
     diagnostics: Diagnostics

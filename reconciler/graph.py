@@ -24,6 +24,8 @@ from imgb.reconciler.masking import SECRETS_DIGEST, make_masker
 
 @dataclass
 class Desired:
+    """One resource as the configuration wants it: its attributes and what it needs."""
+
     address: str
     kind: Kind
     provider: str
@@ -41,6 +43,8 @@ class Desired:
 
 @dataclass
 class ResourceGraph:
+    """Every desired resource and the dependencies between them."""
+
     nodes: dict[str, Desired]
     graph: Dag[str]
     """Edges point from a dependency to what depends on it."""

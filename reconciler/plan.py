@@ -53,6 +53,8 @@ SYMBOLS = {
 
 @dataclass(kw_only=True)
 class Change(Record):
+    """One thing apply does (or, for a no-op, leaves as it is), and why."""
+
     address: str
     """The current-generation address (image.web, copy.web["r"])."""
     kind: Kind
@@ -137,6 +139,8 @@ class Secret(Record):
 
 @dataclass(kw_only=True)
 class PinnedBase(Record):
+    """The base image id a template's build uses, fixed when the plan is made."""
+
     template: str
     image: str | None = None
     family: str | None = None
@@ -145,6 +149,8 @@ class PinnedBase(Record):
 
 @dataclass(kw_only=True)
 class Plan(Record):
+    """What apply will do: the changes, and what it needs to check that the plan is still right."""
+
     format_version: str = SAVED_FORMAT_VERSION
     imgb_version: str = ""
     mode: str = "normal"

@@ -30,6 +30,8 @@ from imgb.state.model import ResourceState, State
 
 @dataclass
 class PlanOptions:
+    """A plan's flags: mode, refresh, targets, replacements, parallelism."""
+
     destroy: bool = False
     refresh: bool = True
     refresh_only: bool = False

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class VarInputs:
+    """Where a command's variable values come from."""
+
     var_args: Sequence[str] = ()
     var_files: Sequence[str] = ()
     fixed: Mapping[str, Any] = field(default_factory=dict)
@@ -34,6 +36,8 @@ class VarInputs:
 
 @dataclass
 class Project:
+    """One configuration directory: its configuration, state and providers, opened on first use."""
+
     directory: Path
     vars: VarInputs = field(default_factory=VarInputs)
     lock: bool = True

@@ -35,6 +35,8 @@ from imgb.state.model import ResourceState, State, timestamp
 
 @dataclass
 class Refactoring:
+    """What ``moved``, ``removed`` and ``import`` blocks make of the state before the diff."""
+
     state: State
     """The state the differ compares with."""
     moves: list[Move] = field(default_factory=list)

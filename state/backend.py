@@ -45,6 +45,8 @@ def _hostname() -> str:
 
 @dataclass(frozen=True)
 class LockInfo:
+    """Who holds a state lock, for messages and ``imgb force-unlock``."""
+
     id: str = field(default_factory=_uuid4)
     operation: str = ""
     who: str = field(default_factory=lambda: f"{_user()}@{_hostname()}")

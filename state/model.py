@@ -45,6 +45,8 @@ def deposed_key(object_id: str) -> str:
 
 @dataclass(kw_only=True)
 class ResourceState(Record):
+    """One object imgb made (or adopted): its address, provider id and attributes."""
+
     address: str
     """The current-generation address: image.web, copy.web["cn-shanghai"] (never the retained form)."""
     kind: Kind
@@ -110,12 +112,16 @@ class BuildFailure(Record):
 
 @dataclass(kw_only=True)
 class OutputState(Record):
+    """An output's value after apply."""
+
     value: Any = None
     sensitive: bool = False
 
 
 @dataclass(kw_only=True)
 class State(Record):
+    """Everything imgb made for a configuration, and the lifecycle facts of its templates."""
+
     version: int = STATE_VERSION
     serial: int = 0
     lineage: str = field(default_factory=new_lineage)

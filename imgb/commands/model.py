@@ -44,6 +44,8 @@ class Instruction:
 
 @dataclass(frozen=True)
 class Parameter:
+    """A YAML component's parameter."""
+
     name: str
     type: Literal["String", "Number", "Boolean"]
     default: Any = None
@@ -52,6 +54,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Task:
+    """One task of a YAML component."""
+
     name: str
     action: str
     properties: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +64,8 @@ class Task:
 
 @dataclass(frozen=True)
 class YamlComponent:
+    """A component written as Image Builder YAML (``Parameters``, ``Tasks``)."""
+
     parameters: tuple[Parameter, ...] = ()
     tasks: tuple[Task, ...] = ()
 

@@ -356,6 +356,8 @@ _ARG_PARSERS = {
 
 @dataclass(frozen=True)
 class _PropertySpec:
+    """A property a YAML task's action takes."""
+
     required: bool
     kind: str = "String"
     """String, Number, Boolean or Json."""

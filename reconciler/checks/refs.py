@@ -30,6 +30,8 @@ _LITERAL_ADDR_RE = re.compile(r'^(component\.[A-Za-z_][A-Za-z0-9_-]*(?:\[".*"\])
 
 @dataclass(frozen=True)
 class ComponentRef:
+    """What a ``COMPONENT`` line refers to."""
+
     component: str | None = None
     """The address of the referenced component of this configuration, or None for an outside one."""
     problem: tuple[str, str] | None = None

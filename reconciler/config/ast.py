@@ -18,16 +18,20 @@ AST_VERSION = "3"
 
 @dataclass(frozen=True)
 class Node:
+    """Every node: where it starts in its file."""
+
     pos: SourcePos
 
 
 @dataclass(frozen=True)
 class Expr(Node):
-    pass
+    """An expression."""
 
 
 @dataclass(frozen=True)
 class LiteralValue(Expr):
+    """A literal: a number, a bool, null, or the text of a template part."""
+
     value: Any
     """str, bool, None, or a number (int, numbers.Num)."""
 
@@ -47,6 +51,8 @@ class TemplateExpr(Expr):
 
 @dataclass(frozen=True)
 class TemplateIf(Expr):
+    """``%{ if cond }...%{ else }...%{ endif }`` inside a template."""
+
     cond: Expr
     then: tuple[Expr, ...]
     otherwise: tuple[Expr, ...] = ()
@@ -54,6 +60,8 @@ class TemplateIf(Expr):
 
 @dataclass(frozen=True)
 class TemplateFor(Expr):
+    """``%{ for k, v in collection }...%{ endfor }`` inside a template."""
+
     key_var: str | None
     value_var: str
     collection: Expr
@@ -69,12 +77,16 @@ class Variable(Expr):
 
 @dataclass(frozen=True)
 class GetAttr(Expr):
+    """``obj.name``."""
+
     obj: Expr
     name: str
 
 
 @dataclass(frozen=True)
 class Index(Expr):
+    """``obj[key]`` (also ``obj.0``, the legacy index)."""
+
     obj: Expr
     key: Expr
 
@@ -86,6 +98,8 @@ class SplatItem(Expr):
 
 @dataclass(frozen=True)
 class Splat(Expr):
+    """``source[*].…`` and ``source.*.…``: ``each`` applied to every element."""
+
     source: Expr
     each: Expr
     """Evaluated per element with ``SplatItem`` bound to it."""
@@ -93,6 +107,8 @@ class Splat(Expr):
 
 @dataclass(frozen=True)
 class FunctionCall(Expr):
+    """``name(args...)``; ``expand_final`` for a last argument written ``args...``."""
+
     name: str
     args: tuple[Expr, ...]
     expand_final: bool = False
@@ -100,6 +116,8 @@ class FunctionCall(Expr):
 
 @dataclass(frozen=True)
 class Conditional(Expr):
+    """``cond ? true : false``."""
+
     cond: Expr
     true: Expr
     false: Expr
@@ -107,6 +125,8 @@ class Conditional(Expr):
 
 @dataclass(frozen=True)
 class BinaryOp(Expr):
+    """``left op right``."""
+
     op: str
     left: Expr
     right: Expr
@@ -114,17 +134,23 @@ class BinaryOp(Expr):
 
 @dataclass(frozen=True)
 class UnaryOp(Expr):
+    """``-operand`` or ``!operand``."""
+
     op: str
     operand: Expr
 
 
 @dataclass(frozen=True)
 class TupleExpr(Expr):
+    """``[items...]``."""
+
     items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class ObjectItem(Node):
+    """One ``key = value`` (or ``key: value``) of an object."""
+
     key: Expr
     """A bare identifier key is a ``LiteralValue`` string; ``(expr)`` keys are expressions."""
     value: Expr
@@ -132,11 +158,15 @@ class ObjectItem(Node):
 
 @dataclass(frozen=True)
 class ObjectExpr(Expr):
+    """``{ key = value, ... }``."""
+
     items: tuple[ObjectItem, ...]
 
 
 @dataclass(frozen=True)
 class ForExpr(Expr):
+    """``[for ...]`` and ``{for ... => ...}``, with the ``if`` filter and ``...`` grouping."""
+
     key_var: str | None
     value_var: str
     collection: Expr
@@ -149,12 +179,16 @@ class ForExpr(Expr):
 
 @dataclass(frozen=True)
 class Attribute(Node):
+    """``name = expr`` in a body."""
+
     name: str
     expr: Expr
 
 
 @dataclass(frozen=True)
 class Block(Node):
+    """``type "label" ... { body }``."""
+
     type: str
     labels: tuple[str, ...]
     body: Body
@@ -163,6 +197,8 @@ class Block(Node):
 
 @dataclass(frozen=True)
 class Body(Node):
+    """A file's or a block's attributes and blocks, in order."""
+
     items: tuple[Attribute | Block, ...]
 
     @property

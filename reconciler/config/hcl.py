@@ -701,6 +701,8 @@ def _heredoc(raw: str, pos: SourcePos, flush: bool, shift: _Shift) -> ast.Templa
 
 @dataclass
 class _Item:
+    """One token of a template's flat list: literal text, an interpolation or a directive."""
+
     kind: str
     pos: SourcePos
     text: str = ""

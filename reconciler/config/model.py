@@ -34,6 +34,8 @@ class TextOrigin:
 
 @dataclass(frozen=True, kw_only=True)
 class BackendConfig:
+    """The ``imgb { backend "TYPE" { ... } }`` block: where the state is kept."""
+
     type: str = "local"
     """A backend type registered as an ``imgb.backends`` entry point (imgb's own: local, pg)."""
     settings: dict[str, Any] = field(default_factory=dict)
@@ -45,6 +47,8 @@ class BackendConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class ProviderConfig:
+    """A ``provider`` block, alias included."""
+
     type: str
     """A provider type registered as an ``imgb.providers`` entry point (imgb's own: local, alicloud)."""
     alias: str | None = None
@@ -63,6 +67,8 @@ class ProviderConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class Variable:
+    """A ``variable`` block with its settled value."""
+
     name: str
     type: str = "any"
     """The type constraint as written: string, list(string), object({...}), any."""
@@ -102,6 +108,8 @@ class Component:
 
 @dataclass(frozen=True, kw_only=True)
 class DistributionRef:
+    """A template's reference to a distribution, with the distribution's targets."""
+
     address: str
     regions: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
@@ -148,6 +156,8 @@ class Template:
 
 @dataclass(frozen=True, kw_only=True)
 class Distribution:
+    """A ``distribution`` block (one instance of its ``for_each``): where images go and who gets them."""
+
     name: str
     key: str | None = None
     regions: tuple[str, ...] = ()
@@ -163,6 +173,8 @@ class Distribution:
 
 @dataclass(frozen=True, kw_only=True)
 class Output:
+    """An ``output`` block."""
+
     name: str
     description: str = ""
     sensitive: bool = False
@@ -204,6 +216,8 @@ class Import:
 
 @dataclass(frozen=True, kw_only=True)
 class Config:
+    """The loaded configuration: every block of the directory's files, evaluated and expanded."""
+
     directory: str
     files: tuple[str, ...] = ()
     """The *.imgb.hcl files read, in order, relative to ``directory``."""

@@ -16,12 +16,16 @@ AttrType = Literal[
 
 @dataclass(frozen=True)
 class Attr:
+    """An attribute a block takes."""
+
     type: AttrType
     required: bool = False
 
 
 @dataclass(frozen=True)
 class BlockSpec:
+    """What a block type takes: labels, attributes, nested blocks."""
+
     labels: tuple[str, ...] = ()
     """What each label means, for messages: ("name",)."""
     attrs: dict[str, Attr] = field(default_factory=dict)

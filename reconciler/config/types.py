@@ -14,6 +14,8 @@ PRIMITIVES = ("string", "number", "bool", "any")
 
 @dataclass(frozen=True)
 class Type:
+    """A type constraint, as cty's types."""
+
     kind: str
     """string number bool any (cty's dynamic) list set map object tuple"""
     elem: Type | None = None

@@ -27,6 +27,8 @@ ENV_PREFIX = "IMGB_VAR_"
 
 @dataclass
 class Declared:
+    """A ``variable`` block as declared, before its value is settled."""
+
     name: str
     block: ast.Block
     type: Type = ANY

@@ -48,6 +48,8 @@ class TemplateCost(Record):
 
 @dataclass(kw_only=True)
 class PlanCost(Record):
+    """What applying a plan costs: builds once, storage per month before and after."""
+
     currency: str = ""
     """ISO 4217; empty when every provider is free (local: disk usage only)."""
     build: float | None = None
@@ -70,6 +72,8 @@ class PlanCost(Record):
 
 @dataclass(kw_only=True)
 class SourceRef(Record):
+    """The configuration block a change comes from."""
+
     filename: str
     line: int
     column: int = 1

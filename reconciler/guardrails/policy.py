@@ -30,6 +30,8 @@ DEFAULT_DIR = "policy"
 
 @dataclass(frozen=True)
 class Violation:
+    """A ``deny`` or ``warn`` rule's message about a plan."""
+
     rule: str
     """deny or warn."""
     package: str

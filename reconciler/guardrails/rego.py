@@ -44,6 +44,8 @@ class RegoError(Exception):
 
 @dataclass(frozen=True)
 class Module:
+    """A Rego policy file."""
+
     filename: str
     """As the user would type it (relative to the configuration directory)."""
     text: str

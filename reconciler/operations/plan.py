@@ -19,6 +19,8 @@ from imgb.state.model import State
 
 @dataclass
 class PlanRequest:
+    """What ``imgb plan`` is asked for."""
+
     options: PlanOptions = field(default_factory=PlanOptions)
     out: Path | None = None
     """Save the plan to this file (for ``imgb apply FILE``)."""

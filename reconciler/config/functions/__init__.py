@@ -45,6 +45,8 @@ class FuncError(Exception):
 
 @dataclass(frozen=True)
 class Param:
+    """One parameter of a function: its type and what it accepts."""
+
     name: str
     type: Type = DYNAMIC
     allow_null: bool = False
@@ -73,6 +75,8 @@ Impl = Callable[[Call, list[Any]], Any]
 
 @dataclass(frozen=True)
 class Func:
+    """A function of the configuration language: its implementation and signature."""
+
     impl: Impl
     params: tuple[Param, ...]
     variadic: Param | None = None
