@@ -12,10 +12,10 @@ The code is the same either way (tests/test_dataclass_code.py compares the class
 so a missing, unreadable or stale file only costs the compile.
 
 The file sits beside imgb's own bytecode (``imgb/__pycache__``, one per Python version: bytecode is
-not portable between them), as Python keeps ``.pyc`` files; where that cannot be written (an
-installation the user does not own, ``PYTHONDONTWRITEBYTECODE``, a ``PYTHONPYCACHEPREFIX``) in imgb's
-cache directory (``$IMGB_CACHE_DIR``, ``$XDG_CACHE_HOME/imgb`` or ``~/.cache/imgb``). It is written
-privately and atomically, and trusted as the ``.pyc`` files and the parse cache beside it are.
+not portable between them), where Python keeps imgb's ``.pyc`` files, and is trusted as they are.
+Where those are not written (``PYTHONDONTWRITEBYTECODE``, a ``PYTHONPYCACHEPREFIX``, an
+installation the user cannot write) nothing is cached: the cache directory would not do, since
+an operator may put it inside a checkout, and a code object from there runs whatever it says.
 """
 
 from __future__ import annotations
@@ -38,39 +38,30 @@ _new: dict[str, bytes] = {}
 _paths: list[str] = []
 
 
-def cache_files(env: Any = None) -> list[str]:
-    """Where the file is kept, in order of preference."""
-    env = os.environ if env is None else env
+def cache_file() -> str | None:
+    """Where the file is kept: beside imgb's bytecode, or nowhere when bytecode is not written."""
+    if sys.dont_write_bytecode or sys.pycache_prefix is not None:
+        return None
     name = f"dataclass-code.{sys.implementation.cache_tag}-{'.'.join(map(str, sys.version_info[:3]))}.marshal"
-    places = []
-    if not sys.dont_write_bytecode and sys.pycache_prefix is None:
-        places.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__", name))
-    if env.get("IMGB_CACHE_DIR"):
-        places.append(os.path.join(env["IMGB_CACHE_DIR"], name))
-    elif env.get("XDG_CACHE_HOME"):
-        places.append(os.path.join(env["XDG_CACHE_HOME"], "imgb", name))
-    else:
-        places.append(os.path.join(os.path.expanduser("~"), ".cache", "imgb", name))
-    return places
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__", name)
 
 
 def install() -> None:
     """From now on, classes made by ``dataclasses`` take their methods' code from the cache."""
     import dataclasses
 
-    if _paths:
+    path = cache_file()
+    if _paths or path is None:
         return
-    _paths.extend(cache_files())
-    for path in _paths:
-        try:
-            with open(path, "rb") as f:
-                data = f.read(MAX_BYTES + 1)
-            loaded = marshal.loads(data) if len(data) <= MAX_BYTES else {}
-        except (OSError, ValueError, EOFError, TypeError):
-            continue  # no cache there yet, or one that is not readable: compile
-        if isinstance(loaded, dict) and all(type(v) is bytes for v in loaded.values()):
-            _codes.update(loaded)
-            break
+    _paths.append(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+        loaded = marshal.loads(data) if len(data) <= MAX_BYTES else {}
+    except (OSError, ValueError, EOFError, TypeError):
+        loaded = {}  # no cache yet, or one that is not readable: compile
+    if isinstance(loaded, dict) and all(type(v) is bytes for v in loaded.values()):
+        _codes.update(loaded)
     dataclasses.exec = _exec  # type: ignore[attr-defined]
     atexit.register(save)
 
@@ -101,17 +92,14 @@ def save() -> None:
     if not _new:
         return
     _new.clear()
-    data = marshal.dumps(_codes)
-    for path in _paths:
-        tmp = f"{path}.{os.getpid()}.tmp"
-        try:
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-            return
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    # nowhere writable: the next process compiles again
+    path = _paths[0]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps(_codes))
+        os.replace(tmp, path)
+    except OSError:  # not writable: the next process compiles again
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
