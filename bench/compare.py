@@ -149,6 +149,9 @@ class Imgb(Tool):
             IMGB_HOME=str(self.dir.parent / "imgb-home"),
         )
         env.pop("IMGB_WORKSPACE", None)
+        # As an installation runs: bytecode written, so the dataclass code cache beside it
+        # (imgb/dataclass_code.py) works after the first run; the .pyc files are compiled above.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         return env
 
     def cmd(self, *args: str) -> list[str]:
