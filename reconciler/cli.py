@@ -22,6 +22,7 @@ from imgb.reconciler import cli_authoring, cli_state
 from imgb.reconciler import cli_io as io
 from imgb.reconciler.cli_io import Exit
 from imgb.reconciler.cli_options import AutoApproveOpt, InputOpt, LockOpt, LockTimeoutOpt, VarFileOpt, VarOpt
+from imgb.reconciler.cli_plan import EXIT_DRIFT as EXIT_DRIFT  # the CLI's exit codes stay importable here
 from imgb.reconciler.cli_plan import FORMATS, options, render, terminal
 
 if TYPE_CHECKING:
