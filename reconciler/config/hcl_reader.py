@@ -88,8 +88,12 @@ class _Reader:
 
     def ws(self) -> None:
         i = self.i
-        if i < self.n and self.text[i] in " \t\r":
-            self.i = _WS.match(self.text, i).end()  # type: ignore[union-attr]
+        text = self.text
+        if i < self.n and text[i] in " \t\r":
+            if i + 1 < self.n and text[i + 1] not in " \t\r":
+                self.i = i + 1  # one blank (most are): what _WS would take
+            else:
+                self.i = _WS.match(text, i).end()  # type: ignore[union-attr]
 
     def nls(self) -> bool:
         """Skip what the grammar's ``new_line_or_comment?`` takes; True when it took something."""
@@ -97,6 +101,8 @@ class _Reader:
         text = self.text
         while True:
             self.ws()
+            if self.i >= self.n or text[self.i] not in "/#\n":
+                break  # what every alternative of NL_OR_COMMENT starts with
             m = NL_OR_COMMENT.match(text, self.i)
             if m is None:
                 break
