@@ -9,6 +9,11 @@ import functools
 import re
 from typing import Any
 
+import re2
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False
+
 
 class RegexError(Exception):
     pass
@@ -16,12 +21,8 @@ class RegexError(Exception):
 
 @functools.lru_cache(maxsize=512)
 def compile_re2(pattern: str) -> Any:
-    import re2  # the C++ bindings: only for configurations that match regular expressions
-
-    options = re2.Options()
-    options.log_errors = False
     try:
-        return re2.compile(pattern, options)
+        return re2.compile(pattern, _OPTIONS)
     except re2.error as exc:
         msg = exc.args[0] if exc.args else str(exc)
         if isinstance(msg, bytes):
