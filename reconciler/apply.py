@@ -663,8 +663,6 @@ class Engine:
     def _delete(self, n: Node) -> None:
         c = n.change
         provider = self._provider(c)
-        if self._replaced_by_itself(c):
-            return
         if c.prior_id is not None:
             prior_id = c.prior_id
 
