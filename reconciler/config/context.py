@@ -4,6 +4,7 @@ how it fails (``EvalError``), and what functions may ask of the evaluator (``Eva
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,9 @@ from typing import Any, Protocol
 
 from imgb.diagnostics import Diagnostic, SourcePos, error
 from imgb.reconciler.config import ast
+
+RUN_STARTED = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+"""When this run started, as plantimestamp() gives it (RFC 3339, UTC, whole seconds)."""
 
 
 class EvalError(Exception):
@@ -45,14 +49,8 @@ class Context:
     """Results of functions that change from run to run (timestamp, uuid, bcrypt...): (name, call, value)."""
     extra_functions: dict[str, Any] = field(default_factory=dict)
     """Functions only some callers offer (the console's type())."""
-    plan_time: str | None = field(default_factory=lambda: _now())
+    plan_time: str | None = RUN_STARTED
     """What plantimestamp() returns: the time this run started; None (unknown) in the console."""
-
-
-def _now() -> str:
-    from imgb.reconciler.config.functions.datetime import RUN_STARTED
-
-    return RUN_STARTED
 
 
 class Evaluating(Protocol):

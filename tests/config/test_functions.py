@@ -147,3 +147,39 @@ def test_file_rejects_unknown_markers(tmp_path: Path) -> None:
     with pytest.raises(EvalError) as exc:
         run('file("m.txt")', tmp_path)
     assert "private-use" in exc.value.detail
+
+
+def test_the_function_table_names_each_functions_own_module() -> None:
+    """FUNCTIONS knows every function by name before its module is imported: the table must say
+    where each one is defined, and list every function the modules define."""
+    import importlib
+    import pkgutil
+
+    from imgb.reconciler.config import functions
+
+    defined: dict[str, str] = {}
+    for info in pkgutil.iter_modules(functions.__path__):
+        module = importlib.import_module(f"{functions.__name__}.{info.name}")
+        for name, func in functions.FUNCTIONS._loaded.items():
+            if func.impl.__module__ == module.__name__:
+                defined[name] = info.name
+    assert defined == functions._MODULE_OF
+    assert sorted(functions.FUNCTIONS) == sorted(defined)
+    assert "nosuchfunction" not in functions.FUNCTIONS and functions.FUNCTIONS.get("nosuchfunction") is None
+
+
+def test_a_configuration_imports_only_the_functions_it_calls(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "main.imgb.hcl").write_text(
+        'locals {\n  a = upper("x")\n  b = can(regex("[", "x"))\n}\noutput "a" {\n  value = local.a\n}\n'
+    )
+    probe = (
+        "import sys\n"
+        "from imgb.reconciler.config.load import load_config\n"
+        f"load_config({str(tmp_path)!r})\n"
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('imgb.reconciler.config.functions.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["['errors',", "'strings']"]

@@ -4,12 +4,13 @@ A call checks the argument count, expands a final ``...`` argument, converts eac
 parameter's type (``join(",", [1, 2])`` gets strings), and returns an unknown when an argument is
 unknown (values known only after apply), unless the function handles unknowns itself. Sensitive
 arguments give a sensitive result. Every function is also ``core::NAME``. Each submodule registers
-its functions in ``FUNCTIONS`` with ``@function``.
+its functions in ``FUNCTIONS`` with ``@function``; a submodule is imported when one of its functions
+is first looked up, so a configuration pays only for the functions it calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +100,69 @@ class Func:
         return f"{name}({', '.join(ps)})"
 
 
-FUNCTIONS: dict[str, Func] = {}
+_MODULE_OF: dict[str, str] = {
+    name: module
+    for module, names in {
+        "collections": (
+            "alltrue anytrue chunklist coalesce coalescelist compact concat contains distinct element "
+            "flatten index keys length lookup matchkeys max merge min one range reverse "
+            "setintersection setproduct setsubtract setunion slice sort sum transpose values zipmap "
+        ),
+        "conversion": (
+            "ephemeralasnull issensitive nonsensitive sensitive tobool tolist tomap tonumber toset "
+            "tostring "
+        ),
+        "crypto": "base64sha256 base64sha512 bcrypt md5 rsadecrypt sha1 sha256 sha512 uuid uuidv5",
+        "datetime": "formatdate plantimestamp timeadd timecmp timestamp",
+        "encoding": (
+            "base64decode base64encode base64gzip csvdecode jsondecode jsonencode textdecodebase64 "
+            "textencodebase64 urlencode yamldecode yamlencode "
+        ),
+        "errors": "can try",
+        "files": (
+            "abspath basename dirname file filebase64 filebase64sha256 filebase64sha512 fileexists "
+            "filemd5 fileset filesha1 filesha256 filesha512 pathexpand templatefile templatestring "
+        ),
+        "network": "cidrhost cidrnetmask cidrsubnet cidrsubnets",
+        "numeric": "abs ceil floor log parseint pow signum",
+        "strings": (
+            "chomp endswith format formatlist indent join lower regex regexall replace split "
+            "startswith strcontains strrev substr title trim trimprefix trimspace trimsuffix upper "
+        ),
+    }.items()
+    for name in names.split()
+}
+"""The submodule defining each function (tests/config/test_functions.py keeps it true): loading all
+~120 functions cost every command ~10 ms of start-up, most configurations call a few."""
+
+
+class Registry(Mapping[str, Func]):
+    """Every function by name; a function's submodule is imported the first time it is looked up."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Func] = {}
+
+    def __getitem__(self, name: str) -> Func:
+        func = self._loaded.get(name)
+        if func is None:
+            __import__(f"{__name__}.{_MODULE_OF[name]}")  # KeyError: no such function
+            func = self._loaded[name]
+        return func
+
+    def __contains__(self, name: object) -> bool:
+        return name in _MODULE_OF
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULE_OF)
+
+    def __len__(self) -> int:
+        return len(_MODULE_OF)
+
+    def add(self, name: str, func: Func) -> None:
+        self._loaded[name] = func
+
+
+FUNCTIONS = Registry()
 
 
 def function(
@@ -127,7 +190,7 @@ def function(
             volatile,
             (impl.__doc__ or "").strip(),
         )
-        FUNCTIONS[name] = f
+        FUNCTIONS.add(name, f)
         return impl
 
     return register
@@ -290,19 +353,5 @@ def collection_type_name(v: Any) -> str:
         return "set"
     return "tuple" if isinstance(v, list) else "object"
 
-
-# the implementations register themselves on import
-from imgb.reconciler.config.functions import (  # noqa: E402,F401
-    collections,
-    conversion,
-    crypto,
-    datetime,
-    encoding,
-    errors,
-    files,
-    network,
-    numeric,
-    strings,
-)
 
 __all__ = ["FUNCTIONS", "Call", "Func", "FuncError", "Param", "call", "function"]

@@ -53,9 +53,6 @@ def f_timestamp(c: Call, a: list[Any]) -> Any:
     return format_rfc3339(dt.datetime.now(dt.UTC).replace(microsecond=0))
 
 
-RUN_STARTED = format_rfc3339(dt.datetime.now(dt.UTC).replace(microsecond=0))
-
-
 @function("plantimestamp", volatile=True)
 def f_plantimestamp(c: Call, a: list[Any]) -> Any:
     from imgb.unknown import Unknown
