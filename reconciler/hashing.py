@@ -9,13 +9,12 @@ because a ``COMPONENT ${component.x.id}`` line hashes as the component's own con
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from imgb import unknown
+from imgb import digests, unknown
 from imgb.reconciler.config.model import Component, Config, Template
 
 BASE = "base image"
@@ -27,7 +26,7 @@ PROVIDER = "provider"
 
 def digest(value: Any) -> str:
     data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(data.encode()).hexdigest()
+    return digests.sha256_hex(data.encode())
 
 
 def component_digest(component: Component) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from imgb import unknown
+from imgb.digests import compare_digest
 
 MASK = "(sensitive)"
 SECRETS_DIGEST = "secrets_digest"
@@ -86,15 +85,19 @@ _N, _R, _P = 2**13, 8, 1
 
 
 def verifier(secret: str) -> str:
+    import hashlib  # OpenSSL's scrypt; loaded only for plans with sensitive values
+
     salt = os.urandom(16)
     key = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return f"scrypt:{_N}:{_R}:{_P}:{salt.hex()}:{key.hex()}"
 
 
 def verifies(stored: str, secret: str) -> bool:
+    import hashlib
+
     try:
         _, n, r, p, salt, key = stored.split(":")
         got = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(got.hex(), key)
+    return compare_digest(got.hex(), key)

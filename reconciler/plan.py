@@ -6,12 +6,12 @@ Saved plans (``imgb plan --out``) are this model as JSON plus an integrity diges
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from imgb import digests
 from imgb.addresses import Address, Kind
 from imgb.reconciler.guardrails.figures import PlanCost, SourceRef
 from imgb.reconciler.masking import fill_placeholders
@@ -232,7 +232,7 @@ class Plan(Record):
     def to_file_bytes(self) -> bytes:
         body = self.model_dump(mode="json")
         payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        digest = hashlib.sha256(payload.encode()).hexdigest()
+        digest = digests.sha256_hex(payload.encode())
         return (json.dumps({"imgb_plan": SAVED_FORMAT_VERSION, "sha256": digest, "plan": body}, sort_keys=True) + "\n").encode()
 
     @classmethod
@@ -250,7 +250,7 @@ class Plan(Record):
         if doc["imgb_plan"] != SAVED_FORMAT_VERSION:
             raise ValueError(f"the plan file has format {doc['imgb_plan']!r}; this imgb reads {SAVED_FORMAT_VERSION!r}")
         payload = json.dumps(doc["plan"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        if hashlib.sha256(payload.encode()).hexdigest() != doc.get("sha256"):
+        if digests.sha256_hex(payload.encode()) != doc.get("sha256"):
             raise ValueError("the plan file was modified after it was written (its checksum does not match)")
         try:
             plan = cls.model_validate(doc["plan"])

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imgb import __version__
+from imgb import __version__, digests
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostics
 from imgb.fsops import read_inside
@@ -48,7 +47,7 @@ def configuration_files(directory: Path, names: Iterable[str] | None = None) -> 
     for name in names:
         try:
             # Below the directory, as the loader reads them: a link out of it is refused unread.
-            out[name] = hashlib.sha256(read_inside(directory, name)).hexdigest()
+            out[name] = digests.sha256_hex(read_inside(directory, name))
         except OSError:
             out[name] = ""
     return out

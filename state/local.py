@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -34,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgb import digests
 from imgb.fsops import ALLOW_PATHS_ENV, read_fd
 from imgb.state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict, pid_alive
 from imgb.state.names import check_workspace_name
@@ -43,7 +43,7 @@ _JOURNAL_FORMAT = 1
 
 
 def _checksum(entry: bytes) -> str:
-    return hashlib.sha256(entry).hexdigest()[:16]
+    return digests.sha256_hex(entry)[:16]
 
 
 def encode_journal_line(entry: bytes) -> bytes:

@@ -7,13 +7,14 @@ with ``..`` nor through a symlink. The checks report violations, the planner has
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import stat
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
+
+from imgb import digests
 
 
 class ContextPathError(ValueError):
@@ -129,7 +130,7 @@ answers for changed bytes."""
 def _digest(path: Path) -> str | None:
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
-        return hashlib.sha256(b"symlink:" + os.fsencode(os.readlink(path))).hexdigest()
+        return digests.sha256(b"symlink:" + os.fsencode(os.readlink(path))).hexdigest()
     if not stat.S_ISREG(st.st_mode):
         return None  # sockets, fifos and devices are not copied
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
@@ -147,7 +148,4 @@ def _digest(path: Path) -> str | None:
 
 
 def sha256_file(f: BinaryIO) -> str:
-    h = hashlib.sha256()
-    for chunk in iter(lambda: f.read(1 << 20), b""):
-        h.update(chunk)
-    return h.hexdigest()
+    return digests.sha256_file(f, os.fstat(f.fileno()).st_size)

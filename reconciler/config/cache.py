@@ -12,15 +12,13 @@ cache inside a checkout whose files a pull request chooses.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import importlib.machinery
 import os
 import pickle
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from imgb import __version__, diagnostics
+from imgb import __version__, diagnostics, digests
 from imgb.diagnostics import Diagnostic
 from imgb.reconciler.config import ast
 from imgb.reconciler.config.gc_pause import gc_paused
@@ -38,7 +36,7 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 def _key(data: bytes, filename: str) -> str:
-    h = hashlib.sha256()
+    h = digests.sha256()
     for part in (__version__, ast.AST_VERSION, _CACHE_FORMAT, filename):
         h.update(part.encode() + b"\0")
     h.update(_code_digest())
@@ -60,7 +58,7 @@ def parser_files() -> list[Path]:
 
 
 def digest(files: Iterable[Path]) -> bytes:
-    h = hashlib.sha256()
+    h = digests.sha256()
     for path in files:
         try:
             h.update(path.read_bytes())
@@ -152,13 +150,13 @@ def _secret() -> bytes:
 
 def seal(data: bytes) -> bytes:
     """``data`` behind an HMAC of this user's secret: only entries imgb wrote for this user load."""
-    return hmac.new(_secret(), data, hashlib.sha256).digest() + data
+    return digests.hmac_sha256(_secret(), data) + data
 
 
 def unseal(blob: bytes) -> bytes:
     """The data of a sealed entry; raises ValueError when someone else wrote it."""
     mac, data = blob[:32], blob[32:]
-    if not hmac.compare_digest(mac, hmac.new(_secret(), data, hashlib.sha256).digest()):
+    if not digests.compare_digest(mac, digests.hmac_sha256(_secret(), data)):
         raise ValueError("not sealed by this user")
     return data
 

@@ -49,7 +49,7 @@ class Context:
     """Results of functions that change from run to run (timestamp, uuid, bcrypt...): (name, call, value)."""
     extra_functions: dict[str, Any] = field(default_factory=dict)
     """Functions only some callers offer (the console's type())."""
-    plan_time: str | None = RUN_STARTED
+    plan_time: str | None = field(default_factory=lambda: RUN_STARTED)
     """What plantimestamp() returns: the time this run started; None (unknown) in the console."""
 
 

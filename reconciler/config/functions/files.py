@@ -5,13 +5,13 @@ files). A file's content is part of the configuration: each read is recorded wit
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import posixpath
 import re
 from pathlib import Path
 from typing import Any
 
+from imgb import digests
 from imgb.diagnostics import SourcePos
 from imgb.fsops import read_inside
 from imgb.reconciler.config.functions import Call, FuncError, Param, function
@@ -65,7 +65,7 @@ def read_bytes(c: Call, raw: str, i: int = 0) -> tuple[bytes, str]:
         raise FuncError(f'"{rel}" is a directory, not a file', i) from None
     except OSError as exc:
         raise FuncError(f'"{rel}" cannot be read: {exc.strerror}', i) from None
-    c.ev.ctx.file_digests[rel] = hashlib.sha256(data).hexdigest()
+    c.ev.ctx.file_digests[rel] = digests.sha256_hex(data)
     return data, rel
 
 
@@ -109,6 +109,8 @@ def f_fileexists(c: Call, a: list[Any]) -> Any:
 
 def _file_hash(algo: str, b64: bool = False) -> Any:
     def impl(c: Call, a: list[Any]) -> Any:
+        import hashlib  # md5, sha1, sha512: OpenSSL's, loaded when called
+
         h = hashlib.new(algo, read_bytes(c, a[0])[0])
         return base64.b64encode(h.digest()).decode() if b64 else h.hexdigest()
 
