@@ -183,7 +183,10 @@ class Provider(Protocol):
         ...
 
     def read(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The object's current attributes, or None when it is gone."""
+        """The object's current attributes, or None when it is gone. Refresh calls it from
+        several threads at once, unless the provider's class sets ``reads_wait = False`` (an
+        optional attribute, True when absent: reads answered on this machine without waiting,
+        which threads would only slow down)."""
         ...
 
     def delete(self, kind: Kind, id: str, attrs: Mapping[str, Any]) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,8 +94,16 @@ def refresh(state: State, providers: Mapping[str, Provider], parallelism: int = 
         except ProviderError as e:
             return r, None, f"{e.code}: {e.message}"
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        results = list(pool.map(read, state.resources))
+    # Reads that wait (on a cloud API) run in parallel; the others (the local provider's) run here,
+    # without starting threads (or importing concurrent.futures) for nothing to wait on.
+    waiting = [r for r in state.resources if getattr(providers.get(r.provider), "reads_wait", True)]
+    answers: dict[int, tuple[ResourceState, bool | None, str]] = {}
+    if len(waiting) > 1 and parallelism > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=parallelism) as pool:
+            answers = {id(r): answer for r, answer in zip(waiting, pool.map(read, waiting), strict=True)}
+    results = [answers.get(id(r)) or read(r) for r in state.resources]
     for r, exists, err in results:
         if exists is False:
             what = "unshared" if r.kind is Kind.SHARE else "deleted"

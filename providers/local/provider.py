@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import re
-import signal
 import sys
-import threading
 import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic
@@ -34,10 +31,16 @@ from imgb.providers.local.oci import link_blob
 from imgb.providers.local.schema import COMPONENT_IN, IMAGE_IN, SCHEMA, TEMPLATE_IN, default_root
 from imgb.providers.local.store import InvalidRegion, Store, check_region, image_id, now_iso, token_key
 
+if TYPE_CHECKING:
+    import random
+    import threading
+
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 class LocalProvider:
     type = "local"
+    reads_wait = False
+    """Reads are lookups in the store on this disk: refresh makes them one after another."""
 
     def __init__(
         self,
@@ -56,8 +59,13 @@ class LocalProvider:
         self.fail = fail
         self.step_timeout = step_timeout
         self.poll_interval = poll_interval
-        self._rng = random.Random(seed)
-        self._rng_lock = threading.Lock()
+        self._rng: tuple[random.Random, threading.Lock] | None = None
+        if isinstance(fail, float | int) and not isinstance(fail, bool):
+            # (random and threading load only for this test knob: a plan has no failures to draw)
+            import random
+            import threading
+
+            self._rng = (random.Random(seed), threading.Lock())
 
     # -- schema, checks ------------------------------------------------------------------------
     def schema(self) -> ProviderSchema:
@@ -102,8 +110,10 @@ class LocalProvider:
         if self.fail is None:
             return False
         if isinstance(self.fail, float | int) and not isinstance(self.fail, bool):
-            with self._rng_lock:
-                return self._rng.random() < float(self.fail)
+            assert self._rng is not None  # made with the probability
+            rng, lock = self._rng
+            with lock:
+                return rng.random() < float(self.fail)
         return what in self.fail  # type: ignore[operator]
 
     def start(self, kind: Kind, desired: Mapping[str, Any], token: str) -> dict[str, Any]:
@@ -285,6 +295,8 @@ class LocalProvider:
                 self.store.put_op(op)
                 return
             pid, start = op.get("pid"), op.get("pid_start")
+        import signal
+
         from imgb.providers.local.worker import process_start_time
 
         if pid and process_start_time(int(pid)) == start:
