@@ -26,7 +26,6 @@ import fcntl
 import json
 import os
 import re
-import socket
 import stat
 import threading
 import time
@@ -35,7 +34,15 @@ from pathlib import Path
 
 from imgb import digests
 from imgb.fsops import ALLOW_PATHS_ENV, read_fd
-from imgb.state.backend import DEFAULT_WORKSPACE, BackendError, LockError, LockInfo, SerialConflict, pid_alive
+from imgb.state.backend import (
+    DEFAULT_WORKSPACE,
+    BackendError,
+    LockError,
+    LockInfo,
+    SerialConflict,
+    hostname,
+    pid_alive,
+)
 from imgb.state.names import check_workspace_name
 
 WORKSPACES_DIR = "imgb.state.d"
@@ -531,7 +538,7 @@ class LocalBackend:
                     holder = _read_lock_info(fd)
                     if (
                         holder is not None
-                        and holder.host == socket.gethostname()
+                        and holder.host == hostname()
                         and not pid_alive(holder.pid)
                     ):
                         # The writer died but a process it forked kept the flock: stale, take it over.
@@ -599,7 +606,7 @@ class LocalBackend:
                     holder = _read_lock_info(fd)
                     if (
                         holder is not None
-                        and holder.host == socket.gethostname()
+                        and holder.host == hostname()
                         and not pid_alive(holder.pid)
                     ):
                         return None  # stale: the next lock takes it over

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from imgb.addresses import Address, Kind
 from imgb.records import Record
+from imgb.state.stamps import utc_iso, uuid4
 
 STATE_VERSION = 2
 """2: ``in_service`` and ``failures`` (version 1 states are migrated when read: ``migrate``)."""
@@ -29,13 +29,11 @@ TEST_FAILED = "test_failed"
 
 def timestamp() -> str:
     """A time as state records them (UTC, milliseconds)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return utc_iso(milliseconds=True)
 
 
 def new_lineage() -> str:
-    import uuid  # (with platform and socket: only when a state is made)
-
-    return str(uuid.uuid4())
+    return uuid4()
 
 
 def deposed_key(object_id: str) -> str:

@@ -19,7 +19,6 @@ skopeo and umoci can inspect them.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -48,6 +47,8 @@ class InvalidRegion(ValueError):
 
 
 def now_iso() -> str:
+    import datetime as dt  # (only to write a record: a plan writes none)
+
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

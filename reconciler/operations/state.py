@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from imgb.addresses import Address, Kind, moved
 from imgb.diagnostics import DiagnosticError, error
 from imgb.reconciler.errors import OperationError
 from imgb.reconciler.project import Project
-from imgb.state.backend import LockError, LockInfo, pid_alive
+from imgb.state.backend import LockError, LockInfo, hostname, pid_alive
 from imgb.state.local import LocalBackend
 from imgb.state.manager import parse_state
 from imgb.state.model import ResourceState, State
@@ -136,7 +135,7 @@ def force_unlock(project: Project, lock_id: str) -> LockInfo:
     holder = manager.lock_holder()
     if holder is None:
         raise OperationError(f"{manager.describe()} is not locked; there is nothing to unlock.")
-    if holder.id == lock_id and holder.host == socket.gethostname() and pid_alive(holder.pid):
+    if holder.id == lock_id and holder.host == hostname() and pid_alive(holder.pid):
         raise OperationError(
             f"process {holder.pid} ({holder.who}, {holder.operation} since {holder.created}) still holds "
             f"the lock on {manager.describe()}. Wait for it to finish, or stop it (kill {holder.pid}); "
