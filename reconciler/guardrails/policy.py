@@ -18,12 +18,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imgb.diagnostics import Diagnostic, SourcePos, error, warning
 from imgb.fsops import ALLOW_PATHS_ENV, OutsideDirectory, allowed_outside, read_inside
-from imgb.reconciler.guardrails.rego import Engine, Module, RegoError
 from imgb.reconciler.plan import Plan
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    # The Rego engine loads only when a configuration has policies (most have none).
+    from imgb.reconciler.guardrails.rego import Module
 
 DEFAULT_DIR = "policy"
 
@@ -70,6 +75,8 @@ def load_modules(directory: Path, files: list[Path]) -> list[Module]:
     """The files' modules. Those inside the configuration directory are read below it (a file
     that is a link out of it raises fsops.OutsideDirectory unread); others (allowed by the
     operator) as they are."""
+    from imgb.reconciler.guardrails.rego import Module
+
     out = []
     for f in files:
         try:
@@ -97,6 +104,8 @@ def path_problem(e: Exception, directory: Path) -> Diagnostic:
 
 def evaluate(modules: list[Module], document: dict[str, Any]) -> list[Violation]:
     """Every deny and warn of every package, sorted; raises RegoError."""
+    from imgb.reconciler.guardrails.rego import Engine, RegoError
+
     engine = Engine(modules)
     engine.set_input(document)
     found: list[Violation] = []
@@ -165,8 +174,9 @@ def _rule_pos(modules: list[Module], package: str, rule: str) -> SourcePos | Non
     return None
 
 
-def check(plan: Plan, document: dict[str, Any], directory: Path, paths: tuple[str, ...] | None) -> list[Diagnostic]:
-    """The diagnostics of the project's policies on ``plan`` (none without policies)."""
+def check(plan: Plan, document: Callable[[], dict[str, Any]], directory: Path, paths: tuple[str, ...] | None) -> list[Diagnostic]:
+    """The diagnostics of the project's policies on ``plan`` (none without policies), which see
+    ``document()`` (the plan's JSON, made only when there are policies) as their input."""
     try:
         files = policy_files(directory, paths)
         modules = load_modules(directory, files) if files else []
@@ -174,8 +184,10 @@ def check(plan: Plan, document: dict[str, Any], directory: Path, paths: tuple[st
         return [path_problem(e, directory)]
     if not modules:
         return []
+    from imgb.reconciler.guardrails.rego import RegoError
+
     try:
-        violations = evaluate(modules, document)
+        violations = evaluate(modules, document())
     except RegoError as e:
         pos = SourcePos(e.filename, e.line or 1, 1) if e.filename else None
         return [error("Policy could not be evaluated", f"{e.message}. A policy that cannot be evaluated stops the "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from imgb.diagnostics import Diagnostic, Severity
 from imgb.providers.base import Provider
@@ -21,13 +22,18 @@ from imgb.state.model import State
 def review(plan: Plan, config: Config, state: State, providers: Mapping[str, Provider], cache_dir: Path | None) -> list[Diagnostic]:
     """Fills in ``plan.sources`` and ``plan.cost``, adds the policies' warnings to the plan, and
     returns their denials (errors: the plan must not go on)."""
-    from imgb.reconciler.views.plan_json import plan_document
-
     plan.sources = sources(plan, config)
     if plan.mode != "refresh-only":
         book = PriceBook(providers, cache_dir)
         plan.cost = estimate(plan, state, config if plan.mode != "destroy" else None, book)
         book.save()
-    found = policy.check(plan, plan_document(plan), Path(config.directory), config.policy_paths)
+    found = policy.check(plan, lambda: _document(plan), Path(config.directory), config.policy_paths)
     plan.warnings += [d.to_json() for d in found if d.severity is Severity.WARNING]
     return [d for d in found if d.severity is Severity.ERROR]
+
+
+def _document(plan: Plan) -> dict[str, Any]:
+    """The policies' input: the plan's JSON (docs/plan-json.md)."""
+    from imgb.reconciler.views.plan_json import plan_document
+
+    return plan_document(plan)
