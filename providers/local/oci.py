@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
+
+from imgb.digests import sha256_hex
 
 MEDIA_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -31,7 +32,7 @@ def canonical_json(obj: Any) -> bytes:
 
 
 def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return "sha256:" + sha256_hex(data)
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:

@@ -13,7 +13,6 @@ retryable ``InjectedFailure``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from imgb.addresses import Kind
 from imgb.diagnostics import Diagnostic
+from imgb.digests import sha256_hex
 from imgb.providers.base import Cancelled, Progress, ProviderError, ProviderSchema, Quote
 from imgb.providers.local import bases
 from imgb.providers.local.checks import check_desired
@@ -169,7 +169,7 @@ class LocalProvider:
 
     def _create_now(self, kind: Kind, desired: Mapping[str, Any], key: str) -> dict[str, Any]:
         """Create a quick object under the store lock; returns its attributes."""
-        suffix = hashlib.sha256(key.encode()).hexdigest()[:20]
+        suffix = sha256_hex(key.encode())[:20]
         if kind is Kind.COMPONENT:
             rec = {k: desired.get(k) for k in COMPONENT_IN}
             rec.update(id="ic-" + suffix, created=now_iso(), region=self.region)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from imgb.digests import sha256_hex
 from imgb.providers.local.oci import (
     MEDIA_CONFIG,
     MEDIA_LAYER,
@@ -54,11 +54,11 @@ def now_iso() -> str:
 
 def image_id(manifest_digest: str, region: str) -> str:
     """m- + 20 hex: from the content and the region, so each region's copy has its own id."""
-    return "m-" + hashlib.sha256(f"{manifest_digest}\n{region}".encode()).hexdigest()[:20]
+    return "m-" + sha256_hex(f"{manifest_digest}\n{region}".encode())[:20]
 
 
 def token_key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:40]
+    return sha256_hex(token.encode())[:40]
 
 
 def check_region(region: str) -> str:
