@@ -116,7 +116,7 @@ def test_any_document_has_pydantic_s_outcome(data: st.DataObject, which: str) ->
     record = records[which]
     doc = damaged(json.loads(json.dumps(record.model_dump(mode="json"))), data)
     cls = type(record)
-    with mock.patch("uuid.uuid4", return_value=uuid.UUID(int=7)):  # a state's lineage when the document has none
+    with mock.patch("imgb.state.model.uuid4", return_value=str(uuid.UUID(int=7))):  # a state's lineage when the document has none
         assert outcome(cls, doc) == pydantic_outcome(cls, doc)
         plain = _spec(cls).decode(doc)
         if plain is not _MISS:  # the plain path took it: pydantic takes it too, to the same value
@@ -177,7 +177,7 @@ def test_every_field_given_every_kind_of_value_has_pydantic_s_outcome() -> None:
                *a_plan().cost.actions, *a_plan().cost.templates]  # type: ignore[union-attr]
     assert {type(r) for r in samples if r is not None} == set(RECORDS)
     tried = 0
-    with mock.patch("uuid.uuid4", return_value=uuid.UUID(int=7)):
+    with mock.patch("imgb.state.model.uuid4", return_value=str(uuid.UUID(int=7))):
         for record in samples:
             assert record is not None
             doc = json.loads(json.dumps(record.model_dump(mode="json")))
