@@ -150,7 +150,7 @@ class _Spec:
     """A record class's fields, read once: how to decode each and what construction copies."""
 
     def __init__(self, cls: type[Record]) -> None:
-        hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+        hints = _hints(cls)
         self.cls = cls
         self.fields: list[tuple[str, Decoder, Any]] = []
         """(name, decoder, its default: a value, a factory in a 1-tuple, or _MISS when required)."""
@@ -201,6 +201,47 @@ def _spec(cls: type[Record]) -> _Spec:
     if spec is None:
         spec = _SPECS[cls] = _Spec(cls)
     return spec
+
+
+_CODE: dict[str, types.CodeType] = {}
+"""An annotation's text -> its code: records repeat a few dozen annotations (``str | None``...)."""
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls, <cls's module globals>)``, evaluating each annotation's text as
+    it does (module globals, the declaring class's namespace as locals), but compiling each text
+    once per process: typing compiles every annotation of every class anew, a millisecond or two
+    of a small plan's start. Anything but the plain annotations records use (a string or a
+    ``ForwardRef`` left inside one, ``Annotated``) goes to ``typing.get_type_hints`` itself."""
+    globalns = vars(sys.modules[cls.__module__])
+    hints: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        annotations = base.__dict__.get("__annotations__", {})
+        if not annotations:
+            continue
+        localns = dict(vars(base))
+        for name, text in annotations.items():
+            if type(text) is not str:
+                return typing.get_type_hints(cls, globalns)
+            code = _CODE.get(text)
+            if code is None:
+                code = _CODE[text] = compile(text, "<annotation>", "eval")
+            value = eval(code, globalns, localns)  # noqa: S307 - the class's own annotation, as typing evaluates it
+            if value is None:
+                value = type(None)
+            elif not _plain(value):
+                return typing.get_type_hints(cls, globalns)
+            hints[name] = value
+    return hints
+
+
+def _plain(hint: Any) -> bool:
+    """A type, or a generic alias or union of plain ones: what ``get_type_hints`` returns as it is."""
+    if isinstance(hint, type) or hint is Any:
+        return not (isinstance(hint, types.GenericAlias) and not all(_plain(a) for a in hint.__args__))
+    if isinstance(hint, types.GenericAlias | types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return typing.get_origin(hint) is not typing.Annotated and all(_plain(a) for a in typing.get_args(hint))
+    return False
 
 
 def _members(hint: Any) -> tuple[Any, ...]:

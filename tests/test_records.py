@@ -10,7 +10,10 @@ damaged by hypothesis (values of every JSON type put anywhere, keys dropped and 
 from __future__ import annotations
 
 import json
+import sys
+import typing
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
@@ -21,7 +24,7 @@ from hypothesis import strategies as st
 from imgb.addresses import Kind
 from imgb.reconciler.guardrails.figures import ActionCost, PlanCost, SourceRef, TemplateCost
 from imgb.reconciler.plan import Action, Change, Move, PinnedBase, Plan, Rehash, Secret
-from imgb.records import _MISS, DecodeError, Record, _mirror, _spec
+from imgb.records import _MISS, DecodeError, Record, _hints, _mirror, _spec
 from imgb.state.model import BuildFailure, Operation, OutputState, ResourceState, ServicePeriod, State
 
 RECORDS: list[type[Record]] = [ResourceState, Operation, ServicePeriod, BuildFailure, OutputState, State, Change, Rehash,
@@ -80,6 +83,29 @@ def test_every_record_mirrors_its_fields() -> None:
     for cls in RECORDS:
         assert list(_mirror(cls).model_fields) == [name for name, _, _ in _spec(cls).fields]
         assert _mirror(cls).__name__ == cls.__name__  # pydantic's message names the model: "1 validation error for Plan"
+
+
+def test_field_types_are_typings_own() -> None:
+    """``_hints`` evaluates annotations once per text; the types are get_type_hints' (and what it
+    does not take as plain goes to get_type_hints itself)."""
+    for cls in RECORDS:
+        assert _hints(cls) == typing.get_type_hints(cls, vars(sys.modules[cls.__module__])), cls
+
+    @dataclass(kw_only=True)
+    class Odd(Record):
+        forward: list[Change] = field(default_factory=list)
+        quoted: list["Change"] = field(default_factory=list)  # noqa: UP037 - a string inside: typing resolves it
+        annotated: typing.Annotated[int, "x"] = 0
+        literal: typing.Literal["a", "b"] = "a"
+        optional: typing.Optional[int] = None  # noqa: UP045
+        nothing: None = None
+
+    globals()["Odd"] = Odd  # annotations are evaluated in the module's namespace
+    try:
+        assert _hints(Odd) == typing.get_type_hints(Odd, globals())
+        assert _hints(Odd)["quoted"] == list[Change]
+    finally:
+        del globals()["Odd"]
 
 
 JSON = st.recursive(
