@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imgb.addresses import Address, AddressError
 from imgb.diagnostics import DiagnosticError, error
 from imgb.reconciler import planner
 from imgb.reconciler.config.cache import cache_dir
 from imgb.reconciler.guardrails.review import review
-from imgb.reconciler.operations.views import PlanView
 from imgb.reconciler.plan import Plan
 from imgb.reconciler.planner import PlanOptions
 from imgb.reconciler.project import Project, write_private
 from imgb.state.model import State
+
+if TYPE_CHECKING:
+    from imgb.reconciler.operations.views import PlanView
 
 
 @dataclass
