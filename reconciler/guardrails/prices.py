@@ -98,6 +98,10 @@ class PriceBook:
         """Write the prices asked this time (best effort: a read-only cache only costs calls)."""
         if not self._dirty or self._path is None or self._disk is None:
             return
+        # Expired prices go: every plan reads the whole file (scopes include the endpoint, so a
+        # file kept forever would grow with every endpoint and region ever priced).
+        now = self._now()
+        self._disk = {k: v for k, v in self._disk.items() if isinstance(v.get("at"), int | float) and now - v["at"] <= self._ttl}
         try:
             # Owner-only like the parse cache beside it, whatever the umask: it records the account's prices.
             self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
