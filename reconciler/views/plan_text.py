@@ -9,7 +9,6 @@ from imgb import unknown
 from imgb.addresses import Kind
 from imgb.reconciler.masking import SECRETS_DIGEST
 from imgb.reconciler.plan import FORGOTTEN, TEST_FAILED_WARNING, Action, Change, Plan
-from imgb.reconciler.views import cost_text
 
 # A secrets digest only says *that* a secret changed; the reasons line says it in words.
 HIDDEN = {"hash_inputs", "context_dir", SECRETS_DIGEST}
@@ -186,9 +185,7 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
         else:
             lines.append("No changes. Your images match the configuration.")
         if plan.cost is not None and plan.cost.monthly_change:  # retain or regions changed: nothing to build yet
-            lines.append(cost_text.summary(plan.cost, 0))
-            if detailed:
-                lines.extend(cost_text.detailed(plan.cost))
+            lines.extend(_cost(plan, 0, detailed))
         return "\n".join(lines + _warnings(plan)) + "\n"
     lines.append("imgb will perform the following actions:")
     lines.append("")
@@ -200,10 +197,16 @@ def render_plan(plan: Plan, *, detailed: bool = False) -> str:
     if eta >= 1:  # "about 0s" says nothing (and would make the output depend on the machine's speed)
         lines.append(f"Expected duration from earlier runs: about {_duration(eta)} of build and copy time.")
     if plan.cost is not None:
-        lines.append(cost_text.summary(plan.cost, plan.counts()["builds"]))
-        if detailed:
-            lines.extend(cost_text.detailed(plan.cost))
+        lines.extend(_cost(plan, plan.counts()["builds"], detailed))
     return "\n".join(lines + _warnings(plan)) + "\n"
+
+
+def _cost(plan: Plan, builds: int, detailed: bool) -> list[str]:
+    """The cost summary (and table): its view loads only for a plan that shows one."""
+    from imgb.reconciler.views import cost_text
+
+    assert plan.cost is not None
+    return [cost_text.summary(plan.cost, builds), *(cost_text.detailed(plan.cost) if detailed else [])]
 
 
 def expected_seconds(changes: list[Change]) -> float:
