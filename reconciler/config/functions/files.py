@@ -4,7 +4,7 @@ files). A file's content is part of the configuration: each read is recorded wit
 
 from __future__ import annotations
 
-import base64
+import binascii
 import os
 import posixpath
 import re
@@ -91,9 +91,14 @@ def f_file(c: Call, a: list[Any]) -> Any:
     return read_text(c, a[0])[0]
 
 
+def _base64(data: bytes) -> str:
+    """``base64.b64encode(data).decode()``, without importing ``base64`` (and its ``re`` work)."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
 @function("filebase64", P)
 def f_filebase64(c: Call, a: list[Any]) -> Any:
-    return base64.b64encode(read_bytes(c, a[0])[0]).decode()
+    return _base64(read_bytes(c, a[0])[0])
 
 
 @function("fileexists", P)
@@ -112,7 +117,7 @@ def _file_hash(algo: str, b64: bool = False) -> Any:
         import hashlib  # md5, sha1, sha512: OpenSSL's, loaded when called
 
         h = hashlib.new(algo, read_bytes(c, a[0])[0])
-        return base64.b64encode(h.digest()).decode() if b64 else h.hexdigest()
+        return _base64(h.digest()) if b64 else h.hexdigest()
 
     return impl
 
