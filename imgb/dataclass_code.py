@@ -26,7 +26,7 @@ import contextlib
 import marshal
 import os
 import sys
-from types import CodeType, ModuleType
+from types import CodeType
 from typing import Any
 
 MAX_BYTES = 8 << 20
@@ -46,22 +46,8 @@ def cache_file() -> str | None:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__", name)
 
 
-class _Deferred(ModuleType):
-    """A module imported when first used. ``dataclasses`` imports ``inspect`` (with ``ast``, ``dis``
-    and ``tokenize``: ~5 ms) only to write a signature into a class without a docstring."""
-
-    def __getattr__(self, attr: str) -> Any:
-        real = sys.modules.get(self.__name__)
-        if real is None or real is self:
-            sys.modules.pop(self.__name__, None)
-            real = __import__(self.__name__)
-        return getattr(real, attr)
-
-
 def install() -> None:
     """From now on, classes made by ``dataclasses`` take their methods' code from the cache."""
-    if "dataclasses" not in sys.modules and "inspect" not in sys.modules:
-        sys.modules["inspect"] = _Deferred("inspect")
     import dataclasses
 
     path = cache_file()

@@ -32,7 +32,9 @@ def main() -> int:
         sys.stdout.write(TEXT)
         return 0
     from imgb.dataclass_code import install
+    from imgb.deferred import defer
 
+    defer()  # before anything imports them: inspect, copy, ipaddress load when used
     install()  # before the first dataclass: their methods' code from the cache, not compiled again
     from imgb.reconciler.cli_fast import run
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,7 +47,7 @@ class LockInfo:
     created: str = field(default_factory=lambda: utc_iso(milliseconds=False))
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}  # flat: asdict's deep copy not needed
 
 
 def pid_alive(pid: int) -> bool:

@@ -119,6 +119,8 @@ def _parent(path: str) -> str:
 
 @dataclass(frozen=True)
 class LayerInfo:
+    """A layer written: its blob's digest, size in bytes and number of entries."""
+
     digest: str
     size: int
     entries: int
