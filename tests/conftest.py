@@ -36,8 +36,8 @@ def test_plugins() -> None:
 
     if "dircloud" in plugins.provider_types() and "sqlite" in plugins.backend_types():
         return
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(PLUGINS)],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(PLUGINS),
+                    "--config-settings", "editable_mode=compat"], check=True, capture_output=True, timeout=600)
     if str(PLUGINS) not in sys.path:
         sys.path.append(str(PLUGINS))  # the editable install's path entry counts from the next process on
     importlib.invalidate_caches()
