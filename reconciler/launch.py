@@ -13,8 +13,13 @@ that is not a terminal.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
+
+TYPE_CHECKING = False  # not typing's: imgb version and --help answer before anything imports typing
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def main() -> int:
@@ -40,10 +45,49 @@ def main() -> int:
 
     code = run(args)
     if code is not None:
+        _FAST.append(code)
         return code
     from imgb.reconciler.cli import main as cli_main
 
     return cli_main()
+
+
+_FAST: list[int] = []
+"""The exit code of a command ``cli_fast`` ran, once it has."""
+
+
+def entry() -> NoReturn:
+    """The ``imgb`` script: ``main``, and for a command ``cli_fast`` ran (validate, plan), the end of
+    the process without the interpreter's teardown. Freeing every module and object at exit cost
+    such a command 6-12 ms, a tenth of it, for nothing: exit handlers still run (the dataclass code
+    cache, weakref finalizers) and standard streams are flushed first. With another thread alive,
+    or anything unusual, the process ends the ordinary way."""
+    code = main()
+    if _FAST and _FAST[-1] == code and _quiet():
+        run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+        if run_exitfuncs is not None:
+            run_exitfuncs()
+            if _flushed():
+                os._exit(code)
+            os._exit(120)  # as Python's own exit does when flushing the standard streams fails
+    sys.exit(code)
+
+
+def _quiet() -> bool:
+    """Nothing else running, nothing left unwritten."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return False
+    return _flushed()
+
+
+def _flushed() -> bool:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _columns() -> int:
