@@ -203,16 +203,18 @@ def _spec(cls: type[Record]) -> _Spec:
     return spec
 
 
-_CODE: dict[str, types.CodeType] = {}
-"""An annotation's text -> its code: records repeat a few dozen annotations (``str | None``...)."""
+_HINTS: dict[tuple[str, str], Any] = {}
+"""(module, an annotation's text) -> its type: records repeat a few dozen annotations (``str | None``...)."""
 
 
 def _hints(cls: type) -> dict[str, Any]:
     """``typing.get_type_hints(cls, <cls's module globals>)``, evaluating each annotation's text as
-    it does (module globals, the declaring class's namespace as locals), but compiling each text
-    once per process: typing compiles every annotation of every class anew, a millisecond or two
-    of a small plan's start. Anything but the plain annotations records use (a string or a
-    ``ForwardRef`` left inside one, ``Annotated``) goes to ``typing.get_type_hints`` itself."""
+    it does (module globals, the declaring class's namespace as locals), each text of a module
+    once, and with ``eval`` of the text, never ``compile``: the first ``compile()`` of a process
+    makes Python's AST types (~1 ms), and typing compiles every annotation of every class anew
+    (a millisecond or two more of a small plan's start). Anything but the plain annotations
+    records use (a string or a ``ForwardRef`` left inside one, ``Annotated``) goes to
+    ``typing.get_type_hints`` itself."""
     globalns = vars(sys.modules[cls.__module__])
     hints: dict[str, Any] = {}
     for base in reversed(cls.__mro__):
@@ -223,22 +225,26 @@ def _hints(cls: type) -> dict[str, Any]:
         for name, text in annotations.items():
             if type(text) is not str:
                 return typing.get_type_hints(cls, globalns)
-            code = _CODE.get(text)
-            if code is None:
-                code = _CODE[text] = compile(text, "<annotation>", "eval")
-            value = eval(code, globalns, localns)  # noqa: S307 - the class's own annotation, as typing evaluates it
-            if value is None:
-                value = type(None)
-            elif not _plain(value):
-                return typing.get_type_hints(cls, globalns)
+            # A name of the class's own namespace would mean something else in another class.
+            shared = localns.keys().isdisjoint(text.replace("[", " ").replace("]", " ").replace(",", " ")
+                                               .replace("|", " ").replace(".", " ").split())
+            value = _HINTS.get((cls.__module__, text), _MISS) if shared else _MISS
+            if value is _MISS:
+                value = eval(text, globalns, localns)  # noqa: S307 - the class's own annotation, as typing evaluates it
+                if value is None:
+                    value = type(None)
+                elif not _plain(value):
+                    return typing.get_type_hints(cls, globalns)
+                if shared:
+                    _HINTS[cls.__module__, text] = value
             hints[name] = value
     return hints
 
 
 def _plain(hint: Any) -> bool:
     """A type, or a generic alias or union of plain ones: what ``get_type_hints`` returns as it is."""
-    if isinstance(hint, type) or hint is Any:
-        return not (isinstance(hint, types.GenericAlias) and not all(_plain(a) for a in hint.__args__))
+    if isinstance(hint, type) or hint is Any:  # (a generic alias such as list[str] is not a type)
+        return True
     if isinstance(hint, types.GenericAlias | types.UnionType) or typing.get_origin(hint) is typing.Union:
         return typing.get_origin(hint) is not typing.Annotated and all(_plain(a) for a in typing.get_args(hint))
     return False

@@ -100,10 +100,17 @@ def test_field_types_are_typings_own() -> None:
         optional: typing.Optional[int] = None  # noqa: UP045
         nothing: None = None
 
+    @dataclass(kw_only=True)
+    class Shadowing(Record):
+        Change: int = 0  # noqa: N815 - names the type another annotation uses
+        changes: list[Change] = field(default_factory=list)  # type: ignore[valid-type]
+
     globals()["Odd"] = Odd  # annotations are evaluated in the module's namespace
     try:
-        assert _hints(Odd) == typing.get_type_hints(Odd, globals())
-        assert _hints(Odd)["quoted"] == list[Change]
+        for cls in (Odd, Shadowing, Odd):
+            assert _hints(cls) == typing.get_type_hints(cls, globals())
+        assert _hints(Odd)["quoted"] == _hints(Odd)["forward"] == list[Change]
+        assert _hints(Shadowing)["changes"] != list[Change]  # the class's own name, as typing has it
     finally:
         del globals()["Odd"]
 
