@@ -11,26 +11,18 @@ runs the code object compiled from exactly that text; new texts are compiled as 
 The code is the same either way (tests/test_dataclass_code.py compares the classes made both ways),
 so a missing, unreadable or stale file only costs the compile.
 
-The file sits beside imgb's own bytecode (``imgb/__pycache__``, one per Python version: bytecode is
-not portable between them), where Python keeps imgb's ``.pyc`` files, and is trusted as they are.
-Where those are not written (``PYTHONDONTWRITEBYTECODE``, a ``PYTHONPYCACHEPREFIX``, an
-installation the user cannot write) nothing is cached: the cache directory would not do, since
-an operator may put it inside a checkout, and a code object from there runs whatever it says.
+The file is kept as ``code_cache`` says (beside imgb's own bytecode, only where that is written).
 """
 
 from __future__ import annotations
 
 import atexit
 import builtins
-import contextlib
 import marshal
-import os
-import sys
 from types import CodeType
 from typing import Any
 
-MAX_BYTES = 8 << 20
-"""A file grown past this (texts of classes since edited) is started afresh."""
+from imgb import code_cache
 
 _codes: dict[str, bytes] = {}
 """Source text -> its code, marshalled (unmarshalled when used: a file holds every class's methods)."""
@@ -40,10 +32,7 @@ _paths: list[str] = []
 
 def cache_file() -> str | None:
     """Where the file is kept: beside imgb's bytecode, or nowhere when bytecode is not written."""
-    if sys.dont_write_bytecode or sys.pycache_prefix is not None:
-        return None
-    name = f"dataclass-code.{sys.implementation.cache_tag}-{'.'.join(map(str, sys.version_info[:3]))}.marshal"
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__", name)
+    return code_cache.path("dataclass-code")
 
 
 def install() -> None:
@@ -54,13 +43,8 @@ def install() -> None:
     if _paths or path is None:
         return
     _paths.append(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-        loaded = marshal.loads(data) if len(data) <= MAX_BYTES else {}
-    except (OSError, ValueError, EOFError, TypeError):
-        loaded = {}  # no cache yet, or one that is not readable: compile
-    if isinstance(loaded, dict) and all(type(v) is bytes for v in loaded.values()):
+    loaded = code_cache.load(path)
+    if all(type(v) is bytes for v in loaded.values()):
         _codes.update(loaded)
     dataclasses.exec = _exec  # type: ignore[attr-defined]
     atexit.register(save)
@@ -92,14 +76,4 @@ def save() -> None:
     if not _new:
         return
     _new.clear()
-    path = _paths[0]
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps(_codes))
-        os.replace(tmp, path)
-    except OSError:  # not writable: the next process compiles again
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    code_cache.store(_paths[0], _codes)

@@ -36,11 +36,12 @@ def main() -> int:
 
         sys.stdout.write(TEXT)
         return 0
-    from imgb.dataclass_code import install
+    from imgb import dataclass_code, regex_code
     from imgb.deferred import defer
 
     defer()  # before anything imports them: inspect, copy, ipaddress load when used
-    install()  # before the first dataclass: their methods' code from the cache, not compiled again
+    regex_code.install()  # before the first pattern: programs from the cache, not compiled again
+    dataclass_code.install()  # before the first dataclass: their methods' code from the cache, not compiled again
     from imgb.reconciler.cli_fast import run
 
     code = run(args)
