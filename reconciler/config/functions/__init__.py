@@ -149,6 +149,12 @@ class Registry(Mapping[str, Func]):
             func = self._loaded[name]
         return func
 
+    def get(self, name: str, default: Func | None = None) -> Func | None:  # type: ignore[override]
+        func = self._loaded.get(name)  # every call of a configuration's functions: kept short
+        if func is None:
+            return self[name] if name in _MODULE_OF else default
+        return func
+
     def __contains__(self, name: object) -> bool:
         return name in _MODULE_OF
 
