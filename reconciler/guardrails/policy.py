@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from imgb.diagnostics import Diagnostic, SourcePos, error, warning
 from imgb.fsops import ALLOW_PATHS_ENV, OutsideDirectory, allowed_outside, read_inside
+from imgb.reconciler.guardrails import POLICY_DIR
 from imgb.reconciler.plan import Plan
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     # The Rego engine loads only when a configuration has policies (most have none).
     from imgb.reconciler.guardrails.rego import Module
 
-DEFAULT_DIR = "policy"
+DEFAULT_DIR = POLICY_DIR
 
 
 @dataclass(frozen=True)

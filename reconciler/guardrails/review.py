@@ -4,6 +4,7 @@ without a saved plan), after the plan and before it is shown or saved."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from imgb.diagnostics import Diagnostic, Severity
 from imgb.providers.base import Provider
 from imgb.reconciler.config.model import Config
-from imgb.reconciler.guardrails import policy
+from imgb.reconciler.guardrails import POLICY_DIR
 from imgb.reconciler.guardrails.cost import estimate
 from imgb.reconciler.guardrails.positions import sources
 from imgb.reconciler.guardrails.prices import PriceBook
@@ -27,7 +28,12 @@ def review(plan: Plan, config: Config, state: State, providers: Mapping[str, Pro
         book = PriceBook(providers, cache_dir)
         plan.cost = estimate(plan, state, config if plan.mode != "destroy" else None, book)
         book.save()
-    found = policy.check(plan, lambda: _document(plan), Path(config.directory), config.policy_paths)
+    directory = Path(config.directory)
+    if config.policy_paths is None and not os.path.lexists(directory / POLICY_DIR):
+        return []  # no policies (most configurations): nothing of them loads
+    from imgb.reconciler.guardrails import policy
+
+    found = policy.check(plan, lambda: _document(plan), directory, config.policy_paths)
     plan.warnings += [d.to_json() for d in found if d.severity is Severity.WARNING]
     return [d for d in found if d.severity is Severity.ERROR]
 
