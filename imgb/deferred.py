@@ -12,6 +12,7 @@ so every use behaves as before (tests/test_deferred.py).
 from __future__ import annotations
 
 import sys
+from importlib.machinery import PathFinder
 from types import ModuleType
 from typing import Any
 
@@ -21,6 +22,12 @@ DEFERRED = ("copy", "inspect", "ipaddress")
 
 class Deferred(ModuleType):
     """Stands in for module ``__name__`` until something is read from it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        # the real module's spec, found without loading it: the import system and
+        # importlib.util.find_spec read a module's __spec__ (None would be refused)
+        self.__spec__ = PathFinder.find_spec(name)
 
     def __getattr__(self, attr: str) -> Any:
         real = sys.modules.get(self.__name__)

@@ -29,6 +29,8 @@ nested = NoDoc([[1], {"k": [2]}])
 copied = dataclasses.asdict(nested)                    # copy.deepcopy, through dataclasses
 assert copied == {"a": [[1], {"k": [2]}]} and copied["a"][0] is not nested.a[0]
 print(urllib.parse.urlsplit("http://[::1]:80/x").hostname)   # ipaddress, through urllib.parse
+import importlib.util
+assert importlib.util.find_spec("copy").name == "copy"     # reads __spec__ (from the real module)
 import inspect, copy, ipaddress
 from inspect import Parameter
 print(inspect.isfunction(defer), copy.copy([1]) == [1], ipaddress.ip_network("10.0.0.0/8").num_addresses, Parameter.KEYWORD_ONLY.name)
