@@ -30,7 +30,7 @@ def install() -> None:
     """From now on, patterns compiled by ``re`` take their programs from the cache."""
     compiler = sys.modules.get("re._compiler")
     sre = sys.modules.get("_sre")
-    if _paths or compiler is None or sre is None or not all(
+    if _paths or sys.implementation.name != "cpython" or compiler is None or sre is None or not all(
         hasattr(compiler, name) for name in ("compile", "_code", "_parser", "isstring")
     ):
         return  # another Python's re: leave it be
@@ -66,9 +66,13 @@ def _compile(p: Any, flags: int = 0) -> Any:
     for name, i in groupindex.items():
         indexgroup[i] = name
     kept = (flags | parsed.state.flags, code, parsed.state.groups - 1, dict(groupindex), tuple(indexgroup))
+    try:
+        pattern = compiler._sre.compile(p, *kept)
+    except (TypeError, ValueError, RuntimeError):  # a matcher that takes other arguments: keep nothing
+        return _ORIGINAL(p, flags)
     _programs[key] = kept
     _new.append(1)
-    return compiler._sre.compile(p, *kept)
+    return pattern
 
 
 def save() -> None:

@@ -133,3 +133,23 @@ def test_a_command_keeps_the_programs_for_the_next(tmp_path: Path) -> None:
     kept, new = map(int, first.stdout.split())
     assert kept > 20 and new > 0
     assert second.stdout.split() == [str(kept), "0"]  # every pattern from the file, none compiled
+
+
+def test_a_matcher_that_refuses_the_kept_arguments_gets_res_own_compile(cache: dict[Any, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another Python's matcher may take other arguments: the pattern is then compiled by re
+    itself, and nothing is kept."""
+    import _sre
+
+    compiler = sys.modules["re._compiler"]
+    real = _sre.compile
+
+    class Matcher:
+        @staticmethod
+        def compile(pattern: Any, flags: int, code: list[int], *rest: Any) -> Any:
+            if code and type(code[0]) is int:  # what regex_code passes: plain numbers
+                raise TypeError("not this matcher's arguments")
+            return real(pattern, flags, code, *rest)
+
+    monkeypatch.setattr(compiler, "_sre", Matcher)
+    assert regex_code._compile("a(b)c", 0).match("abc").group(1) == "b"
+    assert cache == {}
