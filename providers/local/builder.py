@@ -523,8 +523,15 @@ class Builder:
                 finally:
                     os.close(sub)
             elif stat.S_ISLNK(st.st_mode):
+                try:
+                    target = os.readlink(name, dir_fd=srcdir)
+                except OSError as e:
+                    if e.errno != errno.EINVAL:
+                        raise
+                    raise BuildFailed("InvalidCopySource", f'{where}: COPY source entry "{name}" stopped being a '
+                                      "symbolic link while it was read; it must not change during the build.") from e
                 fsops.remove_at(dstdir, name)
-                os.symlink(os.readlink(name, dir_fd=srcdir), name, dir_fd=dstdir)
+                os.symlink(target, name, dir_fd=dstdir)
             elif stat.S_ISREG(st.st_mode):
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=srcdir)
                 try:
