@@ -64,7 +64,7 @@ def entry() -> NoReturn:
     cache, weakref finalizers) and standard streams are flushed first. With another thread alive,
     or anything unusual, the process ends the ordinary way."""
     code = main()
-    if _FAST and _FAST[-1] == code and _quiet():
+    if _FAST and _quiet():
         run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
         if run_exitfuncs is not None:
             run_exitfuncs()
