@@ -101,10 +101,14 @@ class _Differ:
         self.durations: dict[str, float] = {}
         self.generations: dict[str, set[str | None]] = {}
         """Address -> image hashes it exists for in state."""
+        self.deposed_ids: set[str] = set()
+        """Ids of images and copies a replacement left deposed (this plan deletes them)."""
         for r in state.resources:
             if r.duration_s:
                 self.durations[r.address] = r.duration_s
             self.generations.setdefault(r.address, set()).add(r.image_hash)
+            if r.status == DEPOSED and r.kind in (Kind.IMAGE, Kind.COPY):
+                self.deposed_ids.add(r.id)
         self.current_after: dict[str, str | None] = {}
         self.test_failed: dict[str, str] = {}
         """Template -> the hash of its desired image, which failed its tests: kept, not distributed."""
@@ -412,8 +416,7 @@ class _Differ:
     def _shares_a_superseded_object(self, share: ResourceState) -> bool:
         """A share recorded for an image or copy that was replaced (it is deposed, and this plan
         deletes it): deleting that object takes the share with it."""
-        shared = share.id.rpartition("/")[0]
-        return any(r.status == DEPOSED and r.id == shared and r.kind in (Kind.IMAGE, Kind.COPY) for r in self.state.resources)
+        return share.id.rpartition("/")[0] in self.deposed_ids
 
     # -- state side: what goes away --------------------------------------------------------
     def _deletions(self) -> None:

@@ -47,6 +47,11 @@ class _Estimate:
         self.paid = False
         """A price above zero, or one that could not be had, was met."""
         self.complete = True
+        self.images: dict[str, list[ResourceState]] = {}
+        """Template -> its images in state, deposed ones left out."""
+        for r in state.resources:
+            if r.kind is Kind.IMAGE and r.template is not None and r.status != DEPOSED:
+                self.images.setdefault(r.template, []).append(r)
 
     # -- prices ---------------------------------------------------------------------------------
     def _use(self, quote: Quote | str) -> Quote | None:
@@ -73,7 +78,7 @@ class _Estimate:
     def template_size(self, template: str, provider: str) -> tuple[float | None, str]:
         """The size of the template's images: its current (else newest) image in state, else the
         provider's estimate from the template's configuration."""
-        images = [r for r in self.state.resources if r.kind is Kind.IMAGE and r.template == template and r.status != DEPOSED]
+        images = list(self.images.get(template, ()))
         current = self.state.current.get(template)
         images.sort(key=lambda r: (r.image_hash == current, r.created_at or ""), reverse=True)
         for r in images:

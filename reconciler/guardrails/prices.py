@@ -31,10 +31,13 @@ class PriceBook:
         self._memo: dict[str, Quote | str] = {}
         self._disk: dict[str, dict[str, Any]] | None = None
         self._dirty = False
+        self._pricing: dict[str, Pricing | None] = {}
 
     def pricing(self, key: str) -> Pricing | None:
-        p = self.providers.get(key)
-        return p if isinstance(p, Pricing) else None
+        if key not in self._pricing:  # isinstance against a Protocol is slow: once per provider
+            p = self.providers.get(key)
+            self._pricing[key] = p if isinstance(p, Pricing) else None
+        return self._pricing[key]
 
     def build(self, key: str, instance_type: str | None, system_disk_size: int | None) -> Quote | str:
         """Per hour, or why there is no price."""
