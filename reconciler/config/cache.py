@@ -36,7 +36,7 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 def _key(data: bytes, filename: str) -> str:
-    h = digests.sha256()
+    h = digests.new(len(data))
     for part in (__version__, ast.AST_VERSION, _CACHE_FORMAT, filename):
         h.update(part.encode() + b"\0")
     h.update(_code_digest())
