@@ -15,7 +15,7 @@ import functools
 import importlib.machinery
 import os
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from imgb import __version__, diagnostics, digests
@@ -75,10 +75,41 @@ def _code_digest() -> bytes:
     return digest(parser_files())
 
 
+store_hook: Callable[[Path, tuple[ast.Body | None, list[Diagnostic]], int], bool] | None = None
+"""Given an entry to store and the size of its file: True when it took the store over
+(``store_behind``)."""
+
+
+def entry_path(data: bytes, filename: str, env: Mapping[str, str] | None = None) -> Path:
+    """Where the entry for ``data`` read from ``filename`` lives (raises without a home directory)."""
+    return cache_dir(env) / "parsed" / (_key(data, filename) + ".pickle")
+
+
 def parse_cached(
     data: bytes, filename: str, env: Mapping[str, str] | None = None
 ) -> tuple[ast.Body | None, list[Diagnostic]]:
     """Parse ``data`` (a file's bytes) as ``filename``, through the cache when possible."""
+    try:
+        path = entry_path(data, filename, env)
+    except Exception:  # noqa: BLE001 - no home directory: parse without a cache
+        return parse_text(data, filename)
+    try:
+        with open(path, "rb") as f, gc_paused():
+            if not _trusted(path.parent, os.fstat(f.fileno())):
+                raise PermissionError(path)
+            cached = pickle.loads(unseal(f.read()))
+        if isinstance(cached, tuple) and len(cached) == 2:
+            return cached[0], list(cached[1])
+    except Exception:  # noqa: BLE001 - a missing or corrupt entry is a miss
+        pass
+    result = parse_text(data, filename)
+    if store_hook is None or not store_hook(path, result, len(data)):
+        store(path, result)
+    return result
+
+
+def parse_text(data: bytes, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]:
+    """Parse ``data`` as ``filename`` without the cache."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -94,22 +125,7 @@ def parse_cached(
         ]
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark is not content
-    try:
-        path = cache_dir(env) / "parsed" / (_key(data, filename) + ".pickle")
-    except Exception:  # noqa: BLE001 - no home directory: parse without a cache
-        return _parse(text, filename)
-    try:
-        with open(path, "rb") as f, gc_paused():
-            if not _trusted(path.parent, os.fstat(f.fileno())):
-                raise PermissionError(path)
-            cached = pickle.loads(unseal(f.read()))
-        if isinstance(cached, tuple) and len(cached) == 2:
-            return cached[0], list(cached[1])
-    except Exception:  # noqa: BLE001 - a missing or corrupt entry is a miss
-        pass
-    result = _parse(text, filename)
-    _store(path, result)
-    return result
+    return _parse(text, filename)
 
 
 def _parse(text: str, filename: str) -> tuple[ast.Body | None, list[Diagnostic]]:
@@ -172,7 +188,7 @@ def _trusted(directory: Path, st: os.stat_result) -> bool:
         return False
 
 
-def _store(path: Path, result: tuple[ast.Body | None, list[Diagnostic]]) -> None:
+def store(path: Path, result: tuple[ast.Body | None, list[Diagnostic]]) -> None:
     try:
         missing, d = [], path.parent
         while not d.exists():
