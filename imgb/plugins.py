@@ -145,9 +145,14 @@ def _own(group: str) -> list[str]:
     return list(dict.fromkeys(ep.name for ep in entry_points(group=group) if ep.dist is not None and ep.dist.name == "imgb"))
 
 
-def _extra(env: Mapping[str, str]) -> dict[str, str]:
+def _extra(env: Mapping[str, str]) -> Mapping[str, str]:
+    return _extra_of(env.get(EXTRA_PROVIDERS_ENV, ""))
+
+
+@functools.lru_cache(maxsize=8)  # asked once per block of a configuration
+def _extra_of(setting: str) -> Mapping[str, str]:
     out: dict[str, str] = {}
-    for entry in env.get(EXTRA_PROVIDERS_ENV, "").split(","):
+    for entry in setting.split(","):
         ptype, sep, target = entry.strip().partition("=")
         if sep and ptype and ":" in target:
             out[ptype.strip()] = target.strip()

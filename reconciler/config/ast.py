@@ -6,6 +6,7 @@ after apply) works on these nodes, so they must stay picklable and free of parse
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 from typing import Literal as TypingLiteral
@@ -201,11 +202,13 @@ class Body(Node):
 
     items: tuple[Attribute | Block, ...]
 
-    @property
+    # Kept once asked for (the loader asks for a block's attributes five times); not fields, so
+    # equality, hashing and walk() see only the items.
+    @functools.cached_property
     def attributes(self) -> tuple[Attribute, ...]:
         return tuple(i for i in self.items if isinstance(i, Attribute))
 
-    @property
+    @functools.cached_property
     def blocks(self) -> tuple[Block, ...]:
         return tuple(i for i in self.items if isinstance(i, Block))
 
@@ -242,7 +245,8 @@ def walk(node: Node) -> list[Node]:
         n = stack.pop()
         out.append(n)
         children: list[Node] = []
-        for value in vars(n).values():
+        for name in n.__dataclass_fields__:
+            value = getattr(n, name)
             if isinstance(value, Node):
                 children.append(value)
             elif isinstance(value, tuple):

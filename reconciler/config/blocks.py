@@ -3,6 +3,7 @@ checks, defaults, ``depends_on`` and text origins."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ class Instance:
     """Evaluated attribute values (INVALID where evaluation failed)."""
     frame: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def address(self) -> str:
         from imgb.addresses import block_address
 

@@ -50,6 +50,8 @@ IGNORE = re.compile("[ \t\r]+")
 
 _WS = re.compile("[ \t\r]*")  # IGNORE, or nothing
 _PLAIN_STRING = re.compile(r'"([^"\\$%\n]*)"')
+_PLAIN_STRING_LINE = re.compile(r'[ \t]*"([^"\\$%\n]*)"[ \t\r]*(?=\n)')
+"""An attribute's whole value when it is one plain string (``string``'s fast case) ending its line."""
 _NAME_CHAR = re.compile(r"[a-zA-Z0-9_-]")
 _DIGITS = "0123456789"
 _KEYWORDS = frozenset({"if", "in", "for", "for_each", "else", "endif", "endfor"})
@@ -197,6 +199,9 @@ class _Reader:
         self.ws()
         if self.at_eq():
             self.i += 1
+            m = _PLAIN_STRING_LINE.match(self.text, self.i)
+            if m is not None:  # name = "text" and the line ends: what expression() would give, directly
+                return self._plain_string_attribute(start, name, m)
             return ast.Attribute(self.pos(start), name, self.expression())
         labels: list[str] = []
         label_pos: list[SourcePos] = []
@@ -205,6 +210,12 @@ class _Reader:
             c = self.peek()
             if c == '"':
                 at = self.i
+                m = _PLAIN_STRING.match(self.text, at)
+                if m is not None:  # what string() gives, without building its expression
+                    self.i = m.end()
+                    labels.append(nfc(m.group(1)))
+                    label_pos.append(self.pos(at))
+                    continue
                 expr = self.string()
                 if not all(isinstance(p, ast.LiteralValue) for p in expr.parts):
                     raise Unsupported("a label with interpolation")
@@ -222,6 +233,19 @@ class _Reader:
         body = self.body(top=False)
         self.expect("}")
         return ast.Block(self.pos(start), name, tuple(labels), body, tuple(label_pos))
+
+    def _plain_string_attribute(self, start: int, name: str, m: re.Match[str]) -> ast.Attribute:
+        quote = m.start(1) - 1
+        self.i = m.end()
+        content = m.group(1)
+        where = self.pos(start)
+        if self.plain:  # one line: the quote's columns from the name's (no bisect)
+            at = SourcePos(self.filename, where.line, where.column + quote - start)
+            inner = SourcePos(self.filename, where.line, at.column + 1)
+        else:
+            at, inner = self.pos(quote), self.pos(quote + 1)
+        parts = (ast.LiteralValue(inner, nfc(content)),) if content else ()
+        return ast.Attribute(where, name, ast.TemplateExpr(at, parts, "quoted"))
 
     # --- expressions ------------------------------------------------------------------------------
     def expression(self) -> ast.Expr:
