@@ -36,6 +36,8 @@ def path_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path,
     dist(second, "other", "[imgb.providers]\nacme = other.p:SHADOWED\nzeta=other.z:PROVIDER\n", kind="egg-info")
     dist(second, "acme_imgb", "[imgb.providers]\nlate = acme_imgb.late:P\n")  # the same distribution again
     dist(second, "third", "[imgb.backends]\nmem = third:BACKEND\n")
+    dist(first, "shadow", "[console_scripts]\nshadow = shadow:main\n")  # nothing of imgb's, yet it counts:
+    dist(second, "shadow", "[imgb.providers]\nghost = shadow.g:PROVIDER\n")  # this copy is never read
     monkeypatch.syspath_prepend(str(second))
     monkeypatch.syspath_prepend(str(first))
     plugins.rescan()
@@ -49,6 +51,7 @@ def test_the_scan_finds_what_importlib_metadata_finds(path_entries: tuple[Path, 
     assert plugins._entry_points(plugins.PROVIDERS)["acme"] == "acme_imgb.p:PROVIDER"  # first on sys.path wins
     assert "late" not in plugins._entry_points(plugins.PROVIDERS)  # a distribution counts once
     assert plugins._entry_points(plugins.BACKENDS)["mem"] == "third:BACKEND"
+    assert "ghost" not in plugins._entry_points(plugins.PROVIDERS)
 
 
 def test_a_zip_on_sys_path_is_read_by_importlib_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
