@@ -57,7 +57,8 @@ def _store(path: Path, result: Any, size: int) -> bool:
 
 
 def _can_fork() -> bool:
-    if not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if not hasattr(os, "fork") or cpus < 2:
         return False
     threading = sys.modules.get("threading")
     return threading is None or threading.active_count() == 1
