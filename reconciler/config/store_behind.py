@@ -64,9 +64,23 @@ def _can_fork() -> bool:
     return threading is None or threading.active_count() == 1
 
 
+WAIT_SECONDS = 30.0
+"""How long the command waits at exit for its children, at most: a child that cannot store its
+entry in that time (a stuck disk) is left to finish on its own, not waited on forever."""
+
+
 def _reap() -> None:
+    import time
+
+    deadline = time.monotonic() + WAIT_SECONDS
     while _children:
-        try:
-            os.waitpid(_children.pop(), 0)
-        except ChildProcessError:
-            pass
+        for pid in list(_children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                _children.remove(pid)
+        if not _children or time.monotonic() > deadline:
+            return
+        time.sleep(0.001)

@@ -79,6 +79,20 @@ def test_the_process_ends_after_its_child_has_stored(tmp_path: Path) -> None:
     assert got["children"] == 1 and Path(str(got["path"])).is_file()
 
 
+def test_a_stuck_child_is_not_waited_on_forever(tmp_path: Path) -> None:
+    code = (
+        "import os, signal, time; from imgb.reconciler.config import store_behind as s\n"
+        "s.WAIT_SECONDS = 0.3\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n    time.sleep(30); os._exit(0)\n"
+        "s._children.append(pid); t = time.monotonic(); s._reap(); waited = time.monotonic() - t\n"
+        "os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)\n"
+        "print(round(waited, 1), s._children == [pid])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["0.3", "True"]
+
+
 @pytest.mark.parametrize("blocks, mode", [(5, ""), (200, "thread"), (200, "one-cpu")])
 def test_a_small_file_another_thread_or_one_cpu_store_here(tmp_path: Path, blocks: int, mode: str) -> None:
     got = probe(tmp_path, blocks, mode)
