@@ -4,7 +4,6 @@ files). A file's content is part of the configuration: each read is recorded wit
 
 from __future__ import annotations
 
-import binascii
 import os
 import posixpath
 import re
@@ -93,6 +92,8 @@ def f_file(c: Call, a: list[Any]) -> Any:
 
 def _base64(data: bytes) -> str:
     """``base64.b64encode(data).decode()``, without importing ``base64`` (and its ``re`` work)."""
+    import binascii
+
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
