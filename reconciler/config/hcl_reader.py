@@ -50,6 +50,8 @@ IGNORE = re.compile("[ \t\r]+")
 
 _WS = re.compile("[ \t\r]*")  # IGNORE, or nothing
 _PLAIN_STRING = re.compile(r'"([^"\\$%\n]*)"')
+_ONE_LABEL_HEAD = re.compile(r'"([^"\\$%\n]*)"[ \t]*\{')
+"""A block's one plain label and its opening brace on the same line (``string``'s fast case)."""
 _PLAIN_STRING_LINE = re.compile(r'[ \t]*"([^"\\$%\n]*)"[ \t\r]*(?=\n)')
 """An attribute's whole value when it is one plain string (``string``'s fast case) ending its line."""
 _NAME_CHAR = re.compile(r"[a-zA-Z0-9_-]")
@@ -205,6 +207,12 @@ class _Reader:
             return ast.Attribute(self.pos(start), name, self.expression())
         labels: list[str] = []
         label_pos: list[SourcePos] = []
+        m = _ONE_LABEL_HEAD.match(self.text, self.i)
+        if m is not None:  # type "label" {: the loop below would take the label and stop at the brace
+            labels.append(nfc(m.group(1)))
+            label_pos.append(self.pos(self.i))
+            self.i = m.end() - 1
+            return self._block_body(start, name, labels, label_pos)
         while True:
             self.ws()
             c = self.peek()
@@ -229,6 +237,9 @@ class _Reader:
             labels.append(label)
             self.i += len(label)
         self.nls()
+        return self._block_body(start, name, labels, label_pos)
+
+    def _block_body(self, start: int, name: str, labels: list[str], label_pos: list[SourcePos]) -> ast.Block:
         self.expect("{")
         body = self.body(top=False)
         self.expect("}")
