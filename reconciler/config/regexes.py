@@ -3,7 +3,7 @@
 digits, ``\\pL`` and ``[[:alpha:]]`` classes. Repeated matching skips an empty match right after a
 match, and ``$1``/``${name}`` in replacements expand as Go's ``Regexp.Expand`` does.
 
-Loading the bindings costs a small command ~6 ms (a shared library), and most patterns in
+Loading the bindings costs a small command ~3 ms (a shared library), and most patterns in
 configurations (``can(regex("^[a-z][a-z0-9-]{2,30}$", var.name))``) mean the same to Python's
 ``re``: ``python_equivalent`` compiles those with ``re`` (``$`` as ``\\Z``), and everything outside
 that subset goes to RE2 (tests/config/test_regexes.py compares the two on generated patterns)."""
