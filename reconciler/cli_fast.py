@@ -87,12 +87,12 @@ def run(args: Sequence[str]) -> int | None:
     if parsed is None:
         return None
     command, options = parsed
+    from imgb.reconciler.config import store_behind
+
+    store_behind.enable()  # both commands parse the configuration
     if command == "plan":
         return _plan(options)
     gc.disable()  # as the CLI does for its own process: nothing built here is garbage before exit
-    from imgb.reconciler.config import store_behind
-
-    store_behind.enable()
     cwd = os.getcwd()
     saved = {k: os.environ.get(k) for k in ("IMGB_ALLOW_PATHS", "IMGB_ALLOW_NETWORK", "NO_COLOR")}
     try:
@@ -213,9 +213,6 @@ def _plan(options: dict[str, list[str]]) -> int | None:
     if target is not None and not target.is_dir():
         return None
     gc.disable()  # as the CLI does for its own process
-    from imgb.reconciler.config import store_behind
-
-    store_behind.enable()
     io.PROJECTS.clear()
     cwd = os.getcwd()
     saved = {k: os.environ.get(k) for k in ("IMGB_ALLOW_PATHS", "IMGB_ALLOW_NETWORK", "NO_COLOR")}

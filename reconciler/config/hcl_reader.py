@@ -218,12 +218,6 @@ class _Reader:
             c = self.peek()
             if c == '"':
                 at = self.i
-                m = _PLAIN_STRING.match(self.text, at)
-                if m is not None:  # what string() gives, without building its expression
-                    self.i = m.end()
-                    labels.append(nfc(m.group(1)))
-                    label_pos.append(self.pos(at))
-                    continue
                 expr = self.string()
                 if not all(isinstance(p, ast.LiteralValue) for p in expr.parts):
                     raise Unsupported("a label with interpolation")

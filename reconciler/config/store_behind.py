@@ -29,7 +29,9 @@ _children: list[int] = []
 
 
 def enable() -> None:
-    cache.store_hook = _store
+    if cache.store_hook is not _store:
+        cache.store_hook = _store
+        atexit.register(_reap)
 
 
 def _store(path: Path, result: Any, size: int) -> bool:
@@ -50,8 +52,6 @@ def _store(path: Path, result: Any, size: int) -> bool:
             code = 0
         finally:
             os._exit(code)  # no exit handlers, no flush of buffers the parent owns
-    if not _children:
-        atexit.register(_reap)
     _children.append(pid)
     return True
 
@@ -70,6 +70,8 @@ entry in that time (a stuck disk) is left to finish on its own, not waited on fo
 
 
 def _reap() -> None:
+    if not _children:
+        return
     import time
 
     deadline = time.monotonic() + WAIT_SECONDS
